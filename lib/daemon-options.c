@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/prctl.h>
+
+#include "daemon-options.h"
+#include "log.h"
+
+int daemon_options_parse(DaemonOptions *o, int argc, char **argv, const char *help_text) {
+        enum { ARG_ROOT = 0x100, ARG_RUN_DIR, ARG_USER, ARG_BUS, ARG_DEBUG };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "root", required_argument, NULL, ARG_ROOT },
+                { "run-dir", required_argument, NULL, ARG_RUN_DIR },
+                { "user", required_argument, NULL, ARG_USER },
+                { "bus", required_argument, NULL, ARG_BUS },
+                { "debug", no_argument, NULL, ARG_DEBUG },
+                {}
+        };
+        int c;
+
+        *o = (DaemonOptions) {
+                .root = ZL_DEFAULT_ROOT,
+                .run_dir = ZL_DEFAULT_RUN_DIR,
+                .user = ZL_DEFAULT_USER,
+        };
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        fputs(help_text, stdout);
+                        return 1;
+                case ARG_ROOT:
+                        o->root = optarg;
+                        break;
+                case ARG_RUN_DIR:
+                        o->run_dir = optarg;
+                        break;
+                case ARG_USER:
+                        o->user = optarg;
+                        break;
+                case ARG_BUS:
+                        o->bus = isempty(optarg) ? NULL : optarg;
+                        break;
+                case ARG_DEBUG:
+                        o->debug = true;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+
+        if (optind < argc) {
+                log_error("Unexpected argument: %s", argv[optind]);
+                return -EINVAL;
+        }
+        if (o->root[0] != '/' || o->run_dir[0] != '/') {
+                log_error("--root and --run-dir must be absolute paths: %s, %s", o->root, o->run_dir);
+                return -EINVAL;
+        }
+        if (o->debug)
+                log_set_max_level(LOG_DEBUG);
+        return 0;
+}
+
+int daemon_user_lookup(const char *user, unsigned *ret_uid, unsigned *ret_gid) {
+        struct passwd *pw;
+
+        errno = 0;
+        pw = getpwnam(user);
+        if (!pw)
+                return errno > 0 ? -errno : -ESRCH;
+        *ret_uid = pw->pw_uid;
+        *ret_gid = pw->pw_gid;
+        return 0;
+}
+
+int drop_privileges(unsigned uid, unsigned gid) {
+        if (setgroups(0, NULL) < 0)
+                return -errno;
+        if (setresgid(gid, gid, gid) < 0)
+                return -errno;
+        if (setresuid(uid, uid, uid) < 0)
+                return -errno;
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return -errno;
+        /* Make sure there is no way back. */
+        if (uid != 0 && setuid(0) == 0)
+                return -EPERM;
+        return 0;
+}

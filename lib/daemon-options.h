@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+/* The options zlayerd passes down to the broker and to every worker
+ * (docs/internals.md). Strings point into argv or static defaults. */
+typedef struct DaemonOptions {
+        const char *root;     /* --root, default /var/lib/zlayer */
+        const char *run_dir;  /* --run-dir, default /run/zlayer */
+        const char *user;     /* --user, default zlayer */
+        const char *bus;      /* --bus, NULL = the system bus */
+        bool debug;           /* --debug */
+} DaemonOptions;
+
+#define ZL_DEFAULT_ROOT "/var/lib/zlayer"
+#define ZL_DEFAULT_RUN_DIR "/run/zlayer"
+#define ZL_DEFAULT_USER "zlayer"
+
+/* Parses the shared options; returns 0, or 1 after --help was printed, or
+ * -EINVAL after printing what is wrong. Sets the log level from --debug. */
+int daemon_options_parse(DaemonOptions *o, int argc, char **argv, const char *help_text);
+
+/* Resolve --user to uid/gid; -ESRCH when there is no such user. */
+int daemon_user_lookup(const char *user, unsigned *ret_uid, unsigned *ret_gid);
+
+/* Drop to @uid/@gid for good: supplementary groups, gid, uid, no_new_privs. */
+int drop_privileges(unsigned uid, unsigned gid);
