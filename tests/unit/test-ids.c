@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
