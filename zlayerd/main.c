@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* zlayerd: the root supervisor. It starts the broker and the workers, wires
+ * their links, restarts what dies and tells systemd when the broker is on
+ * the bus. It parses nothing from the network or from clients. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "daemon-options.h"
+#include "log.h"
+#include "supervisor.h"
+
+/* Exit status of a command line that does not parse (as getopt tools do). */
+#define EXIT_USAGE 2
+
+typedef struct Arguments {
+        const char *bus;
+        const char *root;
+        const char *run_dir;
+        const char *user;
+        const char *libexec_dir;
+        bool debug;
+} Arguments;
+
+static void help(void) {
+        printf("Usage: zlayerd [OPTIONS]\n"
+               "\n"
+               "Supervisor of the zlayer container runtime: runs zlayer-broker and the\n"
+               "workers from the libexec directory, links them, restarts them when they die.\n"
+               "\n"
+               "  --bus=ADDRESS       D-Bus address the broker serves com.zlayer.Runtime1 on\n"
+               "                      (default: the system bus)\n"
+               "  --root=DIR          storage root for images, layers and containers\n"
+               "                      (default: %s)\n"
+               "  --run-dir=DIR       runtime state directory (default: %s)\n"
+               "  --user=NAME         unprivileged user the broker and puller run as\n"
+               "                      (default: %s)\n"
+               "  --libexec-dir=DIR   where zlayer-broker and the workers are installed\n"
+               "                      (default: %s)\n"
+               "  --debug             log at debug level, and pass --debug to every child\n"
+               "  -h --help           show this help\n"
+               "     --version        show the version\n",
+               ZL_DEFAULT_ROOT, ZL_DEFAULT_RUN_DIR, ZL_DEFAULT_USER, ZL_LIBEXECDIR);
+}
+
+static int parse_argv(int argc, char **argv, Arguments *a) {
+        enum { ARG_BUS = 0x100, ARG_ROOT, ARG_RUN_DIR, ARG_USER, ARG_LIBEXEC_DIR, ARG_DEBUG, ARG_VERSION };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "bus", required_argument, NULL, ARG_BUS },
+                { "root", required_argument, NULL, ARG_ROOT },
+                { "run-dir", required_argument, NULL, ARG_RUN_DIR },
+                { "user", required_argument, NULL, ARG_USER },
+                { "libexec-dir", required_argument, NULL, ARG_LIBEXEC_DIR },
+                { "debug", no_argument, NULL, ARG_DEBUG },
+                {}
+        };
+        int c;
+
+        *a = (Arguments) {
+                .root = ZL_DEFAULT_ROOT,
+                .run_dir = ZL_DEFAULT_RUN_DIR,
+                .user = ZL_DEFAULT_USER,
+                .libexec_dir = ZL_LIBEXECDIR,
+        };
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("zlayerd %s\n", ZL_VERSION);
+                        return 0;
+                case ARG_BUS:
+                        a->bus = isempty(optarg) ? NULL : optarg;
+                        break;
+                case ARG_ROOT:
+                        a->root = optarg;
+                        break;
+                case ARG_RUN_DIR:
+                        a->run_dir = optarg;
+                        break;
+                case ARG_USER:
+                        a->user = optarg;
+                        break;
+                case ARG_LIBEXEC_DIR:
+                        a->libexec_dir = optarg;
+                        break;
+                case ARG_DEBUG:
+                        a->debug = true;
+                        break;
+                default: /* getopt printed what is wrong */
+                        return -EINVAL;
+                }
+
+        if (optind < argc) {
+                log_error("Unexpected argument: %s", argv[optind]);
+                return -EINVAL;
+        }
+        if (a->root[0] != '/') {
+                log_error("--root must be an absolute path: %s", a->root);
+                return -EINVAL;
+        }
+        if (a->run_dir[0] != '/') {
+                log_error("--run-dir must be an absolute path: %s", a->run_dir);
+                return -EINVAL;
+        }
+        if (a->libexec_dir[0] != '/') {
+                log_error("--libexec-dir must be an absolute path: %s", a->libexec_dir);
+                return -EINVAL;
+        }
+        if (isempty(a->user)) {
+                log_error("--user must not be empty.");
+                return -EINVAL;
+        }
+        return 1;
+}
+
+/* A socketpair landing on fd 0-2 because we were started with one closed
+ * would end up as a child's stdio. */
+static int ensure_std_fds(void) {
+        for (int fd = 0; fd <= 2; fd++) {
+                if (fcntl(fd, F_GETFD) >= 0)
+                        continue;
+                int nfd = open("/dev/null", O_RDWR | O_NOCTTY);
+                if (nfd < 0)
+                        return -errno;
+                if (nfd != fd) {
+                        /* open() returns the lowest free fd, so this only
+                         * happens when a lower one was also closed: loop on. */
+                        if (dup2(nfd, fd) < 0)
+                                return -errno;
+                        close(nfd);
+                }
+        }
+        return 0;
+}
+
+static int ensure_dir(const char *path) {
+        struct stat st;
+
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(-errno, "Failed to create %s: %m", path);
+        if (stat(path, &st) < 0)
+                return log_error_errno(-errno, "Failed to stat %s: %m", path);
+        if (!S_ISDIR(st.st_mode))
+                return log_error_errno(-ENOTDIR, "%s is not a directory.", path);
+        return 0;
+}
+
+static int on_stop_signal(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
+        Supervisor *s = userdata;
+
+        log_info("Received %s.", strsignal((int) si->ssi_signo));
+        supervisor_stop(s);
+        return 0;
+}
+
+static int run(int argc, char **argv) {
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        Supervisor s = {};
+        Arguments a;
+        sigset_t mask;
+        unsigned uid, gid;
+        int r;
+
+        log_set_program("zlayerd");
+
+        r = parse_argv(argc, argv, &a);
+        if (r <= 0)
+                return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
+        if (a.debug)
+                log_set_max_level(LOG_DEBUG);
+
+        r = ensure_std_fds();
+        if (r < 0) {
+                log_error_errno(r, "Failed to open /dev/null for stdio: %m");
+                return EXIT_FAILURE;
+        }
+
+        /* Fail here with a clear message rather than in a restart loop. */
+        r = daemon_user_lookup(a.user, &uid, &gid);
+        if (r < 0) {
+                log_error_errno(r, "User \"%s\" does not exist (create it with scripts/install-deps, or pass --user=): %m",
+                                a.user);
+                return EXIT_FAILURE;
+        }
+
+        if (ensure_dir(a.root) < 0 || ensure_dir(a.run_dir) < 0)
+                return EXIT_FAILURE;
+
+        /* sd-event wants the signals it handles blocked; SIGPIPE must not
+         * kill us when a child's link closes under a write. Children get
+         * everything back to defaults before exec. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+                log_error_errno(-errno, "Failed to block signals: %m");
+                return EXIT_FAILURE;
+        }
+        (void) signal(SIGPIPE, SIG_IGN);
+        /* Nothing to reload; a closed terminal must not take us down. */
+        (void) signal(SIGHUP, SIG_IGN);
+
+        r = sd_event_new(&event);
+        if (r < 0) {
+                log_error_errno(r, "Failed to create the event loop: %m");
+                return EXIT_FAILURE;
+        }
+
+        s.bus_address = a.bus;
+        s.root = a.root;
+        s.run_dir = a.run_dir;
+        s.user = a.user;
+        s.libexec_dir = a.libexec_dir;
+        s.debug = a.debug;
+
+        r = supervisor_init(&s, event);
+        if (r < 0) {
+                supervisor_done(&s);
+                return EXIT_FAILURE;
+        }
+
+        if (sd_event_add_signal(event, NULL, SIGTERM, on_stop_signal, &s) < 0 ||
+            sd_event_add_signal(event, NULL, SIGINT, on_stop_signal, &s) < 0) {
+                log_error("Failed to watch SIGTERM/SIGINT.");
+                supervisor_done(&s);
+                return EXIT_FAILURE;
+        }
+
+        log_info("zlayerd %s starting (root %s, run dir %s, user %s, workers from %s).", ZL_VERSION, a.root,
+                 a.run_dir, a.user, a.libexec_dir);
+
+        r = supervisor_start(&s);
+        if (r >= 0)
+                r = sd_event_loop(event);
+        supervisor_done(&s);
+        if (r < 0) {
+                log_error_errno(r, "Event loop failed: %m");
+                return EXIT_FAILURE;
+        }
+        return EXIT_SUCCESS;
+}
+
+int main(int argc, char **argv) {
+        return run(argc, argv);
+}

@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "errors.h"
+#include "link.h"
+#include "log.h"
+#include "supervisor.h"
+
+/* How long children get between SIGTERM and SIGKILL at shutdown, and how
+ * long we then wait for the kernel to reap the SIGKILLed ones. */
+#define STOP_TIMEOUT_USEC (5ULL * USEC_PER_SEC)
+#define KILL_TIMEOUT_USEC (1ULL * USEC_PER_SEC)
+
+static const struct {
+        const char *name;
+        const char *binary;
+        bool optional;
+} child_table[_CHILD_KIND_MAX] = {
+        [CHILD_BROKER] = { "broker", "zlayer-broker", false },
+        [CHILD_PULLER] = { "puller", "zlayer-puller", false },
+        [CHILD_ARCHIVE] = { "archive", "zlayer-archive", false },
+        [CHILD_EXEC] = { "exec", "zlayer-exec", false },
+        /* ARCHITECTURE.md lists a stats worker; it is run when installed. */
+        [CHILD_STATS] = { "stats", "zlayer-stats", true },
+};
+
+static int child_spawn(Child *c);
+static void worker_attach(Child *c);
+
+static int safe_close(int fd) {
+        if (fd >= 0)
+                close(fd);
+        return -1;
+}
+
+/* sd_event_add_time_relative() needs libsystemd 247; we accept 246. */
+static int add_timer(sd_event *e, sd_event_source **ret, uint64_t delay_usec,
+                     sd_event_time_handler_t handler, void *userdata) {
+        uint64_t now;
+        int r;
+
+        r = sd_event_now(e, CLOCK_MONOTONIC, &now);
+        if (r < 0)
+                return r;
+        return sd_event_add_time(e, ret, CLOCK_MONOTONIC, now + delay_usec, 0, handler, userdata);
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
+}
+
+static bool child_is_worker(const Child *c) {
+        return c->kind != CHILD_BROKER;
+}
+
+static char *child_path(const Supervisor *s, const Child *c) {
+        char *p;
+        if (asprintf(&p, "%s/%s", s->libexec_dir, c->binary) < 0)
+                return NULL;
+        return p;
+}
+
+int supervisor_init(Supervisor *s, sd_event *event) {
+        for (ChildKind k = 0; k < _CHILD_KIND_MAX; k++) {
+                Child *c = &s->children[k];
+                _cleanup_free_ char *path = NULL;
+
+                *c = (Child) {
+                        .supervisor = s,
+                        .kind = k,
+                        .name = child_table[k].name,
+                        .binary = child_table[k].binary,
+                        .optional = child_table[k].optional,
+                        .link_fd = -1,
+                };
+
+                path = child_path(s, c);
+                if (!path)
+                        return log_oom();
+                if (access(path, X_OK) < 0) {
+                        if (!c->optional)
+                                return log_error_errno(-errno, "Cannot run %s: %m", path);
+                        log_debug("%s not installed, not starting the %s worker.", path, c->name);
+                        continue;
+                }
+                c->enabled = true;
+        }
+
+        s->event = sd_event_ref(event);
+        return 0;
+}
+
+/* ---- the control link to the broker ---- */
+
+static void control_close(Supervisor *s) {
+        if (!s->control)
+                return;
+
+        /* Pending AttachWorker calls hold a reference on the bus; drop them
+         * first. Their queued messages own the last copy of each worker's
+         * link fd, so those workers see EOF, exit and get restarted. */
+        for (ChildKind k = 0; k < _CHILD_KIND_MAX; k++)
+                s->children[k].attach_slot = sd_bus_slot_unref(s->children[k].attach_slot);
+
+        s->control = sd_bus_close_unref(s->control);
+}
+
+static int on_broker_ready(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Supervisor *s = userdata;
+
+        if (s->notified_ready) {
+                log_info("Restarted broker is ready.");
+                (void) sd_notify(0, "STATUS=Running");
+                return 0;
+        }
+
+        s->notified_ready = true;
+        log_info("ready");
+        (void) sd_notify(0, "READY=1\nSTATUS=Running");
+        return 0;
+}
+
+static int on_control_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Supervisor *s = userdata;
+        Child *broker = &s->children[CHILD_BROKER];
+
+        control_close(s);
+        if (s->stopping || broker->pid <= 0)
+                return 0;
+
+        /* Usually the broker is exiting and SIGCHLD follows. A broker that
+         * is alive but closed its control link can no longer be given
+         * workers: make it exit, so it is restarted with a fresh link. */
+        log_warning("Control link to the broker (pid %d) closed; terminating it.", (int) broker->pid);
+        (void) kill(broker->pid, SIGTERM);
+        return 0;
+}
+
+static int control_open(Supervisor *s, int fd) {
+        _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        r = link_open_client(fd, s->event, &bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the control link to the broker: %m");
+
+        r = sd_bus_match_signal(bus, NULL, NULL, ZL_CONTROL_PATH, ZL_CONTROL_IFACE, "Ready",
+                                on_broker_ready, s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch for the broker's Ready signal: %m");
+
+        r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+                                "org.freedesktop.DBus.Local", "Disconnected",
+                                on_control_disconnected, s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the control link: %m");
+
+        s->control = TAKE_PTR(bus);
+
+        /* Workers (re)started while there was no broker waited for this link. */
+        for (ChildKind k = 0; k < _CHILD_KIND_MAX; k++)
+                if (child_is_worker(&s->children[k]))
+                        worker_attach(&s->children[k]);
+        return 0;
+}
+
+static int on_attach_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Child *c = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        c->attach_slot = sd_bus_slot_unref(c->attach_slot);
+
+        if (!e) {
+                log_debug("Worker %s (pid %d) attached to the broker.", c->name, (int) c->pid);
+                return 0;
+        }
+
+        /* The broker refused the link: a worker without a broker is useless,
+         * so let it go round the restart loop (with backoff) and try again. */
+        log_error("Broker refused worker %s (pid %d): %s: %s", c->name, (int) c->pid,
+                  e->name, strempty(e->message));
+        if (c->pid > 0 && !c->supervisor->stopping)
+                (void) kill(c->pid, SIGTERM);
+        return 0;
+}
+
+/* Hands the broker's end of @c's socketpair to the broker, once both the
+ * worker and the broker's control link exist. */
+static void worker_attach(Child *c) {
+        Supervisor *s = c->supervisor;
+        int r;
+
+        if (c->pid <= 0 || c->link_fd < 0 || !s->control || s->stopping)
+                return;
+
+        c->attach_slot = sd_bus_slot_unref(c->attach_slot);
+        r = sd_bus_call_method_async(s->control, &c->attach_slot, NULL, ZL_CONTROL_PATH, ZL_CONTROL_IFACE,
+                                     "AttachWorker", on_attach_reply, c, "sh", c->name, c->link_fd);
+        if (r < 0) {
+                log_error_errno(r, "Failed to send AttachWorker(%s): %m", c->name);
+                return;
+        }
+
+        /* The message holds its own copy now. Ours must go, or the worker
+         * would not see EOF when the broker dies. */
+        c->link_fd = safe_close(c->link_fd);
+        log_debug("AttachWorker(%s) sent.", c->name);
+}
+
+/* ---- spawning, reaping, restarting ---- */
+
+static int on_restart_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        Child *c = userdata;
+
+        c->restart_timer = sd_event_source_unref(c->restart_timer);
+        if (!c->supervisor->stopping)
+                (void) child_spawn(c);
+        return 0;
+}
+
+static void child_schedule_restart(Child *c, uint64_t uptime_usec) {
+        uint64_t delay = backoff_next(&c->backoff, uptime_usec);
+        int r;
+
+        if (backoff_at_max(&c->backoff))
+                log_warning("%s keeps failing; retrying every %llu s.", c->binary,
+                            (unsigned long long) (delay / USEC_PER_SEC));
+        else
+                log_info("Restarting %s in %llu ms.", c->binary, (unsigned long long) (delay / USEC_PER_MSEC));
+
+        c->restart_timer = sd_event_source_unref(c->restart_timer);
+        r = add_timer(c->supervisor->event, &c->restart_timer, delay, on_restart_timer, c);
+        if (r < 0)
+                /* Without a timer there is no way back for this child; say so loudly. */
+                log_error_errno(r, "Failed to arm the restart timer of %s, it stays down: %m", c->binary);
+}
+
+static void supervisor_maybe_exit(Supervisor *s) {
+        if (!s->stopping)
+                return;
+        for (ChildKind k = 0; k < _CHILD_KIND_MAX; k++)
+                if (s->children[k].pid > 0)
+                        return;
+        log_info("All children stopped, exiting.");
+        (void) sd_event_exit(s->event, 0);
+}
+
+static int on_child_exit(sd_event_source *source, const siginfo_t *si, void *userdata) {
+        Child *c = userdata;
+        Supervisor *s = c->supervisor;
+        uint64_t uptime = now_usec() - c->started_usec;
+
+        if (si->si_code == CLD_EXITED)
+                log_full_errno(si->si_status == 0 ? LOG_INFO : LOG_WARNING, 0,
+                               "%s (pid %d) exited with status %d after %llu ms.", c->binary, (int) si->si_pid,
+                               si->si_status, (unsigned long long) (uptime / USEC_PER_MSEC));
+        else
+                log_warning("%s (pid %d) killed by signal %s after %llu ms.", c->binary, (int) si->si_pid,
+                            strsignal(si->si_status), (unsigned long long) (uptime / USEC_PER_MSEC));
+
+        c->child_source = sd_event_source_unref(c->child_source);
+        c->pid = 0;
+        c->attach_slot = sd_bus_slot_unref(c->attach_slot);
+        c->link_fd = safe_close(c->link_fd);
+
+        if (c->kind == CHILD_BROKER)
+                control_close(s);
+
+        if (s->stopping) {
+                supervisor_maybe_exit(s);
+                return 0;
+        }
+
+        child_schedule_restart(c, uptime);
+        return 0;
+}
+
+static char **child_argv(const Supervisor *s, const Child *c, const char *path) {
+        _cleanup_strv_free_ char **argv = calloc(7, sizeof(char *));
+        size_t n = 0;
+
+        if (!argv)
+                return NULL;
+        if (!(argv[n++] = strdup(path)))
+                return NULL;
+        if (asprintf(&argv[n++], "--root=%s", s->root) < 0 ||
+            asprintf(&argv[n++], "--run-dir=%s", s->run_dir) < 0 ||
+            asprintf(&argv[n++], "--user=%s", s->user) < 0) {
+                argv[n - 1] = NULL;
+                return NULL;
+        }
+        /* Only the broker touches the public bus. */
+        if (c->kind == CHILD_BROKER && s->bus_address &&
+            asprintf(&argv[n++], "--bus=%s", s->bus_address) < 0) {
+                argv[n - 1] = NULL;
+                return NULL;
+        }
+        if (s->debug && !(argv[n++] = strdup("--debug")))
+                return NULL;
+        return TAKE_PTR(argv);
+}
+
+/* Runs in the forked child: only async-signal-safe work until execv()
+ * (we are single-threaded, so unsetenv() is fine too). */
+static _noreturn_ void child_exec(const char *path, char **argv, int link_fd, pid_t parent) {
+        struct sigaction sa = { .sa_handler = SIG_DFL };
+        sigset_t mask;
+
+        /* zlayerd blocks signals for sd-event and ignores SIGPIPE; both would
+         * be inherited across exec and surprise the child. */
+        for (int sig = 1; sig < _NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void) sigaction(sig, &sa, NULL);
+        sigemptyset(&mask);
+        (void) sigprocmask(SIG_SETMASK, &mask, NULL);
+
+        if (link_fd == LINK_FD) {
+                if (fcntl(LINK_FD, F_SETFD, 0) < 0)
+                        _exit(126);
+        } else if (dup2(link_fd, LINK_FD) < 0) /* the duplicate has no CLOEXEC */
+                _exit(126);
+
+        /* If zlayerd dies without stopping us (SIGKILL, crash), do not linger
+         * as an unsupervised copy. Children that change credentials lose
+         * this setting; they notice EOF on fd 3 instead. */
+        (void) prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+                _exit(0);
+
+        /* READY=1 is zlayerd's to send (NotifyAccess=main anyway). */
+        (void) unsetenv("NOTIFY_SOCKET");
+
+        execv(path, argv);
+        fprintf(stderr, "zlayerd: failed to execute %s: %s\n", path, strerror(errno));
+        _exit(127);
+}
+
+static int child_spawn(Child *c) {
+        Supervisor *s = c->supervisor;
+        _cleanup_free_ char *path = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_close_ int parent_fd = -1, child_fd = -1;
+        int pair[2], r;
+        pid_t parent = getpid(), pid;
+
+        path = child_path(s, c);
+        if (!path)
+                goto oom;
+        argv = child_argv(s, c, path);
+        if (!argv)
+                goto oom;
+
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+                r = log_error_errno(-errno, "Failed to create the link for %s: %m", c->binary);
+                goto retry;
+        }
+        parent_fd = pair[0];
+        child_fd = pair[1];
+
+        pid = fork();
+        if (pid < 0) {
+                r = log_error_errno(-errno, "Failed to fork %s: %m", c->binary);
+                goto retry;
+        }
+        if (pid == 0)
+                child_exec(path, argv, child_fd, parent);
+
+        c->pid = pid;
+        c->started_usec = now_usec();
+        log_info("Started %s (pid %d).", c->binary, (int) pid);
+
+        /* SIGCHLD is blocked (main.c), as sd-event requires. */
+        r = sd_event_add_child(s->event, &c->child_source, pid, WEXITED, on_child_exit, c);
+        if (r < 0) {
+                /* We could never learn when it dies: do not leave it unsupervised. */
+                log_error_errno(r, "Failed to watch %s (pid %d), killing it: %m", c->binary, (int) pid);
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                c->pid = 0;
+                goto retry;
+        }
+
+        if (c->kind == CHILD_BROKER) {
+                r = control_open(s, TAKE_FD(parent_fd));
+                if (r < 0) {
+                        /* The broker exits on EOF of its control link and is restarted. */
+                        (void) kill(pid, SIGTERM);
+                        return r;
+                }
+        } else {
+                c->link_fd = TAKE_FD(parent_fd);
+                worker_attach(c);
+        }
+        return 0;
+
+oom:
+        r = log_oom();
+retry:
+        child_schedule_restart(c, 0);
+        return r;
+}
+
+int supervisor_start(Supervisor *s) {
+        int r;
+
+        /* The broker first, so the workers can be attached right away. */
+        for (ChildKind k = 0; k < _CHILD_KIND_MAX; k++) {
+                Child *c = &s->children[k];
+                if (!c->enabled)
+                        continue;
+                r = child_spawn(c);
+                if (r < 0 && k == CHILD_BROKER)
+                        /* Not fatal: a restart is scheduled. Keep going. */
+                        log_warning("The broker did not start; it will be retried.");
+        }
+        (void) sd_notify(0, "STATUS=Waiting for the broker");
+        return 0;
+}
+
+/* ---- shutdown ---- */
+
+static int on_kill_grace_over(sd_event_source *source, uint64_t usec, void *userdata) {
+        Supervisor *s = userdata;
+
+        /* A child stuck in uninterruptible sleep even after SIGKILL: do not hang. */
+        log_warning("Children did not go away after SIGKILL; exiting anyway.");
+        (void) sd_event_exit(s->event, 0);
+        return 0;
+}
+
+static int on_stop_timeout(sd_event_source *source, uint64_t usec, void *userdata) {
+        Supervisor *s = userdata;
+        int r;
+
+        s->kill_timer = sd_event_source_unref(s->kill_timer);
+
+        for (ChildKind k = 0; k < _CHILD_KIND_MAX; k++) {
+                Child *c = &s->children[k];
+                if (c->pid <= 0)
+                        continue;
+                log_warning("%s (pid %d) did not stop in time, sending SIGKILL.", c->binary, (int) c->pid);
+                (void) kill(c->pid, SIGKILL);
+        }
+
+        r = add_timer(s->event, &s->kill_timer, KILL_TIMEOUT_USEC, on_kill_grace_over, s);
+        if (r < 0) {
+                log_error_errno(r, "Failed to arm the kill timer, exiting now: %m");
+                (void) sd_event_exit(s->event, 0);
+        }
+        return 0;
+}
+
+void supervisor_stop(Supervisor *s) {
+        int r;
+
+        if (s->stopping)
+                return;
+        s->stopping = true;
+        log_info("Stopping.");
+        (void) sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
+
+        /* No link to hand out any more; the broker sees EOF as well as SIGTERM. */
+        control_close(s);
+
+        /* Only our own children: containers run under zlayer-shim, which is
+         * nobody's child here, and must keep running. */
+        for (ChildKind k = 0; k < _CHILD_KIND_MAX; k++) {
+                Child *c = &s->children[k];
+                c->restart_timer = sd_event_source_unref(c->restart_timer);
+                c->link_fd = safe_close(c->link_fd);
+                if (c->pid > 0)
+                        (void) kill(c->pid, SIGTERM);
+        }
+
+        r = add_timer(s->event, &s->kill_timer, STOP_TIMEOUT_USEC, on_stop_timeout, s);
+        if (r < 0) {
+                log_error_errno(r, "Failed to arm the stop timer, killing children now: %m");
+                for (ChildKind k = 0; k < _CHILD_KIND_MAX; k++)
+                        if (s->children[k].pid > 0)
+                                (void) kill(s->children[k].pid, SIGKILL);
+        }
+
+        supervisor_maybe_exit(s);
+}
+
+void supervisor_done(Supervisor *s) {
+        control_close(s);
+        for (ChildKind k = 0; k < _CHILD_KIND_MAX; k++) {
+                Child *c = &s->children[k];
+                c->child_source = sd_event_source_unref(c->child_source);
+                c->restart_timer = sd_event_source_unref(c->restart_timer);
+                c->link_fd = safe_close(c->link_fd);
+        }
+        s->kill_timer = sd_event_source_unref(s->kill_timer);
+        s->event = sd_event_unref(s->event);
+}
