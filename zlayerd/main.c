@@ -184,9 +184,12 @@ static int run(int argc, char **argv) {
 
         /* Fail here with a clear message rather than in a restart loop. */
         r = daemon_user_lookup(a.user, &uid, &gid);
+        if (r == -ESRCH) {
+                log_error("User \"%s\" does not exist: create it (scripts/install-deps does) or pass --user=.", a.user);
+                return EXIT_FAILURE;
+        }
         if (r < 0) {
-                log_error_errno(r, "User \"%s\" does not exist (create it with scripts/install-deps, or pass --user=): %m",
-                                a.user);
+                log_error_errno(r, "Failed to look up user \"%s\": %m", a.user);
                 return EXIT_FAILURE;
         }
 

@@ -327,6 +327,9 @@ static _noreturn_ void child_exec(const char *path, char **argv, int link_fd, pi
                         _exit(126);
         } else if (dup2(link_fd, LINK_FD) < 0) /* the duplicate has no CLOEXEC */
                 _exit(126);
+        /* Whatever else we inherited without CLOEXEC (from our own parent)
+         * is none of the child's business: it gets stdio and its link. */
+        (void) close_range(LINK_FD + 1, ~0U, 0);
 
         /* If zlayerd dies without stopping us (SIGKILL, crash), do not linger
          * as an unsupervised copy. Children that change credentials lose
