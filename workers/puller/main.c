@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <curl/curl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+
+#include "daemon-options.h"
+#include "link.h"
+#include "log.h"
+#include "macro.h"
+#include "puller.h"
+
+static const char help[] =
+        "zlayer-puller [OPTIONS]\n\n"
+        "Pulls OCI images for the zlayer broker, which talks to it over fd 3.\n\n"
+        "  --root=DIR      zlayer state directory\n"
+        "  --run-dir=DIR   zlayer runtime directory\n"
+        "  --user=NAME     user to run as\n"
+        "  --debug         log at debug level\n";
+
+static void sd_event_unrefp_(sd_event **e) {
+        sd_event_unref(*e);
+}
+
+static void sd_bus_flush_close_unrefp_(sd_bus **b) {
+        sd_bus_flush_close_unref(*b);
+}
+
+static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        /* The broker went away: zlayerd restarts us with a new link. */
+        log_debug("Link closed, exiting.");
+        return sd_event_exit(sd_bus_get_event(sd_bus_message_get_bus(m)), 0);
+}
+
+/* Become @user. Running unprivileged already as that user (tests) is fine. */
+static int become_user(const char *user) {
+        unsigned uid, gid;
+        int r;
+
+        r = daemon_user_lookup(user, &uid, &gid);
+        if (r == -ESRCH)
+                return log_error_errno(r, "No such user: %s", user);
+        if (r < 0)
+                return log_error_errno(r, "Failed to look up user %s: %m", user);
+
+        if (geteuid() != 0) {
+                if (geteuid() != uid)
+                        return log_error_errno(-EPERM, "Cannot become user %s without privileges.", user);
+                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                        return log_error_errno(-errno, "Failed to set no_new_privs: %m");
+                return 0;
+        }
+        r = drop_privileges(uid, gid);
+        if (r < 0)
+                return log_error_errno(r, "Failed to drop privileges to %s: %m", user);
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        _cleanup_(sd_event_unrefp_) sd_event *event = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp_) sd_bus *bus = NULL;
+        _cleanup_(puller_freep) Puller *puller = NULL;
+        DaemonOptions o;
+        sigset_t mask;
+        int r;
+
+        log_set_program("zlayer-puller");
+        r = daemon_options_parse(&o, argc, argv, help);
+        if (r != 0)
+                return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+
+        /* Before any thread exists, so they all inherit it. */
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+                log_error("Failed to initialize libcurl.");
+                return EXIT_FAILURE;
+        }
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGPIPE);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+                log_error_errno(-errno, "Failed to block signals: %m");
+                return EXIT_FAILURE;
+        }
+
+        r = sd_event_default(&event);
+        if (r < 0) {
+                log_error_errno(r, "Failed to allocate the event loop: %m");
+                return EXIT_FAILURE;
+        }
+        r = sd_event_add_signal(event, NULL, SIGTERM, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGINT, NULL, NULL);
+        if (r < 0) {
+                log_error_errno(r, "Failed to watch SIGTERM/SIGINT: %m");
+                return EXIT_FAILURE;
+        }
+
+        r = link_open_server(LINK_FD, event, &bus);
+        if (r < 0) {
+                log_error_errno(r, "Failed to open the link on fd %d: %m", LINK_FD);
+                return EXIT_FAILURE;
+        }
+
+        if (become_user(o.user) < 0)
+                return EXIT_FAILURE;
+
+        r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+                                "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, NULL);
+        if (r < 0) {
+                log_error_errno(r, "Failed to watch for the end of the link: %m");
+                return EXIT_FAILURE;
+        }
+
+        r = puller_new(event, bus, &puller);
+        if (r < 0) {
+                log_error_errno(r, "Failed to register the puller object: %m");
+                return EXIT_FAILURE;
+        }
+
+        log_debug("Ready.");
+        r = sd_event_loop(event);
+        if (r < 0) {
+                log_error_errno(r, "Event loop failed: %m");
+                return EXIT_FAILURE;
+        }
+        /* Running pulls are canceled before the store is left. */
+        puller = puller_free(puller);
+        curl_global_cleanup();
+        return EXIT_SUCCESS;
+}

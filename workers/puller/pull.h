@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "manifest.h"
+
+/* One pull, start to end, blocking: manifest (through an index if need be),
+ * config and layers into the image store. Runs in a thread of its own and
+ * touches nothing but its arguments, so the bus stays on the loop thread. */
+
+typedef struct PullRequest {
+        char *reference;        /* normalized: host/repo:tag or host/repo@sha256:… */
+        int images_fd;          /* O_DIRECTORY fd of ROOT/images, owned */
+        char *username;
+        char *password;
+        bool insecure;
+        Platform platform;
+        atomic_bool *cancel;
+} PullRequest;
+
+void pull_request_done(PullRequest *req);
+
+typedef struct PullResult {
+        char *json;             /* on success */
+        const char *error_name; /* lib/errors.h name on failure */
+        char *error_message;
+} PullResult;
+
+void pull_result_done(PullResult *res);
+
+/* Fills @res with either json or an error. */
+void pull_run(const PullRequest *req, PullResult *res);

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+
+#include "errors.h"
+#include "log.h"
+#include "macro.h"
+#include "pull.h"
+#include "puller.h"
+#include "reference.h"
+
+#define OPTION_VALUE_MAX 4096U
+
+typedef struct PullJob PullJob;
+
+struct Puller {
+        sd_event *event;
+        sd_bus *bus;
+        sd_bus_slot *slot;
+        atomic_bool cancel;
+        PullJob *jobs;
+        unsigned n_jobs;
+};
+
+struct PullJob {
+        Puller *puller;
+        PullJob *next;
+        sd_bus_message *call;
+        PullRequest req;
+        PullResult res;
+        pthread_t thread;
+        bool thread_started;
+        int done_fd;
+        sd_event_source *done_source;
+};
+
+static void job_unlink(Puller *p, PullJob *j) {
+        for (PullJob **i = &p->jobs; *i; i = &(*i)->next)
+                if (*i == j) {
+                        *i = j->next;
+                        p->n_jobs--;
+                        return;
+                }
+}
+
+static void job_free(PullJob *j) {
+        if (!j)
+                return;
+        if (j->thread_started)
+                pthread_join(j->thread, NULL);
+        sd_event_source_disable_unref(j->done_source);
+        if (j->done_fd >= 0)
+                close(j->done_fd);
+        sd_bus_message_unref(j->call);
+        pull_request_done(&j->req);
+        pull_result_done(&j->res);
+        free(j);
+}
+
+static void *job_thread(void *userdata) {
+        PullJob *j = userdata;
+
+        pull_run(&j->req, &j->res);
+        /* Wake the loop; it joins us and replies. */
+        if (eventfd_write(j->done_fd, 1) < 0)
+                log_error_errno(-errno, "Failed to signal the end of a pull: %m");
+        return NULL;
+}
+
+static int job_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        PullJob *j = userdata;
+        Puller *p = j->puller;
+        int r;
+
+        pthread_join(j->thread, NULL);
+        j->thread_started = false;
+
+        if (j->res.json)
+                r = sd_bus_reply_method_return(j->call, "s", j->res.json);
+        else
+                r = sd_bus_reply_method_errorf(j->call, j->res.error_name ?: ZL_ERROR_INTERNAL, "%s",
+                                               j->res.error_message ?: "Pull failed");
+        if (r < 0)
+                log_warning_errno(r, "Failed to reply to Pull of %s: %m", j->req.reference);
+
+        job_unlink(p, j);
+        job_free(j);
+        return 0;
+}
+
+/* Reads one option value of type @sig ("s" or "b") into @ret_str / @ret_bool. */
+static int read_option(sd_bus_message *m, const char *key, const char *sig, char **ret_str, bool *ret_bool,
+                       sd_bus_error *error) {
+        const char *s;
+        int b, r;
+
+        r = sd_bus_message_enter_container(m, 'v', sig);
+        if (r == -ENXIO)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option \"%s\" must be of type \"%s\"",
+                                         key, sig);
+        if (r < 0)
+                return r;
+        if (sig[0] == 'b') {
+                r = sd_bus_message_read(m, "b", &b);
+                if (r < 0)
+                        return r;
+                *ret_bool = b;
+        } else {
+                r = sd_bus_message_read(m, "s", &s);
+                if (r < 0)
+                        return r;
+                if (strlen(s) > OPTION_VALUE_MAX)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option \"%s\" is too long", key);
+                free(*ret_str);
+                *ret_str = strdup(s);
+                if (!*ret_str)
+                        return -ENOMEM;
+        }
+        return sd_bus_message_exit_container(m);
+}
+
+static int read_options(sd_bus_message *m, PullRequest *req, sd_bus_error *error) {
+        _cleanup_free_ char *platform = NULL, *auth_type = NULL;
+        const char *key;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(m, "s", &key);
+                if (r < 0)
+                        return r;
+                if (streq(key, "username"))
+                        r = read_option(m, key, "s", &req->username, NULL, error);
+                else if (streq(key, "password"))
+                        r = read_option(m, key, "s", &req->password, NULL, error);
+                else if (streq(key, "platform"))
+                        r = read_option(m, key, "s", &platform, NULL, error);
+                else if (streq(key, "auth_type"))
+                        r = read_option(m, key, "s", &auth_type, NULL, error);
+                else if (streq(key, "insecure"))
+                        r = read_option(m, key, "b", NULL, &req->insecure, error);
+                else
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option \"%s\"", key);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+
+        if (platform) {
+                if (platform_parse(platform, &req->platform) < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Invalid platform \"%s\", expected os/arch[/variant]", platform);
+        } else
+                platform_native(&req->platform);
+        /* The public API lets callers name the scheme; Basic is sent when
+         * credentials are given, a token is fetched when the registry asks. */
+        if (auth_type && !streq(auth_type, "") && !streq(auth_type, "basic") && !streq(auth_type, "token"))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Invalid auth_type \"%s\", expected basic or token", auth_type);
+        if (req->password && !req->username)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option \"password\" without \"username\"");
+        return 0;
+}
+
+static int method_pull(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Puller *p = userdata;
+        PullJob *j;
+        const char *reference;
+        struct stat st;
+        int fd, r;
+
+        r = sd_bus_message_read(m, "sh", &reference, &fd);
+        if (r < 0)
+                return r;
+
+        {
+                ImageReference *ref = NULL;
+                r = image_reference_parse(reference, &ref);
+                image_reference_free(ref);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid image reference \"%s\"",
+                                                 reference);
+        }
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISDIR(st.st_mode))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "images_dir is not a directory fd");
+
+        if (p->n_jobs >= PULLS_MAX)
+                return sd_bus_error_setf(error, ZL_ERROR_BUSY, "%u pulls are running already", PULLS_MAX);
+
+        j = calloc(1, sizeof(*j));
+        if (!j)
+                return -ENOMEM;
+        j->puller = p;
+        j->done_fd = -1;
+        j->req.images_fd = -1;
+        j->req.cancel = &p->cancel;
+
+        r = read_options(m, &j->req, error);
+        if (r < 0)
+                goto fail;
+
+        j->req.reference = strdup(reference);
+        if (!j->req.reference) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        j->req.images_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (j->req.images_fd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        j->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (j->done_fd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        r = sd_event_add_io(p->event, &j->done_source, j->done_fd, EPOLLIN, job_done, j);
+        if (r < 0)
+                goto fail;
+        j->call = sd_bus_message_ref(m);
+
+        r = -pthread_create(&j->thread, NULL, job_thread, j);
+        if (r < 0)
+                goto fail;
+        j->thread_started = true;
+
+        j->next = p->jobs;
+        p->jobs = j;
+        p->n_jobs++;
+        log_debug("Pull of %s started.", reference);
+        return 1;
+
+fail:
+        job_free(j);
+        return r;
+}
+
+static const sd_bus_vtable puller_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_NAMES("Pull", "sha{sv}",
+                                 SD_BUS_PARAM(reference) SD_BUS_PARAM(images_dir) SD_BUS_PARAM(options),
+                                 "s", SD_BUS_PARAM(result_json),
+                                 method_pull, 0),
+        SD_BUS_VTABLE_END,
+};
+
+int puller_new(sd_event *event, sd_bus *bus, Puller **ret) {
+        Puller *p;
+        int r;
+
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->event = sd_event_ref(event);
+        p->bus = sd_bus_ref(bus);
+        atomic_init(&p->cancel, false);
+
+        r = sd_bus_add_object_vtable(bus, &p->slot, ZL_WORKER_PATH, ZL_PULLER_IFACE, puller_vtable, p);
+        if (r < 0) {
+                puller_free(p);
+                return r;
+        }
+        *ret = p;
+        return 0;
+}
+
+Puller *puller_free(Puller *p) {
+        if (!p)
+                return NULL;
+        /* curl's progress callback sees this within a second or so. */
+        atomic_store(&p->cancel, true);
+        while (p->jobs) {
+                PullJob *j = p->jobs;
+                p->jobs = j->next;
+                job_free(j);
+        }
+        sd_bus_slot_unref(p->slot);
+        sd_bus_unref(p->bus);
+        sd_event_unref(p->event);
+        free(p);
+        return NULL;
+}
