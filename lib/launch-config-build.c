@@ -1,0 +1,465 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "launch-config.h"
+#include "macro.h"
+#include "parse-util.h"
+#include "yaml-json.h"
+
+/* Builds the launch config JSON (docs/internals.md, "The launch config")
+ * from a validated ServiceSpec and the image's OCI config blob. */
+
+#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define DEFAULT_STOP_GRACE_USEC (10 * USEC_PER_SEC)
+#define CPU_PERIOD_USEC 100000
+
+static void json_putp(json_object **o) {
+        json_object_put(*o);
+}
+
+_printf_(3, 4) static int build_fail(char **ret_error, int r, const char *fmt, ...) {
+        va_list ap;
+
+        if (ret_error) {
+                free(*ret_error);
+                va_start(ap, fmt);
+                if (vasprintf(ret_error, fmt, ap) < 0)
+                        *ret_error = NULL;
+                va_end(ap);
+        }
+        return r;
+}
+
+/* The image config's "config" member, or NULL when absent. */
+static int image_config_parse(const char *text, json_object **ret_root, json_object **ret_config, char **ret_error) {
+        json_tokener *tok;
+        json_object *root, *config = NULL;
+        enum json_tokener_error jerr;
+
+        *ret_root = *ret_config = NULL;
+        if (isempty(text))
+                return 0;
+
+        tok = json_tokener_new_ex(YAML_JSON_MAX_DEPTH);
+        if (!tok)
+                return -ENOMEM;
+        root = json_tokener_parse_ex(tok, text, (int) strlen(text));
+        jerr = json_tokener_get_error(tok);
+        json_tokener_free(tok);
+        if (jerr != json_tokener_success) {
+                json_object_put(root);
+                return build_fail(ret_error, -EINVAL, "image config: invalid JSON: %s", json_tokener_error_desc(jerr));
+        }
+        if (root && !json_object_is_type(root, json_type_object)) {
+                json_object_put(root);
+                return build_fail(ret_error, -EINVAL, "image config: not a JSON object");
+        }
+        if (root && json_object_object_get_ex(root, "config", &config) && config &&
+            !json_object_is_type(config, json_type_object)) {
+                json_object_put(root);
+                return build_fail(ret_error, -EINVAL, "image config: \"config\" is not an object");
+        }
+        *ret_root = root;
+        *ret_config = config;
+        return 0;
+}
+
+/* A string member of the image config; NULL when absent, null or empty. */
+static int image_string(json_object *config, const char *key, const char **ret, char **ret_error) {
+        json_object *v;
+
+        *ret = NULL;
+        if (!config || !json_object_object_get_ex(config, key, &v) || !v)
+                return 0;
+        if (!json_object_is_type(v, json_type_string))
+                return build_fail(ret_error, -EINVAL, "image config: %s is not a string", key);
+        if (json_object_get_string_len(v) > 0)
+                *ret = json_object_get_string(v);
+        return 0;
+}
+
+/* A string list member of the image config; NULL when absent or null. */
+static int image_strv(json_object *config, const char *key, json_object **ret, char **ret_error) {
+        json_object *v;
+
+        *ret = NULL;
+        if (!config || !json_object_object_get_ex(config, key, &v) || !v)
+                return 0;
+        if (!json_object_is_type(v, json_type_array))
+                return build_fail(ret_error, -EINVAL, "image config: %s is not a list", key);
+        for (size_t i = 0; i < json_object_array_length(v); i++)
+                if (!json_object_is_type(json_object_array_get_idx(v, i), json_type_string))
+                        return build_fail(ret_error, -EINVAL, "image config: %s[%zu] is not a string", key, i);
+        *ret = v;
+        return 0;
+}
+
+static int add_str(json_object *o, const char *key, const char *s) {
+        json_object *v = json_object_new_string(strempty(s));
+        if (!v || json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int add_obj(json_object *o, const char *key, json_object *v) {
+        if (!v || json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int array_add_str(json_object *a, const char *s) {
+        json_object *v = json_object_new_string(s);
+        if (!v || json_object_array_add(a, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static json_object *strv_to_array(char *const *l) {
+        json_object *a = json_object_new_array();
+        if (!a)
+                return NULL;
+        for (size_t i = 0; l && l[i]; i++)
+                if (array_add_str(a, l[i]) < 0) {
+                        json_object_put(a);
+                        return NULL;
+                }
+        return a;
+}
+
+static int append_json_strings(json_object *a, json_object *src) {
+        for (size_t i = 0; src && i < json_object_array_length(src); i++)
+                if (array_add_str(a, json_object_get_string(json_object_array_get_idx(src, i))) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+static int build_args(const ServiceSpec *spec, json_object *config, json_object **ret, char **ret_error) {
+        json_object *image_entrypoint, *image_cmd, *args;
+        int r;
+
+        r = image_strv(config, "Entrypoint", &image_entrypoint, ret_error);
+        if (r < 0)
+                return r;
+        r = image_strv(config, "Cmd", &image_cmd, ret_error);
+        if (r < 0)
+                return r;
+
+        args = json_object_new_array();
+        if (!args)
+                return -ENOMEM;
+        if (spec->entrypoint) {
+                /* Docker: a new entrypoint drops the image's Cmd as well. */
+                for (size_t i = 0; spec->entrypoint[i]; i++)
+                        if (array_add_str(args, spec->entrypoint[i]) < 0)
+                                goto oom;
+                for (size_t i = 0; spec->args && spec->args[i]; i++)
+                        if (array_add_str(args, spec->args[i]) < 0)
+                                goto oom;
+        } else {
+                if (append_json_strings(args, image_entrypoint) < 0)
+                        goto oom;
+                if (spec->args) {
+                        for (size_t i = 0; spec->args[i]; i++)
+                                if (array_add_str(args, spec->args[i]) < 0)
+                                        goto oom;
+                } else if (append_json_strings(args, image_cmd) < 0)
+                        goto oom;
+        }
+
+        if (json_object_array_length(args) == 0) {
+                json_object_put(args);
+                return build_fail(ret_error, -EINVAL,
+                                  "no command: the image has no Entrypoint or Cmd and the spec gives none");
+        }
+        if (json_object_get_string_len(json_object_array_get_idx(args, 0)) == 0) {
+                json_object_put(args);
+                return build_fail(ret_error, -EINVAL, "args[0]: the command is an empty string");
+        }
+        *ret = args;
+        return 0;
+oom:
+        json_object_put(args);
+        return -ENOMEM;
+}
+
+/* Replaces the entry with the same key in place, or appends. */
+static int env_set(json_object *env, const char *kv) {
+        const char *eq = strchr(kv, '=');
+        size_t klen = eq ? (size_t) (eq - kv) : strlen(kv);
+        json_object *v;
+
+        for (size_t i = 0; i < json_object_array_length(env); i++) {
+                const char *e = json_object_get_string(json_object_array_get_idx(env, i));
+                if (strneq(e, kv, klen) && (e[klen] == '=' || e[klen] == 0)) {
+                        v = json_object_new_string(kv);
+                        if (!v || json_object_array_put_idx(env, i, v) < 0) {
+                                json_object_put(v);
+                                return -ENOMEM;
+                        }
+                        return 0;
+                }
+        }
+        return array_add_str(env, kv);
+}
+
+static int build_env(const ServiceSpec *spec, json_object *config, json_object **ret, char **ret_error) {
+        json_object *image_env, *env, *with_path;
+        bool have_path = false;
+        int r;
+
+        r = image_strv(config, "Env", &image_env, ret_error);
+        if (r < 0)
+                return r;
+
+        env = json_object_new_array();
+        if (!env)
+                return -ENOMEM;
+        for (size_t i = 0; image_env && i < json_object_array_length(image_env); i++)
+                if (env_set(env, json_object_get_string(json_object_array_get_idx(image_env, i))) < 0)
+                        goto oom;
+        for (size_t i = 0; spec->env && spec->env[i]; i++)
+                if (env_set(env, spec->env[i]) < 0)
+                        goto oom;
+
+        for (size_t i = 0; i < json_object_array_length(env); i++)
+                if (strneq(json_object_get_string(json_object_array_get_idx(env, i)), "PATH=", 5))
+                        have_path = true;
+        if (have_path) {
+                *ret = env;
+                return 0;
+        }
+
+        /* PATH goes first, where images usually have it. */
+        with_path = json_object_new_array();
+        if (!with_path || array_add_str(with_path, DEFAULT_PATH) < 0 || append_json_strings(with_path, env) < 0) {
+                json_object_put(with_path);
+                goto oom;
+        }
+        json_object_put(env);
+        *ret = with_path;
+        return 0;
+oom:
+        json_object_put(env);
+        return -ENOMEM;
+}
+
+static int build_mounts(const ServiceSpec *spec, json_object **ret, char **ret_error) {
+        json_object *mounts = json_object_new_array();
+
+        if (!mounts)
+                return -ENOMEM;
+        for (size_t i = 0; i < spec->n_storage; i++) {
+                const SpecMount *m = &spec->storage[i];
+                json_object *o;
+                int r = 0;
+
+                if (streq(m->type, "named") || streq(m->type, "anonymous")) {
+                        json_object_put(mounts);
+                        return build_fail(ret_error, -EINVAL, "storage[%zu]: %s volumes are not supported yet", i,
+                                          m->type);
+                }
+                if (!m->target || m->target[0] != '/' || (streq(m->type, "bind") && (!m->source || m->source[0] != '/'))) {
+                        json_object_put(mounts);
+                        return build_fail(ret_error, -EINVAL, "storage[%zu]: source and target must be absolute paths", i);
+                }
+
+                o = json_object_new_object();
+                if (!o || json_object_array_add(mounts, o) < 0) {
+                        json_object_put(o);
+                        json_object_put(mounts);
+                        return -ENOMEM;
+                }
+                r = add_str(o, "type", m->type);
+                if (r >= 0 && streq(m->type, "bind")) {
+                        r = add_str(o, "source", m->source);
+                        if (r >= 0)
+                                r = add_str(o, "target", m->target);
+                        if (r >= 0)
+                                r = add_obj(o, "readonly", json_object_new_boolean(m->readonly));
+                } else if (r >= 0) {
+                        r = add_str(o, "target", m->target);
+                        if (r >= 0)
+                                r = add_obj(o, "size", json_object_new_uint64(m->size));
+                        if (r >= 0)
+                                r = add_obj(o, "mode", json_object_new_int((int) m->mode));
+                }
+                if (r < 0) {
+                        json_object_put(mounts);
+                        return r;
+                }
+        }
+        *ret = mounts;
+        return 0;
+}
+
+/* Capability names, with "ALL" spelled out so readers see only "CAP_…". */
+static json_object *caps_to_array(char *const *caps) {
+        _cleanup_strv_free_ char **all = NULL;
+
+        for (size_t i = 0; caps && caps[i]; i++)
+                if (streq(caps[i], "ALL")) {
+                        if (capability_list_all(&all) < 0)
+                                return NULL;
+                        return strv_to_array(all);
+                }
+        return strv_to_array(caps);
+}
+
+static json_object *build_resources(const ServiceSpec *spec) {
+        json_object *o = json_object_new_object();
+        int64_t quota = 0;
+        int r;
+
+        if (!o)
+                return NULL;
+        if (spec->cpu > 0)
+                quota = MAX((int64_t) (spec->cpu * CPU_PERIOD_USEC + 0.5), (int64_t) 1000); /* kernel minimum 1ms */
+        r = add_obj(o, "cpu_quota", json_object_new_int64(quota));
+        if (r >= 0)
+                r = add_obj(o, "cpu_period", json_object_new_int64(quota > 0 ? CPU_PERIOD_USEC : 0));
+        if (r >= 0)
+                r = add_obj(o, "cpu_shares", json_object_new_uint64(spec->cpu_shares));
+        if (r >= 0)
+                r = add_obj(o, "memory", json_object_new_int64(spec->memory));
+        if (r >= 0)
+                r = add_obj(o, "memory_swap", json_object_new_int64(spec->memory_swap));
+        if (r >= 0)
+                r = add_obj(o, "memory_reservation", json_object_new_int64(spec->memory_reservation));
+        if (r >= 0)
+                r = add_obj(o, "pids_limit", json_object_new_int64(spec->pids_limit));
+        if (r >= 0)
+                r = add_str(o, "cpuset_cpus", spec->cpuset);
+        if (r < 0) {
+                json_object_put(o);
+                return NULL;
+        }
+        return o;
+}
+
+static json_object *build_rlimits(const ServiceSpec *spec) {
+        json_object *a = json_object_new_array();
+
+        if (!a)
+                return NULL;
+        for (size_t i = 0; i < spec->n_ulimits; i++) {
+                json_object *o = json_object_new_object();
+                if (!o || json_object_array_add(a, o) < 0 || add_str(o, "name", spec->ulimits[i].name) < 0 ||
+                    add_obj(o, "soft", json_object_new_uint64(spec->ulimits[i].soft)) < 0 ||
+                    add_obj(o, "hard", json_object_new_uint64(spec->ulimits[i].hard)) < 0) {
+                        if (o && json_object_array_length(a) <= i)
+                                json_object_put(o);
+                        json_object_put(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
+int launch_config_build(const ServiceSpec *spec, const char *id, const char *image_ref,
+                        const char *image_config_json, char *const *layers_top_first,
+                        json_object **ret, char **ret_error) {
+        _cleanup_(json_putp) json_object *image_root = NULL, *out = NULL;
+        _cleanup_free_ char *stop_signal = NULL;
+        json_object *config, *v = NULL;
+        const char *workdir, *user, *image_stop, *network_mode;
+        int r;
+
+        if (ret_error)
+                *ret_error = NULL;
+        if (!spec || isempty(id) || !ret)
+                return build_fail(ret_error, -EINVAL, "id: missing");
+
+        r = image_config_parse(image_config_json, &image_root, &config, ret_error);
+        if (r < 0)
+                return r;
+
+        out = json_object_new_object();
+        if (!out)
+                return -ENOMEM;
+
+        if (add_str(out, "id", id) < 0 || add_str(out, "image", image_ref ?: spec->image) < 0 ||
+            add_obj(out, "layers", strv_to_array(layers_top_first)) < 0)
+                return -ENOMEM;
+
+        r = build_args(spec, config, &v, ret_error);
+        if (r < 0)
+                return r;
+        if (add_obj(out, "args", v) < 0)
+                return -ENOMEM;
+
+        r = build_env(spec, config, &v, ret_error);
+        if (r < 0)
+                return r;
+        if (add_obj(out, "env", v) < 0)
+                return -ENOMEM;
+
+        r = image_string(config, "WorkingDir", &workdir, ret_error);
+        if (r < 0)
+                return r;
+        workdir = spec->workdir ?: workdir ?: "/";
+        if (workdir[0] != '/')
+                return build_fail(ret_error, -EINVAL, "cwd: working directory '%s' is not an absolute path", workdir);
+        if (add_str(out, "cwd", workdir) < 0)
+                return -ENOMEM;
+
+        r = image_string(config, "User", &user, ret_error);
+        if (r < 0)
+                return r;
+        user = spec->user ?: user ?: "";
+        if (*user && !user_spec_is_valid(user))
+                return build_fail(ret_error, -EINVAL, "user: invalid user '%s' in the image config", user);
+        if (add_str(out, "user", user) < 0 || add_obj(out, "extra_groups", strv_to_array(spec->extra_groups)) < 0 ||
+            add_str(out, "hostname", spec->hostname ?: id) < 0)
+                return -ENOMEM;
+
+        network_mode = spec->network_mode ?: "default";
+        if (streq(network_mode, "bridge"))
+                return build_fail(ret_error, -EINVAL,
+                                  "network_mode: bridge networking is not supported yet (use 'none' or 'host')");
+        if (streq(network_mode, "default"))
+                network_mode = "none"; /* until bridge networking exists */
+        if (!streq(network_mode, "none") && !streq(network_mode, "host"))
+                return build_fail(ret_error, -EINVAL, "network_mode: invalid value '%s'", network_mode);
+        if (add_str(out, "network_mode", network_mode) < 0 ||
+            add_obj(out, "readonly_rootfs", json_object_new_boolean(spec->read_only_root_fs)) < 0 ||
+            add_obj(out, "tty", json_object_new_boolean(spec->tty)) < 0 ||
+            add_obj(out, "stdin_open", json_object_new_boolean(spec->stdin_open)) < 0)
+                return -ENOMEM;
+
+        r = build_mounts(spec, &v, ret_error);
+        if (r < 0)
+                return r;
+        if (add_obj(out, "mounts", v) < 0 || add_obj(out, "resources", build_resources(spec)) < 0 ||
+            add_obj(out, "cap_add", caps_to_array(spec->cap_add)) < 0 ||
+            add_obj(out, "cap_drop", caps_to_array(spec->cap_drop)) < 0 ||
+            add_obj(out, "privileged", json_object_new_boolean(spec->privileged)) < 0 ||
+            add_obj(out, "rlimits", build_rlimits(spec)) < 0)
+                return -ENOMEM;
+
+        r = image_string(config, "StopSignal", &image_stop, ret_error);
+        if (r < 0)
+                return r;
+        r = signal_normalize(spec->stop_signal ?: image_stop ?: "SIGTERM", &stop_signal);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return build_fail(ret_error, -EINVAL, "stop_signal: unknown signal '%s'",
+                                  spec->stop_signal ?: image_stop);
+        if (add_str(out, "stop_signal", stop_signal) < 0 ||
+            add_obj(out, "stop_grace_usec",
+                    json_object_new_uint64(spec->stop_grace_usec > 0 ? spec->stop_grace_usec : DEFAULT_STOP_GRACE_USEC)) < 0)
+                return -ENOMEM;
+
+        *ret = TAKE_PTR(out);
+        return 0;
+}
