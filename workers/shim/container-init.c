@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/capability.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "shim.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Docker's default capability set. */
+static const cap_value_t default_caps[] = {
+        CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER, CAP_MKNOD, CAP_NET_RAW,
+        CAP_SETGID, CAP_SETUID, CAP_SETFCAP, CAP_SETPCAP, CAP_NET_BIND_SERVICE,
+        CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
+};
+
+static int error_fd = -1;
+
+_noreturn_ _printf_(1, 2) static void die(const char *fmt, ...) {
+        char buf[1024];
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                n = 0;
+        if ((size_t) n >= sizeof(buf))
+                n = sizeof(buf) - 1;
+        if (error_fd >= 0)
+                (void) !write(error_fd, buf, (size_t) n);
+        _exit(127);
+}
+
+static void die_with(char *msg, const char *fallback) {
+        if (msg)
+                die("%s", msg);
+        die("%s", fallback);
+}
+
+static int rlimit_resource(const char *name) {
+        static const struct {
+                const char *name;
+                int resource;
+        } table[] = {
+                { "as", RLIMIT_AS }, { "core", RLIMIT_CORE }, { "cpu", RLIMIT_CPU },
+                { "data", RLIMIT_DATA }, { "fsize", RLIMIT_FSIZE }, { "locks", RLIMIT_LOCKS },
+                { "memlock", RLIMIT_MEMLOCK }, { "msgqueue", RLIMIT_MSGQUEUE }, { "nice", RLIMIT_NICE },
+                { "nofile", RLIMIT_NOFILE }, { "nproc", RLIMIT_NPROC }, { "rss", RLIMIT_RSS },
+                { "rtprio", RLIMIT_RTPRIO }, { "rttime", RLIMIT_RTTIME },
+                { "sigpending", RLIMIT_SIGPENDING }, { "stack", RLIMIT_STACK },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (streq(name, table[i].name))
+                        return table[i].resource;
+        return -1;
+}
+
+static void apply_rlimits(const LaunchConfig *c) {
+        for (size_t i = 0; i < c->n_rlimits; i++) {
+                int res = rlimit_resource(c->rlimits[i].name);
+                struct rlimit cur, want;
+
+                if (res < 0 || getrlimit(res, &cur) < 0)
+                        die("rlimit %s: unknown", c->rlimits[i].name);
+                /* Raising a hard limit needs CAP_SYS_RESOURCE we may not
+                 * have: clamp to the current hard limit. */
+                want.rlim_max = MIN((rlim_t) c->rlimits[i].hard, cur.rlim_max);
+                want.rlim_cur = MIN((rlim_t) c->rlimits[i].soft, want.rlim_max);
+                if (setrlimit(res, &want) < 0)
+                        die("setrlimit %s: %s", c->rlimits[i].name, strerror(errno));
+        }
+}
+
+static bool cap_in(char *const *names, cap_value_t cap) {
+        for (char *const *n = names; n && *n; n++) {
+                cap_value_t v;
+                if (cap_from_name(*n, &v) == 0 && v == cap)
+                        return true;
+        }
+        return false;
+}
+
+static void compute_caps(const LaunchConfig *c, bool *want, int ncaps) {
+        for (int cap = 0; cap < ncaps; cap++)
+                want[cap] = c->privileged;
+        if (c->privileged)
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(default_caps); i++)
+                if (default_caps[i] < ncaps)
+                        want[default_caps[i]] = true;
+        for (int cap = 0; cap < ncaps; cap++) {
+                if (cap_in(c->cap_add, cap))
+                        want[cap] = true;
+                if (cap_in(c->cap_drop, cap))
+                        want[cap] = false;
+        }
+}
+
+static void drop_bounding_set(const bool *want, int ncaps) {
+        for (int cap = 0; cap < ncaps; cap++)
+                if (!want[cap] && cap_drop_bound(cap) < 0 && errno != EINVAL)
+                        die("dropping capability %d from the bounding set: %s", cap, strerror(errno));
+}
+
+static void set_caps(const bool *want, int ncaps) {
+        cap_t caps = cap_init();
+        cap_value_t list[64];
+        int n = 0;
+
+        if (!caps)
+                die("cap_init: %s", strerror(errno));
+        for (int cap = 0; cap < ncaps && n < 64; cap++)
+                if (want[cap])
+                        list[n++] = cap;
+        if (n > 0 &&
+            (cap_set_flag(caps, CAP_EFFECTIVE, n, list, CAP_SET) < 0 ||
+             cap_set_flag(caps, CAP_PERMITTED, n, list, CAP_SET) < 0 ||
+             cap_set_flag(caps, CAP_INHERITABLE, n, list, CAP_SET) < 0))
+                die("cap_set_flag: %s", strerror(errno));
+        if (cap_set_proc(caps) < 0)
+                die("setting capabilities: %s", strerror(errno));
+        cap_free(caps);
+}
+
+static void switch_user(const ContainerUser *u) {
+        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+                die("PR_SET_KEEPCAPS: %s", strerror(errno));
+        if (setgroups(u->n_groups, u->groups) < 0)
+                die("setgroups: %s", strerror(errno));
+        if (setresgid(u->gid, u->gid, u->gid) < 0)
+                die("setgid %u: %s", (unsigned) u->gid, strerror(errno));
+        if (setresuid(u->uid, u->uid, u->uid) < 0)
+                die("setuid %u: %s", (unsigned) u->uid, strerror(errno));
+        (void) prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+}
+
+static const char *env_get(char *const *env, const char *key) {
+        size_t n = strlen(key);
+        for (char *const *e = env; e && *e; e++)
+                if (strneq(*e, key, n) && (*e)[n] == '=')
+                        return *e + n + 1;
+        return NULL;
+}
+
+/* env plus HOME from passwd when the config has none (Docker does this). */
+static char **build_env(const LaunchConfig *c, const ContainerUser *u) {
+        size_t n = strv_length(c->env);
+        char **env = calloc(n + 2, sizeof(char *));
+        if (!env)
+                die("out of memory");
+        memcpy(env, c->env, n * sizeof(char *));
+        if (!env_get(c->env, "HOME") && asprintf(&env[n], "HOME=%s", u->home) < 0)
+                die("out of memory");
+        return env;
+}
+
+_noreturn_ static void exec_entrypoint(const LaunchConfig *c, char **env) {
+        const char *cmd = c->args[0];
+        const char *path;
+        _cleanup_free_ char *dirs = NULL;
+
+        if (strchr(cmd, '/')) {
+                (void) prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+                execve(cmd, c->args, env);
+                die("exec %s: %s", cmd, strerror(errno));
+        }
+
+        path = env_get(c->env, "PATH") ?: DEFAULT_PATH;
+        dirs = strdup(path);
+        if (!dirs)
+                die("out of memory");
+        int last_error = ENOENT;
+        char *save = NULL;
+        for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+                _cleanup_free_ char *full = NULL;
+                struct stat st;
+
+                if (asprintf(&full, "%s/%s", d[0] ? d : ".", cmd) < 0)
+                        die("out of memory");
+                if (stat(full, &st) < 0 || !S_ISREG(st.st_mode) || access(full, X_OK) < 0)
+                        continue;
+                (void) prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+                execve(full, c->args, env);
+                last_error = errno;
+                die("exec %s: %s", full, strerror(last_error));
+        }
+        die("exec: \"%s\": executable file not found in $PATH", cmd);
+}
+
+void container_init_run(const InitParams *p) {
+        const LaunchConfig *c = p->config;
+        _cleanup_free_ char *rootfs = NULL, *err = NULL;
+        _cleanup_close_ int rootfd = -1;
+        ContainerUser user = {};
+        int ncaps, devnull;
+        char go;
+
+        error_fd = p->error_fd;
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+                die("PR_SET_PDEATHSIG: %s", strerror(errno));
+
+        /* stdio: the shim's pipes; stdin empty (stdin_open is not supported yet) */
+        devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(p->stdout_fd, 1) < 0 || dup2(p->stderr_fd, 2) < 0)
+                die("setting up stdio: %s", strerror(errno));
+
+        /* wait until the shim has moved us into the container's cgroup */
+        if (read(p->sync_fd, &go, 1) != 1)
+                _exit(126);
+        /* a cgroup namespace rooted at our own cgroup, now that we are in it */
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                die("unshare(CLONE_NEWCGROUP): %s", strerror(errno));
+        if (setsid() < 0)
+                die("setsid: %s", strerror(errno));
+
+        umask(0);
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                die("making mounts private: %s", strerror(errno));
+        if (asprintf(&rootfs, "%s/containers/%s/rootfs", p->root, c->id) < 0)
+                die("out of memory");
+        if (rootfs_mount_overlay(p->root, c, rootfs, &err) < 0)
+                die_with(err, "mounting the overlay");
+        rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                die("opening %s: %s", rootfs, strerror(errno));
+        if (rootfs_setup(rootfd, c, &err) < 0)
+                die_with(err, "setting up the rootfs");
+        if (rootfs_pivot(rootfs, &err) < 0)
+                die_with(err, "pivot_root");
+        if (rootfs_finish(c, &err) < 0)
+                die_with(err, "finishing the rootfs");
+        umask(022);
+
+        if (!isempty(c->hostname) && sethostname(c->hostname, strlen(c->hostname)) < 0)
+                die("sethostname %s: %s", c->hostname, strerror(errno));
+
+        apply_rlimits(c);
+
+        if (container_user_resolve(c->user, c->extra_groups, &user, &err) < 0)
+                die_with(err, "resolving the user");
+
+        ncaps = (int) cap_max_bits();
+        if (ncaps <= 0 || ncaps > 64)
+                ncaps = CAP_LAST_CAP + 1;
+        bool want[64];
+        compute_caps(c, want, ncaps);
+        drop_bounding_set(want, ncaps);
+        switch_user(&user);
+        set_caps(want, ncaps);
+        if (!c->privileged && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                die("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+
+        if (chdir(c->cwd) < 0)
+                die("chdir to cwd (\"%s\") set in config.json failed: %s", c->cwd, strerror(errno));
+
+        /* the shim's fds we still hold are CLOEXEC; reset what we inherited */
+        signal(SIGPIPE, SIG_DFL);
+        exec_entrypoint(c, build_env(c, &user));
+}

@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* zlayer-shim: one per container, parent of the container's init. Started by
+ * zlayer-exec (double fork, setsid) with a status pipe on fd 3, on which it
+ * reports "OK <shim pid> <shim starttime> <init pid> <init starttime>
+ * <started_at usec>\n" once the entrypoint was exec'd, or "ERR <cause>\n".
+ * Then it copies the init's stdout/stderr into ctr.log as CRI lines, waits
+ * for the init and writes exit.json. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "cgroup.h"
+#include "crilog.h"
+#include "fileio.h"
+#include "ids.h"
+#include "log.h"
+#include "procfs.h"
+#include "shim.h"
+#include "signals.h"
+
+#define STATUS_FD 3
+#define DRAIN_TIMEOUT_MSEC 2000
+
+typedef struct Args {
+        const char *root, *run_dir, *id;
+        gid_t log_gid;
+        bool debug;
+} Args;
+
+typedef struct Stream {
+        int fd;
+        bool is_stderr;
+        char buf[CRILOG_MAX_RECORD];
+        size_t len;
+} Stream;
+
+static int parse_args(int argc, char **argv, Args *a) {
+        enum { ARG_ROOT = 0x100, ARG_RUN_DIR, ARG_ID, ARG_LOG_GID, ARG_DEBUG };
+        static const struct option options[] = {
+                { "root", required_argument, NULL, ARG_ROOT },
+                { "run-dir", required_argument, NULL, ARG_RUN_DIR },
+                { "id", required_argument, NULL, ARG_ID },
+                { "log-gid", required_argument, NULL, ARG_LOG_GID },
+                { "debug", no_argument, NULL, ARG_DEBUG },
+                {}
+        };
+        int c;
+
+        *a = (Args) { .log_gid = 0 };
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_ROOT: a->root = optarg; break;
+                case ARG_RUN_DIR: a->run_dir = optarg; break;
+                case ARG_ID: a->id = optarg; break;
+                case ARG_LOG_GID: a->log_gid = (gid_t) strtoul(optarg, NULL, 10); break;
+                case ARG_DEBUG: a->debug = true; break;
+                default: return -EINVAL;
+                }
+        if (!a->root || a->root[0] != '/' || !a->run_dir || a->run_dir[0] != '/' ||
+            !container_id_is_valid(a->id) || optind < argc)
+                return -EINVAL;
+        return 0;
+}
+
+static uint64_t now_nsec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+}
+
+static void report(const char *fmt, ...) _printf_(1, 2);
+static void report(const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return;
+        for (char *p = msg; *p; p++)
+                if (*p == '\n' && p[1] != '\0')
+                        *p = ' ';
+        (void) loop_write(STATUS_FD, msg, (size_t) n);
+        close(STATUS_FD);
+}
+
+/* Emits complete lines of @s as F records, a full buffer as a P record. */
+static void stream_flush(Stream *s, int log_fd, bool eof) {
+        size_t start = 0;
+
+        for (;;) {
+                char *nl = memchr(s->buf + start, '\n', s->len - start);
+                if (!nl)
+                        break;
+                size_t n = (size_t) (nl - (s->buf + start));
+                if (crilog_write(log_fd, now_nsec(), s->is_stderr, s->buf + start, n, false) < 0)
+                        log_warning("Failed to write to ctr.log: %m");
+                start += n + 1;
+        }
+        if (start > 0) {
+                memmove(s->buf, s->buf + start, s->len - start);
+                s->len -= start;
+        }
+        if (s->len == sizeof(s->buf) || (eof && s->len > 0)) {
+                if (crilog_write(log_fd, now_nsec(), s->is_stderr, s->buf, s->len, !eof) < 0)
+                        log_warning("Failed to write to ctr.log: %m");
+                s->len = 0;
+        }
+}
+
+/* false at EOF */
+static bool stream_read(Stream *s, int log_fd) {
+        ssize_t n = read(s->fd, s->buf + s->len, sizeof(s->buf) - s->len);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return true;
+        if (n <= 0) {
+                stream_flush(s, log_fd, true);
+                close(s->fd);
+                s->fd = -1;
+                return false;
+        }
+        s->len += (size_t) n;
+        stream_flush(s, log_fd, false);
+        return true;
+}
+
+static int write_exit_json(int rundir, int exit_code, const char *reason, const char *sig, uint64_t finished_at) {
+        json_object *o = json_object_new_object();
+        const char *s;
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        json_object_object_add(o, "exit_code", json_object_new_int(exit_code));
+        json_object_object_add(o, "reason", json_object_new_string(reason));
+        json_object_object_add(o, "signal", json_object_new_string(sig));
+        json_object_object_add(o, "finished_at", json_object_new_uint64(finished_at));
+        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        r = write_file_atomic_at(rundir, "exit.json", s, strlen(s), 0644);
+        json_object_put(o);
+        return r;
+}
+
+static int open_ctr_log(const Args *a, int *ret) {
+        _cleanup_free_ char *p = NULL;
+        _cleanup_close_ int fd = -1;
+
+        if (asprintf(&p, "%s/containers/%s/ctr.log", a->root, a->id) < 0)
+                return -ENOMEM;
+        fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
+        if (fd < 0)
+                return -errno;
+        /* readable by the unprivileged broker through its group */
+        if (fchown(fd, 0, a->log_gid) < 0 || fchmod(fd, 0640) < 0)
+                return -errno;
+        *ret = TAKE_FD(fd);
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        _cleanup_launch_config_ LaunchConfig *config = NULL;
+        _cleanup_cgroup_driver_ CgroupDriver *cg = NULL;
+        _cleanup_free_ char *json = NULL, *perr = NULL, *cgpath = NULL, *rundir_path = NULL;
+        _cleanup_close_ int rundir = -1, log_fd = -1, sfd = -1;
+        int out[2], err[2], sync_pipe[2], exec_err[2];
+        uint64_t shim_start, init_start, oom_before = 0, started_at;
+        Stream sout = { .is_stderr = false }, serr = { .is_stderr = true };
+        sigset_t mask, oldmask;
+        char msg[1024];
+        ssize_t n;
+        pid_t pid;
+        Args a;
+        int r;
+
+        log_set_program("zlayer-shim");
+        if (parse_args(argc, argv, &a) < 0) {
+                report("ERR zlayer-shim: invalid arguments\n");
+                return 2;
+        }
+        if (a.debug)
+                log_set_max_level(LOG_DEBUG);
+
+        if (asprintf(&rundir_path, "%s/containers/%s", a.run_dir, a.id) < 0)
+                return 1;
+        rundir = open(rundir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (rundir < 0) {
+                report("ERR opening %s: %s\n", rundir_path, strerror(errno));
+                return 1;
+        }
+        int shim_log = openat(rundir, "shim.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+        if (shim_log >= 0) {
+                (void) dup2(shim_log, STDERR_FILENO);
+                close(shim_log);
+        }
+
+        r = read_file_at(rundir, "launch.json", 4 * 1024 * 1024, &json, NULL);
+        if (r < 0) {
+                report("ERR reading %s/launch.json: %s\n", rundir_path, strerror(-r));
+                return 1;
+        }
+        r = launch_config_parse(json, &config, &perr);
+        if (r < 0 || !streq(config->id, a.id)) {
+                report("ERR invalid launch config: %s\n", perr ?: "id does not match");
+                return 1;
+        }
+        if (config->tty)
+                log_warning("tty is not supported yet, running %s without a terminal", a.id);
+
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+                log_warning_errno(-errno, "PR_SET_CHILD_SUBREAPER failed: %m");
+
+        r = cgroup_driver_new_detect(NULL, &cg);
+        if (r < 0) {
+                report("ERR detecting the cgroup version: %s\n", strerror(-r));
+                return 1;
+        }
+        if ((r = cgroup_create(cg, CGROUP_SHIMS_PATH)) < 0 || (r = cgroup_attach_pid(cg, CGROUP_SHIMS_PATH, getpid())) < 0)
+                log_warning_errno(r, "Failed to move the shim into cgroup %s: %m", CGROUP_SHIMS_PATH);
+        r = cgroup_container_path(a.id, &cgpath);
+        if (r < 0)
+                return 1;
+        (void) cgroup_read_oom_kills(cg, cgpath, &oom_before);
+
+        if ((r = proc_starttime(getpid(), &shim_start)) < 0 ||
+            (r = pid_file_write_at(rundir, "shim.pid", getpid(), shim_start)) < 0) {
+                report("ERR writing shim.pid: %s\n", strerror(-r));
+                return 1;
+        }
+
+        r = open_ctr_log(&a, &log_fd);
+        if (r < 0) {
+                report("ERR opening ctr.log of %s: %s\n", a.id, strerror(-r));
+                return 1;
+        }
+
+        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+            pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(exec_err, O_CLOEXEC) < 0) {
+                report("ERR pipe: %s\n", strerror(errno));
+                return 1;
+        }
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, &oldmask);
+        sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (sfd < 0) {
+                report("ERR signalfd: %s\n", strerror(errno));
+                return 1;
+        }
+
+        unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+        if (streq(config->network_mode, "none"))
+                flags |= CLONE_NEWNET;
+        /* fork-like clone: no new stack, the child continues here */
+        pid = (pid_t) syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
+        if (pid < 0) {
+                report("ERR clone: %s\n", strerror(errno));
+                return 1;
+        }
+        if (pid == 0) {
+                InitParams p = {
+                        .config = config,
+                        .root = a.root,
+                        .sync_fd = sync_pipe[0],
+                        .error_fd = exec_err[1],
+                        .stdout_fd = out[1],
+                        .stderr_fd = err[1],
+                };
+                close(STATUS_FD);
+                close(sfd);
+                close(log_fd);
+                sigprocmask(SIG_SETMASK, &oldmask, NULL);
+                container_init_run(&p);
+        }
+
+        close(out[1]);
+        close(err[1]);
+        close(sync_pipe[0]);
+        close(exec_err[1]);
+
+        r = cgroup_attach_pid(cg, cgpath, pid);
+        if (r >= 0)
+                r = proc_starttime(pid, &init_start);
+        if (r >= 0)
+                r = pid_file_write_at(rundir, "init.pid", pid, init_start);
+        if (r < 0) {
+                kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                report("ERR placing the init into cgroup %s: %s\n", cgpath, strerror(-r));
+                return 1;
+        }
+        if (write(sync_pipe[1], "x", 1) != 1) {
+                kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                report("ERR starting the init: %s\n", strerror(errno));
+                return 1;
+        }
+        close(sync_pipe[1]);
+
+        n = loop_read(exec_err[0], msg, sizeof(msg) - 1);
+        close(exec_err[0]);
+        if (n != 0) {
+                msg[n > 0 ? n : 0] = '\0';
+                (void) waitpid(pid, NULL, 0);
+                (void) unlinkat(rundir, "init.pid", 0);
+                log_error("Starting %s failed: %s", a.id, n > 0 ? msg : "reading the init's status failed");
+                report("ERR %s\n", n > 0 ? msg : "reading the init's status failed");
+                return 1;
+        }
+        started_at = now_usec();
+        report("OK %d %llu %d %llu %llu\n", (int) getpid(), (unsigned long long) shim_start,
+               (int) pid, (unsigned long long) init_start, (unsigned long long) started_at);
+
+        /* copy output until the init is gone and the pipes drained */
+        sout.fd = out[0];
+        serr.fd = err[0];
+        bool init_done = false;
+        int status = 0;
+        uint64_t drain_deadline = 0;
+        while (!init_done || sout.fd >= 0 || serr.fd >= 0) {
+                struct pollfd p[3] = {
+                        { .fd = sout.fd, .events = POLLIN },
+                        { .fd = serr.fd, .events = POLLIN },
+                        { .fd = sfd, .events = POLLIN },
+                };
+                int timeout = -1;
+                if (init_done) {
+                        uint64_t now = now_usec();
+                        if (now >= drain_deadline)
+                                break;
+                        timeout = (int) ((drain_deadline - now) / 1000 + 1);
+                }
+                if (poll(p, 3, timeout) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        log_error_errno(-errno, "poll: %m");
+                        break;
+                }
+                if (p[0].revents)
+                        stream_read(&sout, log_fd);
+                if (p[1].revents)
+                        stream_read(&serr, log_fd);
+                if (p[2].revents) {
+                        struct signalfd_siginfo si;
+                        while (read(sfd, &si, sizeof(si)) == sizeof(si))
+                                ;
+                        /* reap everything: we are the subreaper of the container */
+                        for (;;) {
+                                int st;
+                                pid_t w = waitpid(-1, &st, WNOHANG);
+                                if (w <= 0)
+                                        break;
+                                if (w == pid) {
+                                        status = st;
+                                        init_done = true;
+                                        drain_deadline = now_usec() + DRAIN_TIMEOUT_MSEC * 1000ULL;
+                                }
+                        }
+                }
+        }
+
+        uint64_t finished_at = now_usec(), oom_after = 0;
+        int exit_code;
+        const char *reason, *signame = "";
+        if (WIFSIGNALED(status)) {
+                exit_code = 128 + WTERMSIG(status);
+                reason = "signal";
+                signame = signal_to_name(WTERMSIG(status));
+        } else {
+                exit_code = WEXITSTATUS(status);
+                reason = "exited";
+        }
+        if (cgroup_read_oom_kills(cg, cgpath, &oom_after) >= 0 && oom_after > oom_before)
+                reason = "oom_killed";
+
+        r = write_exit_json(rundir, exit_code, reason, signame, finished_at);
+        if (r < 0) {
+                log_error_errno(r, "Failed to write exit.json of %s: %m", a.id);
+                return 1;
+        }
+        log_debug("%s exited: %d %s %s", a.id, exit_code, reason, signame);
+        return 0;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "launch-config.h"
+#include "macro.h"
+
+/* What the container's init gets from the shim (workers/shim/shim.c). */
+typedef struct InitParams {
+        const LaunchConfig *config;
+        const char *root;        /* --root: layers/ and containers/<id>/ below it */
+        int sync_fd;             /* read end: one byte once the shim put us in our cgroup */
+        int error_fd;            /* CLOEXEC write end: EOF at exec = success */
+        int stdout_fd, stderr_fd;
+} InitParams;
+
+/* Runs in the cloned child: builds the container and execs its entrypoint.
+ * Never returns; on failure writes the cause to error_fd and exits 127. */
+_noreturn_ void container_init_run(const InitParams *p);
+
+/* Mount helpers (workers/shim/rootfs.c): paths inside the new root are
+ * resolved with RESOLVE_IN_ROOT so that symlinks in the image cannot point
+ * outside it. */
+int rootfs_mount_overlay(const char *root, const LaunchConfig *c, const char *rootfs, char **ret_error);
+int rootfs_setup(int rootfd, const LaunchConfig *c, char **ret_error);
+int rootfs_pivot(const char *rootfs, char **ret_error);
+int rootfs_finish(const LaunchConfig *c, char **ret_error);
+
+/* User lookup in the container's /etc/passwd and /etc/group (after
+ * pivot_root; never through NSS, which would load the image's libraries). */
+typedef struct ContainerUser {
+        uid_t uid;
+        gid_t gid;
+        gid_t *groups;
+        size_t n_groups;
+        char *home;
+} ContainerUser;
+int container_user_resolve(const char *user, char *const *extra_groups, ContainerUser *ret, char **ret_error);
+void container_user_done(ContainerUser *u);

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "shim.h"
+
+#define MAX_GROUPS 256
+
+static bool parse_id(const char *s, unsigned *ret) {
+        char *end;
+        if (isempty(s) || !(s[0] >= '0' && s[0] <= '9'))
+                return false;
+        errno = 0;
+        unsigned long v = strtoul(s, &end, 10);
+        if (errno != 0 || *end || v >= 0xFFFFFFFFUL)
+                return false;
+        *ret = (unsigned) v;
+        return true;
+}
+
+/* Splits a colon-separated line into at most @max fields in place. */
+static size_t split_fields(char *line, char **fields, size_t max) {
+        size_t n = 0;
+        char *p = line;
+        while (n < max) {
+                fields[n++] = p;
+                p = strchr(p, ':');
+                if (!p)
+                        break;
+                *p++ = '\0';
+        }
+        return n;
+}
+
+static void strip_nl(char *s) {
+        size_t n = strlen(s);
+        if (n > 0 && s[n - 1] == '\n')
+                s[n - 1] = '\0';
+}
+
+/* Looks a passwd entry up by name (or uid when @by_uid). */
+static int passwd_find(const char *name, bool by_uid, unsigned uid, unsigned *ret_uid, unsigned *ret_gid,
+                       char **ret_name, char **ret_home) {
+        _cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0;
+
+        if (!f)
+                return -errno;
+        while (getline(&line, &size, f) > 0) {
+                char *fl[7];
+                unsigned u, g;
+                strip_nl(line);
+                if (split_fields(line, fl, 7) < 7)
+                        continue;
+                if (!parse_id(fl[2], &u) || !parse_id(fl[3], &g))
+                        continue;
+                if (by_uid ? u != uid : !streq(fl[0], name))
+                        continue;
+                *ret_uid = u;
+                *ret_gid = g;
+                *ret_name = strdup(fl[0]);
+                *ret_home = strdup(fl[5]);
+                return *ret_name && *ret_home ? 0 : -ENOMEM;
+        }
+        return -ESRCH;
+}
+
+static int group_find(const char *name, unsigned *ret_gid) {
+        _cleanup_fclose_ FILE *f = fopen("/etc/group", "re");
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0;
+
+        if (!f)
+                return -errno;
+        while (getline(&line, &size, f) > 0) {
+                char *fl[4];
+                unsigned g;
+                strip_nl(line);
+                if (split_fields(line, fl, 4) < 3 || !parse_id(fl[2], &g))
+                        continue;
+                if (streq(fl[0], name)) {
+                        *ret_gid = g;
+                        return 0;
+                }
+        }
+        return -ESRCH;
+}
+
+/* The groups listing @user as a member (Docker adds them). */
+static int group_memberships(const char *user, gid_t *groups, size_t *n) {
+        _cleanup_fclose_ FILE *f = fopen("/etc/group", "re");
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0;
+
+        if (!f)
+                return errno == ENOENT ? 0 : -errno;
+        while (getline(&line, &size, f) > 0 && *n < MAX_GROUPS) {
+                char *fl[4], *save = NULL;
+                unsigned g;
+                strip_nl(line);
+                if (split_fields(line, fl, 4) < 4 || !parse_id(fl[2], &g))
+                        continue;
+                for (char *m = strtok_r(fl[3], ",", &save); m; m = strtok_r(NULL, ",", &save))
+                        if (streq(m, user))
+                                groups[(*n)++] = g;
+        }
+        return 0;
+}
+
+_printf_(2, 3) static int fail(char **ret_error, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        if (vasprintf(ret_error, fmt, ap) < 0)
+                *ret_error = NULL;
+        va_end(ap);
+        return -EINVAL;
+}
+
+int container_user_resolve(const char *user, char *const *extra_groups, ContainerUser *ret, char **ret_error) {
+        _cleanup_free_ char *u = strdup(strempty(user)), *name = NULL, *home = NULL;
+        _cleanup_free_ gid_t *groups = calloc(MAX_GROUPS, sizeof(gid_t));
+        unsigned uid = 0, gid = 0, id;
+        size_t n = 0;
+        char *group;
+        int r;
+
+        if (!u || !groups)
+                return -ENOMEM;
+        group = strchr(u, ':');
+        if (group)
+                *group++ = '\0';
+
+        if (u[0] == '\0')
+                u = (free(u), strdup("0"));
+        if (!u)
+                return -ENOMEM;
+
+        if (parse_id(u, &id)) {
+                uid = id;
+                r = passwd_find(NULL, true, id, &uid, &gid, &name, &home);
+                if (r == -ESRCH || r == -ENOENT)
+                        gid = 0; /* a numeric uid need not exist in the image */
+                else if (r < 0)
+                        return fail(ret_error, "reading /etc/passwd: %s", strerror(-r));
+        } else {
+                r = passwd_find(u, false, 0, &uid, &gid, &name, &home);
+                if (r == -ESRCH || r == -ENOENT)
+                        return fail(ret_error, "unable to find user %s: no matching entries in passwd file", u);
+                if (r < 0)
+                        return fail(ret_error, "reading /etc/passwd: %s", strerror(-r));
+        }
+
+        if (group) {
+                if (!parse_id(group, &gid)) {
+                        r = group_find(group, &gid);
+                        if (r < 0)
+                                return fail(ret_error, "unable to find group %s: no matching entries in group file", group);
+                }
+        }
+
+        if (name && (r = group_memberships(name, groups, &n)) < 0)
+                return fail(ret_error, "reading /etc/group: %s", strerror(-r));
+        for (char *const *g = extra_groups; g && *g && n < MAX_GROUPS; g++) {
+                if (!parse_id(*g, &id)) {
+                        r = group_find(*g, &id);
+                        if (r < 0)
+                                return fail(ret_error, "unable to find group %s: no matching entries in group file", *g);
+                }
+                groups[n++] = id;
+        }
+
+        *ret = (ContainerUser) {
+                .uid = uid,
+                .gid = gid,
+                .groups = TAKE_PTR(groups),
+                .n_groups = n,
+                .home = home ? TAKE_PTR(home) : strdup("/"),
+        };
+        return ret->home ? 0 : -ENOMEM;
+}
+
+void container_user_done(ContainerUser *u) {
+        free(u->groups);
+        free(u->home);
+        *u = (ContainerUser) {};
+}
