@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "daemon-options.h"
+#include "macro.h"
+
+typedef struct Container Container;
+typedef struct ImageStore ImageStore;
+typedef struct WorkerLinks WorkerLinks;
+
+/* The broker's whole state: one per process, passed to every handler. */
+typedef struct Broker {
+        DaemonOptions opts;
+        sd_event *event;
+        sd_bus *bus;             /* the public bus */
+        sd_bus *control;         /* the control link to zlayerd (server side) */
+
+        int root_fd;             /* ROOT */
+        int images_fd;           /* ROOT/images */
+        int layers_fd;           /* ROOT/layers */
+        int containers_fd;       /* ROOT/containers */
+
+        unsigned cgroup_version;
+        bool name_owned;
+
+        Container *containers;   /* linked list */
+        unsigned n_containers;
+        ImageStore *images;
+        WorkerLinks *workers;
+} Broker;
+
+/* Manager (manager.c) */
+int manager_register(Broker *b);
+int manager_emit_counts_changed(Broker *b);
+extern const sd_bus_vtable manager_vtable[];
+
+/* Unsupported methods (unsupported.c) */
+int method_unsupported(sd_bus_message *m, void *userdata, sd_bus_error *error);
+
+/* Authorization until polkit: uid 0 only (authz.c). Returns 0 when allowed,
+ * else sets @error to AccessDenied naming the action and returns -EACCES. */
+int authz_require_root(sd_bus_message *m, const char *action, sd_bus_error *error);
+
+/* Handlers (manager-images.c, manager-containers.c, logs.c) */
+int method_pull_image(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_list_images(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_create_container(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_start_container(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_stop_container(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_kill_container(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_remove_container(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_get_container_state(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_wait_container(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_get_container_pid(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_list_containers(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_get_container_logs(sd_bus_message *m, void *userdata, sd_bus_error *error);
+
+/* Sends an error reply for a deferred call whose handler already returned. */
+int reply_error_errnof(sd_bus_message *call, const char *name, const char *fmt, ...) _printf_(3, 4);
+/* Forward a worker's error reply as it is. */
+int reply_forward_error(sd_bus_message *call, const sd_bus_error *e);

@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <json-c/json.h>
+
+#include "digest.h"
+#include "errors.h"
+#include "ids.h"
+#include "image-store.h"
+#include "log.h"
+#include "reference.h"
+#include "worker-links.h"
+
+#define PULL_CALL_USEC (60 * 60 * USEC_PER_SEC)
+#define UNPACK_CALL_USEC (60 * 60 * USEC_PER_SEC)
+#define PULL_RESULT_MAX (4 * 1024 * 1024)
+
+typedef struct PullOp {
+        Broker *broker;
+        sd_bus_message *call;
+        sd_bus_message *options;   /* the options to pass to the puller, built on the link */
+        char *reference;
+        /* Kept from the caller's options, re-appended for the puller. */
+        char *username, *password, *platform;
+        int insecure;              /* -1 = not given */
+
+        json_object *result;
+        char *repo_digest, *manifest, *media_type, *config;
+        uint64_t manifest_size;
+        char **layers;             /* layer digests, bottom first */
+        char **diff_ids;
+        char **chains;             /* chain hex, bottom first */
+        size_t next_layer;
+} PullOp;
+
+static void pull_op_free(PullOp *op) {
+        if (!op)
+                return;
+        sd_bus_message_unref(op->call);
+        free(op->reference);
+        free(op->username);
+        if (op->password)
+                explicit_bzero(op->password, strlen(op->password));
+        free(op->password);
+        free(op->platform);
+        if (op->result)
+                json_object_put(op->result);
+        free(op->repo_digest);
+        free(op->manifest);
+        free(op->media_type);
+        free(op->config);
+        strv_free(op->layers);
+        strv_free(op->diff_ids);
+        strv_free(op->chains);
+        free(op);
+}
+
+static void pull_fail(PullOp *op, const char *name, const char *fmt, const char *arg1, const char *arg2) {
+        (void) reply_error_errnof(op->call, name, fmt, arg1, arg2);
+        pull_op_free(op);
+}
+
+static void pull_finish(PullOp *op) {
+        Broker *b = op->broker;
+        ImageEntry e = {
+                .reference = op->reference,
+                .repo_digest = op->repo_digest,
+                .manifest = op->manifest,
+                .media_type = op->media_type,
+                .manifest_size = op->manifest_size,
+        };
+        int r;
+
+        r = image_store_put(b->images, &e);
+        if (r < 0) {
+                log_error_errno(r, "Failed to record %s in index.json: %m", op->reference);
+                pull_fail(op, ZL_ERROR_INTERNAL, "failed to record %s in index.json: %s", op->reference, strerror(-r));
+                return;
+        }
+        log_info("Pulled %s (%s).", op->reference, op->repo_digest);
+        (void) sd_bus_emit_signal(b->bus, ZL_MANAGER_PATH, ZL_MANAGER_IFACE, "ImageNew", "ss", op->reference, op->repo_digest);
+        (void) manager_emit_counts_changed(b);
+        (void) sd_bus_reply_method_return(op->call, "ss", op->reference, op->repo_digest);
+        pull_op_free(op);
+}
+
+static void pull_unpack_next(PullOp *op);
+
+static int on_unpack_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        PullOp *op = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        if (e) {
+                log_warning("Unpacking layer %s of %s failed: %s: %s", op->layers[op->next_layer], op->reference,
+                            e->name, strempty(e->message));
+                (void) reply_forward_error(op->call, e);
+                pull_op_free(op);
+                return 0;
+        }
+        op->next_layer++;
+        pull_unpack_next(op);
+        return 0;
+}
+
+static void unpack_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_close_ int blob = -1;
+        PullOp *op = userdata;
+        size_t i = op->next_layer;
+        char chain[72];
+        int r;
+
+        if (!link) {
+                pull_fail(op, ZL_ERROR_INTERNAL, "worker %s is not available%s", "archive", "");
+                return;
+        }
+        blob = image_blob_open(b->images_fd, op->layers[i]);
+        if (blob < 0) {
+                pull_fail(op, ZL_ERROR_PULL_FAILED, "layer blob %s is missing: %s", op->layers[i], strerror(-blob));
+                return;
+        }
+        snprintf(chain, sizeof(chain), "sha256:%s", op->chains[i]);
+        r = sd_bus_message_new_method_call(link, &m, NULL, ZL_WORKER_PATH, ZL_ARCHIVE_IFACE, "UnpackLayer");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "hhss", blob, b->layers_fd, chain, op->diff_ids[i]);
+        if (r >= 0)
+                r = sd_bus_call_async(link, NULL, m, on_unpack_reply, op, UNPACK_CALL_USEC);
+        if (r < 0)
+                pull_fail(op, ZL_ERROR_INTERNAL, "failed to call UnpackLayer for %s: %s", op->layers[i], strerror(-r));
+}
+
+static void pull_unpack_next(PullOp *op) {
+        Broker *b = op->broker;
+        int r;
+
+        /* Skip layers already extracted: the archive worker renames a
+         * layer into place only when it is whole. */
+        while (op->layers[op->next_layer] &&
+               faccessat(b->layers_fd, op->chains[op->next_layer], F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
+                op->next_layer++;
+
+        if (!op->layers[op->next_layer]) {
+                pull_finish(op);
+                return;
+        }
+        r = worker_acquire(b, WORKER_ARCHIVE, unpack_with_link, op);
+        if (r < 0)
+                pull_fail(op, ZL_ERROR_INTERNAL, "failed to wait for worker %s: %s", "archive", strerror(-r));
+}
+
+static const char *result_string(json_object *o, const char *key) {
+        json_object *v;
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return NULL;
+        return json_object_get_string(v);
+}
+
+static int strv_from_json_digests(json_object *arr, const char *member, char ***ret) {
+        size_t n;
+        char **l;
+
+        if (!json_object_is_type(arr, json_type_array))
+                return -EBADMSG;
+        n = json_object_array_length(arr);
+        if (n > 512)
+                return -E2BIG;
+        l = calloc(n + 1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                json_object *v = json_object_array_get_idx(arr, i);
+                const char *d = member ? result_string(v, member)
+                                       : (json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL);
+                if (!d || !digest_is_valid(d) || !(l[i] = strdup(d))) {
+                        strv_free(l);
+                        return d ? -ENOMEM : -EBADMSG;
+                }
+        }
+        *ret = l;
+        return 0;
+}
+
+static int pull_parse_result(PullOp *op, const char *text) {
+        json_object *v;
+        const char *s;
+        int r;
+
+        op->result = json_tokener_parse(text);
+        if (!op->result || !json_object_is_type(op->result, json_type_object))
+                return -EBADMSG;
+        s = result_string(op->result, "digest");
+        if (!s || !digest_is_valid(s) || !(op->repo_digest = strdup(s)))
+                return -EBADMSG;
+        s = result_string(op->result, "manifest");
+        if (!s || !digest_is_valid(s) || !(op->manifest = strdup(s)))
+                return -EBADMSG;
+        s = result_string(op->result, "config");
+        if (!s || !digest_is_valid(s) || !(op->config = strdup(s)))
+                return -EBADMSG;
+        s = result_string(op->result, "manifest_media_type");
+        if (s && !(op->media_type = strdup(s)))
+                return -ENOMEM;
+        if (json_object_object_get_ex(op->result, "manifest_size", &v) && json_object_is_type(v, json_type_int))
+                op->manifest_size = json_object_get_uint64(v);
+        if (!json_object_object_get_ex(op->result, "layers", &v))
+                return -EBADMSG;
+        r = strv_from_json_digests(v, "digest", &op->layers);
+        if (r < 0)
+                return r;
+        if (!json_object_object_get_ex(op->result, "diff_ids", &v))
+                return -EBADMSG;
+        r = strv_from_json_digests(v, NULL, &op->diff_ids);
+        if (r < 0)
+                return r;
+        if (strv_length(op->layers) != strv_length(op->diff_ids))
+                return -EBADMSG;
+        return image_chain_ids(op->diff_ids, &op->chains);
+}
+
+static int on_pull_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        PullOp *op = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+        const char *text;
+        int r;
+
+        if (e) {
+                log_warning("Pulling %s failed: %s: %s", op->reference, e->name, strempty(e->message));
+                (void) reply_forward_error(op->call, e);
+                pull_op_free(op);
+                return 0;
+        }
+        r = sd_bus_message_read(m, "s", &text);
+        if (r >= 0 && strlen(text) > PULL_RESULT_MAX)
+                r = -E2BIG;
+        if (r >= 0)
+                r = pull_parse_result(op, text);
+        if (r < 0) {
+                log_warning_errno(r, "Bad Pull result from zlayer-puller for %s: %m", op->reference);
+                pull_fail(op, ZL_ERROR_INTERNAL, "zlayer-puller returned a malformed result for %s: %s",
+                          op->reference, strerror(-r));
+                return 0;
+        }
+        op->next_layer = 0;
+        pull_unpack_next(op);
+        return 0;
+}
+
+static void pull_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        PullOp *op = userdata;
+        int r;
+
+        if (!link) {
+                pull_fail(op, ZL_ERROR_INTERNAL, "worker %s is not available%s", "puller", "");
+                return;
+        }
+        r = sd_bus_message_new_method_call(link, &m, NULL, ZL_WORKER_PATH, ZL_PULLER_IFACE, "Pull");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "sh", op->reference, b->images_fd);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && op->username)
+                r = sd_bus_message_append(m, "{sv}", "username", "s", op->username);
+        if (r >= 0 && op->password)
+                r = sd_bus_message_append(m, "{sv}", "password", "s", op->password);
+        if (r >= 0 && op->platform)
+                r = sd_bus_message_append(m, "{sv}", "platform", "s", op->platform);
+        if (r >= 0 && op->insecure >= 0)
+                r = sd_bus_message_append(m, "{sv}", "insecure", "b", op->insecure);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_call_async(link, NULL, m, on_pull_reply, op, PULL_CALL_USEC);
+        if (r < 0)
+                pull_fail(op, ZL_ERROR_INTERNAL, "failed to call Pull for %s: %s", op->reference, strerror(-r));
+}
+
+static int read_string_option(sd_bus_message *m, const char *key, char **ret, sd_bus_error *error) {
+        const char *s;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'v', "s");
+        if (r <= 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "option '%s' must be of type s", key);
+        r = sd_bus_message_read(m, "s", &s);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        free(*ret);
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static bool platform_is_valid(const char *p) {
+        size_t slashes = 0;
+        if (isempty(p) || strlen(p) > 64 || p[0] == '/')
+                return false;
+        for (const char *c = p; *c; c++) {
+                if (*c == '/') {
+                        if (c[1] == '/' || c[1] == 0)
+                                return false;
+                        slashes++;
+                } else if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '.'))
+                        return false;
+        }
+        return slashes >= 1 && slashes <= 2;
+}
+
+int method_pull_image(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Broker *b = userdata;
+        PullOp *op = NULL;
+        _cleanup_free_ char *auth_type = NULL;
+        const char *image, *policy;
+        ImageEntry entry;
+        int r;
+
+        r = sd_bus_message_read(m, "ss", &image, &policy);
+        if (r < 0)
+                return r;
+
+        if (!streq(policy, "") && !streq(policy, "if_not_present") && !streq(policy, "always") &&
+            !streq(policy, "never") && !streq(policy, "newer"))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "unknown pull policy '%s'", policy);
+
+        op = calloc(1, sizeof(*op));
+        if (!op)
+                return -ENOMEM;
+        op->broker = b;
+        op->insecure = -1;
+
+        r = image_reference_normalize(image, &op->reference);
+        if (r < 0) {
+                pull_op_free(op);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "invalid image reference '%s'", image);
+        }
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                goto fail;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *key;
+
+                r = sd_bus_message_read(m, "s", &key);
+                if (r < 0)
+                        goto fail;
+                if (streq(key, "username"))
+                        r = read_string_option(m, key, &op->username, error);
+                else if (streq(key, "password"))
+                        r = read_string_option(m, key, &op->password, error);
+                else if (streq(key, "auth_type"))
+                        r = read_string_option(m, key, &auth_type, error);
+                else if (streq(key, "platform"))
+                        r = read_string_option(m, key, &op->platform, error);
+                else if (streq(key, "insecure")) {
+                        r = sd_bus_message_enter_container(m, 'v', "b");
+                        if (r <= 0) {
+                                r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "option 'insecure' must be of type b");
+                                goto fail;
+                        }
+                        r = sd_bus_message_read(m, "b", &op->insecure);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(m);
+                } else {
+                        r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "unknown option '%s'", key);
+                        goto fail;
+                }
+                if (r < 0)
+                        goto fail;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        goto fail;
+        }
+        if (r < 0)
+                goto fail;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                goto fail;
+
+        if (auth_type && !streq(auth_type, "basic") && !streq(auth_type, "token")) {
+                r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "unknown auth_type '%s'", auth_type);
+                goto fail;
+        }
+        if (op->platform && !platform_is_valid(op->platform)) {
+                r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "invalid platform '%s'", op->platform);
+                goto fail;
+        }
+        if (!op->username != !op->password) {
+                r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "option '%s' given without '%s'",
+                                      op->username ? "username" : "password", op->username ? "password" : "username");
+                goto fail;
+        }
+
+        r = authz_require_root(m, "pull images", error);
+        if (r < 0)
+                goto fail;
+
+        if (image_store_find(b->images, op->reference, &entry) >= 0) {
+                if (isempty(policy) || streq(policy, "if_not_present") || streq(policy, "never")) {
+                        r = sd_bus_reply_method_return(m, "ss", entry.reference, entry.repo_digest);
+                        pull_op_free(op);
+                        return r;
+                }
+        } else if (streq(policy, "never")) {
+                r = sd_bus_error_setf(error, ZL_ERROR_NOT_FOUND, "image %s is not present and the policy is never",
+                                      op->reference);
+                goto fail;
+        }
+
+        /* "newer" is "always" for now: the puller fetches only blobs it lacks. */
+        op->call = sd_bus_message_ref(m);
+        log_info("Pulling %s.", op->reference);
+        r = worker_acquire(b, WORKER_PULLER, pull_with_link, op);
+        if (r < 0) {
+                op->call = sd_bus_message_unref(op->call);
+                goto fail;
+        }
+        return 1;
+
+fail:
+        pull_op_free(op);
+        return r;
+}
+
+int method_list_images(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Broker *b = userdata;
+        size_t n = image_store_count(b->images);
+        int r;
+
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(sst)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                ImageEntry e;
+                uint64_t size = 0;
+
+                if (image_store_get(b->images, i, &e) < 0)
+                        break;
+                r = image_manifest_read(b->images_fd, e.manifest, NULL, NULL, &size);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to read the manifest %s of %s: %m", e.manifest, e.reference);
+                r = sd_bus_message_append(reply, "(sst)", e.reference, e.repo_digest, size);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
