@@ -243,6 +243,10 @@ static int want_absolute_path(Ctx *c, json_object *v, const char *path, char **r
                 return fail(c, path, "'%s' is not an absolute path", s);
         if (strlen(s) >= 4096)
                 return fail(c, path, "path is too long");
+        /* ".." could climb out of the container's root when the path is resolved on the host side */
+        for (const char *q = s; (q = strstr(q, "..")); q += 2)
+                if (q[-1] == '/' && (q[2] == '/' || q[2] == 0))
+                        return fail(c, path, "'%s' contains a '..' component", s);
         free(*ret);
         *ret = strdup(s);
         return *ret ? 0 : -ENOMEM;
@@ -677,7 +681,12 @@ static int f_st_name(Ctx *c, json_object *p, const char *k, json_object *v, cons
 }
 
 static int f_st_target(Ctx *c, json_object *p, const char *k, json_object *v, const char *path) {
-        return want_absolute_path(c, v, path, &current_mount(c)->target);
+        int r = want_absolute_path(c, v, path, &current_mount(c)->target);
+        if (r < 0)
+                return r;
+        if (current_mount(c)->target[strspn(current_mount(c)->target, "/")] == 0)
+                return fail(c, path, "cannot mount over the container's root");
+        return 0;
 }
 
 static int f_st_readonly(Ctx *c, json_object *p, const char *k, json_object *v, const char *path) {
@@ -1267,7 +1276,9 @@ int service_spec_parse(const char *text, size_t len, ServiceSpec **ret, char **r
                 r = fail(&c, "image.name", "required");
         if (r >= 0 && s->rtype && streq(s->rtype, "cron") && !json_object_object_get_ex(root, "schedule", NULL))
                 r = fail(&c, "schedule", "required when rtype is cron");
-        if (r >= 0 && s->memory_swap > 0 && s->memory > 0 && s->memory_swap < s->memory)
+        if (r >= 0 && s->memory_swap > 0 && s->memory == 0)
+                r = fail(&c, "resources.memory_swap", "requires resources.memory");
+        if (r >= 0 && s->memory_swap > 0 && s->memory_swap < s->memory)
                 r = fail(&c, "resources.memory_swap", "must not be below resources.memory");
         if (r >= 0)
                 r = fold_cap_add(root);

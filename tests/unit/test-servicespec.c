@@ -121,7 +121,7 @@ static void test_all_fields(void **state) {
                 "  cpu_shares: 512\n"
                 "port_mappings: [{container_port: 80, host_port: 8080, protocol: tcp, host_ip: 127.0.0.1}]\n"
                 "storage:\n"
-                "  - {type: bind, source: /srv/data, target: /data, readonly: true}\n"
+                "  - {type: bind, source: /srv/data..x/..., target: /data, readonly: true}\n"
                 "  - {type: named, name: cache, target: /cache}\n"
                 "  - {type: anonymous, target: /scratch}\n"
                 "  - {type: tmpfs, target: /tmp, size: 64Mi, mode: '1777'}\n"
@@ -171,7 +171,7 @@ static void test_all_fields(void **state) {
 
         assert_int_equal(s->n_storage, 4);
         assert_string_equal(s->storage[0].type, "bind");
-        assert_string_equal(s->storage[0].source, "/srv/data");
+        assert_string_equal(s->storage[0].source, "/srv/data..x/...");
         assert_string_equal(s->storage[0].target, "/data");
         assert_true(s->storage[0].readonly);
         assert_string_equal(s->storage[1].type, "named");
@@ -345,6 +345,11 @@ static const ErrorCase error_cases[] = {
         { "image: {name: b}\nenv: {'A=B': 1}\n", "env.A=B: invalid variable name 'A=B'" },
         { "image: {name: b}\nresources: {memory: 1Gi, memory_swap: 512Mi}\n",
           "resources.memory_swap: must not be below resources.memory" },
+        { "image: {name: b}\nresources: {memory_swap: 1Gi}\n", "resources.memory_swap: requires resources.memory" },
+        { "image: {name: b}\ncommand: {workdir: /srv/../etc}\n", "command.workdir: '/srv/../etc' contains a '..' component" },
+        { "image: {name: b}\nstorage: [{type: bind, source: /a/.., target: /x}]\n",
+          "storage[0].source: '/a/..' contains a '..' component" },
+        { "image: {name: b}\nstorage: [{type: tmpfs, target: //}]\n", "storage[0].target: cannot mount over the container's root" },
         /* YAML safety */
         { "image: &i {name: b}\n", "line 1 column 8: anchors are not allowed ('&i')" },
         { "a: &x {name: b}\nimage: *x\n", "line 1 column 4: anchors are not allowed ('&x')" },
