@@ -141,7 +141,8 @@ zl_libexec() {
         local build=$1 dir=$ZL_TMP/libexec f n
         mkdir -p "$dir"
         chmod 0755 "$dir"
-        for f in "$build"/broker/zlayer-broker "$build"/workers/*/zlayer-*; do
+        # ZL_EXTRA_LIBEXEC: a debugging aid, a dir of extra/replacement binaries
+        for f in "$build"/broker/zlayer-broker "$build"/workers/*/zlayer-* ${ZL_EXTRA_LIBEXEC:+"$ZL_EXTRA_LIBEXEC"/*}; do
                 [[ -x $f && -f $f ]] || continue
                 n=$(basename "$f")
                 ln -sf "$(readlink -f "$f")" "$dir/$n"
