@@ -374,17 +374,21 @@ static void test_errors(void **state) {
 }
 
 static char *nested(size_t depth) {
-        /* {"image":{"name":"b"},"init":{"a":{"a":…}}} */
-        size_t len = 64 + depth * 6;
-        char *t = malloc(len), *p = t;
-        p += sprintf(p, "{\"image\":{\"name\":\"b\"},\"init\":");
-        for (size_t i = 0; i < depth; i++)
-                p += sprintf(p, "{\"a\":");
-        p += sprintf(p, "1");
-        for (size_t i = 0; i < depth; i++)
-                *p++ = '}';
-        *p++ = '}';
-        *p = 0;
+        /* {"image":{"name":"b"},"init":{"a":{"a":…1…}}} */
+        static const char head[] = "{\"image\":{\"name\":\"b\"},\"init\":";
+        size_t len = sizeof(head) + depth * 6 + 2, k = 0;
+        char *t = malloc(len);
+
+        if (!t)
+                abort();
+        memcpy(t, head, sizeof(head) - 1);
+        k = sizeof(head) - 1;
+        for (size_t i = 0; i < depth; i++, k += 5)
+                memcpy(t + k, "{\"a\":", 5);
+        t[k++] = '1';
+        for (size_t i = 0; i <= depth; i++)
+                t[k++] = '}';
+        t[k] = 0;
         return t;
 }
 
@@ -406,6 +410,7 @@ static void test_limits(void **state) {
         /* YAML: depth limit */
         size_t n = 100, k = 0;
         yaml_deep = malloc(32 + 2 * n);
+        assert_non_null(yaml_deep);
         k += sprintf(yaml_deep, "image: {name: b}\ninit: ");
         memset(yaml_deep + k, '[', n);
         memset(yaml_deep + k + n, ']', n);
@@ -417,6 +422,7 @@ static void test_limits(void **state) {
         /* input larger than 1 MiB, YAML and JSON */
         size_t len = YAML_JSON_MAX_INPUT + 10;
         huge = malloc(len + 1);
+        assert_non_null(huge);
         memset(huge, ' ', len);
         memcpy(huge, "image: {name: b}\n#", 18);
         huge[len] = 0;

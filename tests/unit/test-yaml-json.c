@@ -160,6 +160,7 @@ static void test_depth_limit(void **state) {
         /* 64 nested flow sequences are fine, 65 are not */
         n = YAML_JSON_MAX_DEPTH;
         ok = malloc(2 * n + 1);
+        assert_non_null(ok);
         memset(ok, '[', n);
         memset(ok + n, ']', n);
         ok[2 * n] = 0;
@@ -170,6 +171,7 @@ static void test_depth_limit(void **state) {
 
         n = YAML_JSON_MAX_DEPTH + 1;
         deep = malloc(2 * n + 1);
+        assert_non_null(deep);
         memset(deep, '[', n);
         memset(deep + n, ']', n);
         deep[2 * n] = 0;
@@ -177,6 +179,7 @@ static void test_depth_limit(void **state) {
 
         /* an unterminated deep document must fail on depth, not run away */
         _cleanup_free_ char *open_only = malloc(100001);
+        assert_non_null(open_only);
         memset(open_only, '[', 100000);
         open_only[100000] = 0;
         check_error(open_only, 100000, -EINVAL, "nesting deeper");
@@ -187,12 +190,14 @@ static void test_size_and_node_limits(void **state) {
         size_t len = YAML_JSON_MAX_INPUT + 1, k = 0;
 
         big = malloc(len + 1);
+        assert_non_null(big);
         memset(big, 'a', len);
         big[len] = 0;
         check_error(big, len, -E2BIG, "larger than");
 
         /* 100001 one-byte scalars in a flow sequence: under 1 MiB, over the node limit */
         many = malloc(2 * 100001 + 3);
+        assert_non_null(many);
         many[k++] = '[';
         for (size_t i = 0; i < 100001; i++) {
                 many[k++] = '1';
