@@ -47,12 +47,15 @@ static int image_config_parse(const char *text, json_object **ret_root, json_obj
         tok = json_tokener_new_ex(YAML_JSON_MAX_DEPTH);
         if (!tok)
                 return -ENOMEM;
+        /* no comments, single quotes, NaN or trailing commas; UTF-8 checked */
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
         root = json_tokener_parse_ex(tok, text, (int) strlen(text));
         jerr = json_tokener_get_error(tok);
         json_tokener_free(tok);
         if (jerr != json_tokener_success) {
                 json_object_put(root);
-                return build_fail(ret_error, -EINVAL, "image config: invalid JSON: %s", json_tokener_error_desc(jerr));
+                return build_fail(ret_error, -EINVAL, "image config: invalid JSON: %s",
+                                  jerr == json_tokener_continue ? "unexpected end of input" : json_tokener_error_desc(jerr));
         }
         if (root && !json_object_is_type(root, json_type_object)) {
                 json_object_put(root);

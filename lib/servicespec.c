@@ -1190,6 +1190,30 @@ static int fold_cap_add(json_object *root) {
         return 0;
 }
 
+/* json-c accepts NaN and Infinity even in strict mode, and 1e999 becomes
+ * inf; the stored tree must stay valid JSON. Depth is bounded by the tokenizer. */
+static int check_finite(Ctx *c, json_object *o, const char *path) {
+        if (is_type(o, json_type_double)) {
+                if (!isfinite(json_object_get_double(o)))
+                        return fail(c, path, "non-finite number");
+        } else if (is_type(o, json_type_array)) {
+                for (size_t i = 0; i < json_object_array_length(o); i++) {
+                        _cleanup_free_ char *p = path_index(path, i);
+                        int r = p ? check_finite(c, json_object_array_get_idx(o, i), p) : -ENOMEM;
+                        if (r < 0)
+                                return r;
+                }
+        } else if (is_type(o, json_type_object)) {
+                json_object_object_foreach(o, k, v) {
+                        _cleanup_free_ char *p = path_join(path, k);
+                        int r = p ? check_finite(c, v, p) : -ENOMEM;
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
 static int parse_json_text(const char *text, size_t len, json_object **ret, char **ret_error) {
         json_tokener *tok;
         json_object *o;
@@ -1199,6 +1223,8 @@ static int parse_json_text(const char *text, size_t len, json_object **ret, char
         tok = json_tokener_new_ex(YAML_JSON_MAX_DEPTH);
         if (!tok)
                 return -ENOMEM;
+        /* no comments, single quotes, NaN or trailing commas; UTF-8 checked */
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
         o = json_tokener_parse_ex(tok, text, (int) len);
         jerr = json_tokener_get_error(tok);
         off = json_tokener_get_parse_end(tok);
@@ -1270,7 +1296,7 @@ int service_spec_parse(const char *text, size_t len, ServiceSpec **ret, char **r
                 r = fail(&c, "", "empty document");
         else if (!is_type(root, json_type_object))
                 r = fail_type(&c, "", "a map of fields", root);
-        else
+        else if ((r = check_finite(&c, root, "")) >= 0)
                 r = walk_object(&c, root, "", top_fields, ELEMENTSOF(top_fields), orchestrator_prefix);
         if (r >= 0 && !json_object_object_get_ex(root, "image", NULL))
                 r = fail(&c, "image.name", "required");

@@ -152,7 +152,8 @@ static const ErrorCase error_cases[] = {
         { "", "{\"config\":{\"Cmd\":[\"sh\"],\"StopSignal\":\"SIGNOPE\"}}", "stop_signal: unknown signal 'SIGNOPE'" },
         { "", "{\"config\":[]}", "image config: \"config\" is not an object" },
         { "", "[1]", "image config: not a JSON object" },
-        { "", "{\"config\":", "image config: invalid JSON: continue" },
+        { "", "{\"config\":{\"Cmd\":[\"sh\"]}} trailing", "image config: invalid JSON: unexpected character" },
+        { "", "{\"config\":", "image config: invalid JSON: unexpected end of input" },
 };
 
 static void test_errors(void **state) {

@@ -355,8 +355,14 @@ static const ErrorCase error_cases[] = {
         { "a: &x {name: b}\nimage: *x\n", "line 1 column 4: anchors are not allowed ('&x')" },
         { "image: {name: b}\nimage: {name: c}\n", "line 2 column 1: duplicate key 'image'" },
         /* JSON */
+        { "{\"image\": {\"name\": 'b'}}", "invalid JSON at offset 19: unexpected character" },
+        { "{\"image\": {\"name\": \"b\"},}", "invalid JSON at offset 24: unexpected character" },
+        { "{\"image\": {\"name\": \"b\"}, \"scale\": {\"x\": [1, NaN]}}", "scale.x[1]: non-finite number" },
+        { "{\"image\": {\"name\": \"b\"}, \"scale\": -Infinity}", "scale: non-finite number" },
+        { "{\"image\": {\"name\": \"b\"}, \"resources\": {\"cpu\": 1e999}}", "resources.cpu: non-finite number" },
+        { "{\"image\": {\"name\": \"\xff\"}}", "invalid JSON at offset 20: invalid utf-8 string" },
         { "{\"image\": {\"name\": \"b\"}", "invalid JSON at offset 23: unexpected end of input" },
-        { "{\"image\": {\"name\": \"b\"}} x", "invalid JSON at offset 25: trailing data" },
+        { "{\"image\": {\"name\": \"b\"}} x", "invalid JSON at offset 25: unexpected character" },
 };
 
 static void test_errors(void **state) {
