@@ -29,6 +29,18 @@ zl_env_init() {
 
 zl_track() { ZL_PIDS+=("$1"); }
 
+# zl_children PID: pids whose parent is PID (no procps needed)
+zl_children() {
+        local f rest ppid
+        for f in /proc/[0-9]*/stat; do
+                read -r rest < "$f" 2>/dev/null || continue
+                rest=${rest##*) }       # skip "pid (comm) ", comm may hold spaces
+                read -r _ ppid _ <<<"$rest"
+                [[ $ppid == "$1" ]] && { f=${f#/proc/}; echo "${f%/stat}"; }
+        done
+        return 0
+}
+
 zl_cleanup() {
         local rc=$? p m i
         set +e
@@ -60,7 +72,15 @@ zl_cleanup() {
 zl_wait_http() {
         local url=$1 secs=${2:-30} i
         for ((i = 0; i < secs * 10; i++)); do
-                curl -s -o /dev/null --max-time 1 "$url" && return 0
+                python3 - "$url" <<'PY' && return 0
+import sys, urllib.request, urllib.error
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=1)
+except urllib.error.HTTPError:
+    pass            # any HTTP status means the server answers
+except Exception:
+    sys.exit(1)
+PY
                 sleep 0.1
         done
         return 1
@@ -136,7 +156,9 @@ zl_start_bus() {
         zl_log "private bus at $ZL_BUS"
 }
 
-# zl_libexec BUILD: $ZL_TMP/libexec with symlinks to the workers built in BUILD
+# zl_libexec BUILD: $ZL_TMP/libexec with the workers built in BUILD. Hard
+# links (copies across file systems), not symlinks: zlayer-exec finds
+# zlayer-shim next to /proc/self/exe, which resolves symlinks.
 zl_libexec() {
         local build=$1 dir=$ZL_TMP/libexec f n
         mkdir -p "$dir"
@@ -145,7 +167,8 @@ zl_libexec() {
         for f in "$build"/broker/zlayer-broker "$build"/workers/*/zlayer-* ${ZL_EXTRA_LIBEXEC:+"$ZL_EXTRA_LIBEXEC"/*}; do
                 [[ -x $f && -f $f ]] || continue
                 n=$(basename "$f")
-                ln -sf "$(readlink -f "$f")" "$dir/$n"
+                ln -f "$(readlink -f "$f")" "$dir/$n" 2>/dev/null ||
+                        cp -f "$(readlink -f "$f")" "$dir/$n"
         done
         echo "$dir"
 }
