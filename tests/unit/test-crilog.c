@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "lib/crilog.h"
+#include "lib/fileio.h"
+#include "lib/macro.h"
+
+#define T0 1795927437123456789ULL /* 2026-11-29T04:43:57.123456789Z */
+
+static void test_format_time(void **state) {
+        char buf[40];
+        assert_int_equal(crilog_format_time(T0, buf, sizeof(buf)), 30);
+        assert_string_equal(buf, "2026-11-29T04:43:57.123456789Z");
+        assert_true(crilog_format_time(0, buf, sizeof(buf)) > 0);
+        assert_string_equal(buf, "1970-01-01T00:00:00.000000000Z");
+        assert_int_equal(crilog_format_time(T0, buf, 10), -ENOBUFS);
+}
+
+static char *write_and_read(bool is_stderr, const char *text, size_t len, bool partial, size_t *ret_len) {
+        FILE *f = tmpfile();
+        char *out;
+        assert_non_null(f);
+        assert_int_equal(crilog_write(fileno(f), T0, is_stderr, text, len, partial), 0);
+        rewind(f);
+        assert_int_equal(read_fd_full(fileno(f), 1 << 20, &out, ret_len), 0);
+        fclose(f);
+        return out;
+}
+
+static void test_write_simple(void **state) {
+        size_t n;
+        _cleanup_free_ char *a = write_and_read(false, "hello", 5, false, &n);
+        assert_string_equal(a, "2026-11-29T04:43:57.123456789Z stdout F hello\n");
+        _cleanup_free_ char *b = write_and_read(true, "err", 3, true, &n);
+        assert_string_equal(b, "2026-11-29T04:43:57.123456789Z stderr P err\n");
+        _cleanup_free_ char *c = write_and_read(false, "", 0, false, &n);
+        assert_string_equal(c, "2026-11-29T04:43:57.123456789Z stdout F \n");
+}
+
+static void test_write_split(void **state) {
+        size_t total = CRILOG_MAX_RECORD * 2 + 100, n;
+        _cleanup_free_ char *big = malloc(total);
+        assert_non_null(big);
+        for (size_t i = 0; i < total; i++)
+                big[i] = (char) ('a' + i % 26);
+        _cleanup_free_ char *out = write_and_read(false, big, total, false, &n);
+
+        /* three lines: P, P, F; their texts concatenate to the record */
+        char *line = out;
+        size_t got = 0;
+        for (int i = 0; i < 3; i++) {
+                char *nl = strchr(line, '\n');
+                CriLogEntry e;
+                assert_non_null(nl);
+                assert_int_equal(crilog_parse_line(line, (size_t) (nl - line), &e), 0);
+                assert_int_equal(e.partial, i < 2);
+                assert_int_equal(e.text_len, i < 2 ? CRILOG_MAX_RECORD : 100);
+                assert_memory_equal(e.text, big + got, e.text_len);
+                got += e.text_len;
+                line = nl + 1;
+        }
+        assert_int_equal(got, total);
+        assert_string_equal(line, "");
+}
+
+static void test_parse(void **state) {
+        const char *l = "2026-11-29T04:43:57.123456789Z stderr F some text here";
+        CriLogEntry e;
+
+        assert_int_equal(crilog_parse_line(l, strlen(l), &e), 0);
+        assert_true(e.is_stderr);
+        assert_false(e.partial);
+        assert_int_equal(e.timestamp_usec, T0 / 1000);
+        assert_int_equal(e.text_len, strlen("some text here"));
+        assert_memory_equal(e.text, "some text here", e.text_len);
+
+        l = "2026-11-29T04:43:57.5Z stdout P x";
+        assert_int_equal(crilog_parse_line(l, strlen(l), &e), 0);
+        assert_true(e.partial);
+        assert_int_equal(e.timestamp_usec, 1795927437500000ULL);
+
+        l = "2026-11-29T04:43:57Z stdout F ";
+        assert_int_equal(crilog_parse_line(l, strlen(l), &e), 0);
+        assert_int_equal(e.text_len, 0);
+}
+
+static void test_parse_bad(void **state) {
+        static const char *const bad[] = {
+                "",
+                "garbage",
+                "2026-11-29T04:43:57.123456789Z stdout F",          /* no space before text */
+                "2026-11-29T04:43:57.123456789Z stdin F x",
+                "2026-11-29T04:43:57.123456789Z stdout X x",
+                "2026-11-29T04:43:57.123456789Z  stdout F x",
+                "2026-11-29 04:43:57.123456789Z stdout F x",
+                "2026-11-29T04:43:57.123456789 stdout F x",          /* no Z */
+                "2026-11-29T04:43:57.1234567891Z stdout F x",        /* 10 digits */
+                "2026-11-29T04:43:57.Z stdout F x",
+                "2026-13-29T04:43:57.1Z stdout F x",
+                "2026-02-30T04:43:57.1Z stdout F x",
+                "2026-11-29T24:43:57.1Z stdout F x",
+                "2026-11-29T04:43:57+01:00 stdout F x",
+                "2026-11-29T04:43:57.1Z stdout F x\n",
+                "2026-11-29T04:43:57.1Z stdoutF x",
+        };
+        CriLogEntry e;
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                if (crilog_parse_line(bad[i], strlen(bad[i]), &e) != -EBADMSG)
+                        fail_msg("accepted: \"%s\"", bad[i]);
+        }
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_format_time),
+                cmocka_unit_test(test_write_simple),
+                cmocka_unit_test(test_write_split),
+                cmocka_unit_test(test_parse),
+                cmocka_unit_test(test_parse_bad),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
