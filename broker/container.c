@@ -9,7 +9,8 @@
 #include "signals.h"
 #include "worker-links.h"
 
-#define EXEC_CALL_USEC (30 * USEC_PER_SEC)
+#define DELETE_RETRIES 25
+#define DELETE_RETRY_USEC (200 * USEC_PER_MSEC)
 
 Container *container_new(void) {
         Container *c = calloc(1, sizeof(*c));
@@ -385,7 +386,7 @@ static int on_adopt_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
                         container_apply_exit(c, -1, "runtime_error", "", 0);
                 goto out;
         }
-        r = sd_bus_message_read(m, "buitisst", &running, &pid, &started_at, &exit_code, &reason, &sig, &finished_at);
+        r = sd_bus_message_read(m, "butisst", &running, &pid, &started_at, &exit_code, &reason, &sig, &finished_at);
         if (r < 0) {
                 log_warning_errno(r, "Malformed Adopt reply for %s: %m", c->id);
                 goto out;
@@ -434,6 +435,8 @@ typedef struct ContainerOp {
         Container *container;
         sd_bus_message *call;   /* may be NULL */
         int signal;
+        unsigned retries;
+        sd_event_source *retry_timer;
 } ContainerOp;
 
 static ContainerOp *container_op_new(Container *c, sd_bus_message *call, int sig) {
@@ -447,15 +450,42 @@ static ContainerOp *container_op_new(Container *c, sd_bus_message *call, int sig
 }
 
 static void container_op_free(ContainerOp *op) {
+        sd_event_source_disable_unref(op->retry_timer);
         container_unref(op->container);
         sd_bus_message_unref(op->call);
         free(op);
+}
+
+static void delete_with_link(Broker *b, sd_bus *link, int error, void *userdata);
+
+static int on_delete_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        ContainerOp *op = userdata;
+
+        op->retry_timer = sd_event_source_disable_unref(op->retry_timer);
+        if (worker_acquire(op->container->broker, WORKER_EXEC, delete_with_link, op) < 0) {
+                op->container->removing = false;
+                if (op->call)
+                        (void) reply_error_errnof(op->call, ZL_ERROR_INTERNAL, "failed to wait for worker %s", "exec");
+                container_op_free(op);
+        }
+        return 0;
 }
 
 static int on_delete_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         ContainerOp *op = userdata;
         Container *c = op->container;
         const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        /* The exit is reported when the container's init is gone; the shim
+         * may need a moment more before zlayer-exec lets the tree go. */
+        if (e && sd_bus_error_has_name(e, ZL_ERROR_INVALID_STATE) && !container_state_is_active(c->state) &&
+            op->retries < DELETE_RETRIES && c->registered &&
+            sd_event_add_time_relative(c->broker->event, &op->retry_timer, CLOCK_MONOTONIC, DELETE_RETRY_USEC, 0,
+                                       on_delete_retry, op) >= 0) {
+                op->retries++;
+                log_debug("zlayer-exec says %s is still running, retrying Delete.", c->id);
+                return 0;
+        }
 
         c->removing = false;
         if (e) {
