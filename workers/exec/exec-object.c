@@ -50,12 +50,13 @@ static void start_fail(Container *c, const char *msg) {
         int r;
 
         log_error("Starting %s failed: %s", c->id, msg);
+        /* clean up first: once the caller has the answer, nothing is left */
+        if (id)
+                start_cleanup(e, id);
         r = sd_bus_reply_method_errorf(c->start_call, ZL_ERROR_START_FAILED, "%s", msg);
         if (r < 0)
                 log_warning_errno(r, "Failed to reply to Start: %m");
         container_unlink(e, c);
-        if (id)
-                start_cleanup(e, id);
 }
 
 static void start_finish(Container *c) {
@@ -282,7 +283,7 @@ static int method_adopt(sd_bus_message *m, void *userdata, sd_bus_error *error) 
 
         c = container_find(e, id);
         if (c && c->running)
-                return sd_bus_reply_method_return(m, "buttisst", 1, (uint32_t) c->init_pid, c->started_at,
+                return sd_bus_reply_method_return(m, "butisst", 1, (uint32_t) c->init_pid, c->started_at,
                                                   0, "", "", UINT64_C(0));
         if (c && c->start_call)
                 return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "Container %s is starting", id);
@@ -314,7 +315,7 @@ static int method_adopt(sd_bus_message *m, void *userdata, sd_bus_error *error) 
                 if (r < 0)
                         return sd_bus_error_set_errnof(error, -r, "Watching the shim of %s: %m", id);
                 log_info("Adopted running container %s (shim %d, init %d)", id, shim_pid, init_pid);
-                return sd_bus_reply_method_return(m, "buttisst", 1, (uint32_t) init_pid, c->started_at,
+                return sd_bus_reply_method_return(m, "butisst", 1, (uint32_t) init_pid, c->started_at,
                                                   0, "", "", UINT64_C(0));
         }
 
@@ -329,7 +330,7 @@ static int method_adopt(sd_bus_message *m, void *userdata, sd_bus_error *error) 
                 if (!reason || !sig)
                         return -ENOMEM;
         }
-        return sd_bus_reply_method_return(m, "buttisst", 0, UINT32_C(0), UINT64_C(0), code, reason, sig, finished);
+        return sd_bus_reply_method_return(m, "butisst", 0, UINT32_C(0), UINT64_C(0), code, reason, sig, finished);
 }
 
 static int method_delete(sd_bus_message *m, void *userdata, sd_bus_error *error) {

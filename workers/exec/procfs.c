@@ -9,7 +9,7 @@
 #include "macro.h"
 #include "procfs.h"
 
-int proc_starttime(pid_t pid, uint64_t *ret) {
+static int proc_stat(pid_t pid, char *ret_state, uint64_t *ret) {
         _cleanup_free_ char *buf = NULL;
         char path[64];
         const char *p;
@@ -26,6 +26,8 @@ int proc_starttime(pid_t pid, uint64_t *ret) {
         if (!p)
                 return -EBADMSG;
         p++;
+        if (ret_state)
+                *ret_state = p[0] == ' ' ? p[1] : '?';
         /* now at field 3; field 22 is 19 fields further */
         for (int field = 3; field < 22; field++) {
                 p = strchr(p + 1, ' ');
@@ -39,6 +41,10 @@ int proc_starttime(pid_t pid, uint64_t *ret) {
                 return -EBADMSG;
         *ret = v;
         return 0;
+}
+
+int proc_starttime(pid_t pid, uint64_t *ret) {
+        return proc_stat(pid, NULL, ret);
 }
 
 int pid_file_write_at(int dirfd, const char *name, pid_t pid, uint64_t starttime) {
@@ -74,10 +80,12 @@ int pidfd_open_verified(pid_t pid, uint64_t starttime) {
                 return -errno;
         /* Checked after opening: if the pid was reused before the open, the
          * start time differs; after it, the pidfd pins the process. */
-        r = proc_starttime(pid, &now);
+        char state;
+        r = proc_stat(pid, &state, &now);
         if (r < 0)
                 return r;
-        if (now != starttime)
+        /* a zombie is dead: it only waits for its parent to reap it */
+        if (now != starttime || state == 'Z' || state == 'X')
                 return -ESRCH;
         return TAKE_FD(fd);
 }

@@ -15,7 +15,7 @@ int pid_file_write_at(int dirfd, const char *name, pid_t pid, uint64_t starttime
 int pid_file_read_at(int dirfd, const char *name, pid_t *ret_pid, uint64_t *ret_starttime);
 
 /* A pidfd for @pid, only if it is still the process that started at
- * @starttime; -ESRCH otherwise. */
+ * @starttime and is not a zombie; -ESRCH otherwise. */
 int pidfd_open_verified(pid_t pid, uint64_t starttime);
 
 /* µs since the epoch at which a process with @starttime started. */

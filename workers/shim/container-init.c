@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "shim.h"
 
@@ -197,6 +198,35 @@ _noreturn_ static void exec_entrypoint(const LaunchConfig *c, char **env) {
         die("exec: \"%s\": executable file not found in $PATH", cmd);
 }
 
+_noreturn_ static void run_forwarder(pid_t child, int exit_status_fd, const sigset_t *all) {
+        /* the entrypoint's copy of error_fd alone decides EOF (exec) now */
+        close(error_fd);
+        error_fd = -1;
+        (void) prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+
+        for (;;) {
+                siginfo_t si;
+                int sig = sigwaitinfo(all, &si);
+
+                if (sig < 0)
+                        continue;
+                if (sig != SIGCHLD) {
+                        (void) kill(child, sig);
+                        continue;
+                }
+                for (;;) {
+                        int st;
+                        pid_t w = waitpid(-1, &st, WNOHANG);
+                        if (w <= 0)
+                                break;
+                        if (w == child) {
+                                (void) !write(exit_status_fd, &st, sizeof(st));
+                                _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+                        }
+                }
+        }
+}
+
 void container_init_run(const InitParams *p) {
         const LaunchConfig *c = p->config;
         _cleanup_free_ char *rootfs = NULL, *err = NULL;
@@ -263,7 +293,21 @@ void container_init_run(const InitParams *p) {
         if (chdir(c->cwd) < 0)
                 die("chdir to cwd (\"%s\") set in config.json failed: %s", c->cwd, strerror(errno));
 
-        /* the shim's fds we still hold are CLOEXEC; reset what we inherited */
-        signal(SIGPIPE, SIG_DFL);
-        exec_entrypoint(c, build_env(c, &user));
+        char **env = build_env(c, &user);
+        sigset_t all, old;
+        sigfillset(&all);
+        sigprocmask(SIG_BLOCK, &all, &old);
+
+        pid_t child = fork();
+        if (child < 0)
+                die("fork: %s", strerror(errno));
+        if (child == 0) {
+                /* the shim's fds we still hold are CLOEXEC; reset what we inherited */
+                close(p->exit_status_fd);
+                signal(SIGPIPE, SIG_DFL);
+                sigemptyset(&old);
+                sigprocmask(SIG_SETMASK, &old, NULL);
+                exec_entrypoint(c, env);
+        }
+        run_forwarder(child, p->exit_status_fd, &all);
 }

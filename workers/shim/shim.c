@@ -175,7 +175,7 @@ int main(int argc, char **argv) {
         _cleanup_cgroup_driver_ CgroupDriver *cg = NULL;
         _cleanup_free_ char *json = NULL, *perr = NULL, *cgpath = NULL, *rundir_path = NULL;
         _cleanup_close_ int rundir = -1, log_fd = -1, sfd = -1;
-        int out[2], err[2], sync_pipe[2], exec_err[2];
+        int out[2], err[2], sync_pipe[2], exec_err[2], exit_pipe[2];
         uint64_t shim_start, init_start, oom_before = 0, started_at;
         Stream sout = { .is_stderr = false }, serr = { .is_stderr = true };
         sigset_t mask, oldmask;
@@ -247,7 +247,8 @@ int main(int argc, char **argv) {
         }
 
         if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
-            pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(exec_err, O_CLOEXEC) < 0) {
+            pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(exec_err, O_CLOEXEC) < 0 ||
+            pipe2(exit_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
                 report("ERR pipe: %s\n", strerror(errno));
                 return 1;
         }
@@ -278,7 +279,9 @@ int main(int argc, char **argv) {
                         .error_fd = exec_err[1],
                         .stdout_fd = out[1],
                         .stderr_fd = err[1],
+                        .exit_status_fd = exit_pipe[1],
                 };
+                close(exit_pipe[0]);
                 close(STATUS_FD);
                 close(sfd);
                 close(log_fd);
@@ -290,6 +293,7 @@ int main(int argc, char **argv) {
         close(err[1]);
         close(sync_pipe[0]);
         close(exec_err[1]);
+        close(exit_pipe[1]);
 
         r = cgroup_attach_pid(cg, cgpath, pid);
         if (r >= 0)
@@ -371,6 +375,13 @@ int main(int argc, char **argv) {
                         }
                 }
         }
+
+        /* the entrypoint's status, as the init (our forwarder) saw it; when
+         * the init itself was killed (SIGKILL), its own status */
+        int entry_status;
+        if (read(exit_pipe[0], &entry_status, sizeof(entry_status)) == sizeof(entry_status))
+                status = entry_status;
+        close(exit_pipe[0]);
 
         uint64_t finished_at = now_usec(), oom_after = 0;
         int exit_code;

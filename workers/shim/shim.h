@@ -14,9 +14,14 @@ typedef struct InitParams {
         int sync_fd;             /* read end: one byte once the shim put us in our cgroup */
         int error_fd;            /* CLOEXEC write end: EOF at exec = success */
         int stdout_fd, stderr_fd;
+        int exit_status_fd;      /* CLOEXEC write end: the entrypoint's wait status */
 } InitParams;
 
-/* Runs in the cloned child: builds the container and execs its entrypoint.
+/* Runs in the cloned child (pid 1 of the container): builds the container,
+ * forks the entrypoint and stays as its parent, forwarding signals and
+ * reaping orphans, since the kernel drops signals without a handler that are
+ * sent to a pid namespace's init (a SIGTERM to "sleep" as pid 1 would be
+ * lost). The entrypoint's wait status goes to exit_status_fd before exiting.
  * Never returns; on failure writes the cause to error_fd and exits 127. */
 _noreturn_ void container_init_run(const InitParams *p);
 

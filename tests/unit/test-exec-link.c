@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* End-to-end test of zlayer-exec + zlayer-shim over a real link (root only):
+ * a busybox layer, real namespaces, overlayfs and cgroups.
+ * argv[1] = zlayer-exec, argv[2] = zlayer-shim (copied into one libexec dir). */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include "lib/crilog.h"
+#include "lib/errors.h"
+#include "lib/fileio.h"
+#include "lib/link.h"
+#include "lib/macro.h"
+
+#define LAYER "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static const char *exec_bin, *shim_bin;
+static char tmp[] = "/var/tmp/zl-exec-test-XXXXXX";
+static char root[256], run[256];
+static pid_t exec_pid;
+static sd_bus *bus;
+
+typedef struct Exited {
+        char id[64];
+        int code;
+        char reason[32], sig[32];
+        uint64_t finished;
+        bool seen;
+} Exited;
+static Exited exited[8];
+
+static void copy_file(const char *from, const char *to, mode_t mode) {
+        _cleanup_close_ int in = open(from, O_RDONLY | O_CLOEXEC);
+        _cleanup_free_ char *buf = NULL;
+        size_t n;
+        assert_true(in >= 0);
+        assert_int_equal(read_fd_full(in, 64 * 1024 * 1024, &buf, &n), 0);
+        _cleanup_close_ int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        assert_true(out >= 0);
+        assert_int_equal(loop_write(out, buf, n), 0);
+        assert_int_equal(fchmod(out, mode), 0);
+}
+
+static void pathf(char *buf, size_t size, const char *fmt, ...) _printf_(3, 4);
+static void pathf(char *buf, size_t size, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(buf, size, fmt, ap);
+        va_end(ap);
+        assert_true(n > 0 && (size_t) n < size);
+}
+
+static int on_exited(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *id, *reason, *sig;
+        int32_t code;
+        uint64_t fin;
+
+        assert_true(sd_bus_message_read(m, "sisst", &id, &code, &reason, &sig, &fin) >= 0);
+        for (size_t i = 0; i < ELEMENTSOF(exited); i++)
+                if (!exited[i].seen) {
+                        exited[i].seen = true;
+                        snprintf(exited[i].id, sizeof(exited[i].id), "%s", id);
+                        exited[i].code = code;
+                        snprintf(exited[i].reason, sizeof(exited[i].reason), "%s", reason);
+                        snprintf(exited[i].sig, sizeof(exited[i].sig), "%s", sig);
+                        exited[i].finished = fin;
+                        break;
+                }
+        return 0;
+}
+
+static const Exited *wait_exited(const char *id) {
+        for (int i = 0; i < 300; i++) {
+                for (size_t k = 0; k < ELEMENTSOF(exited); k++)
+                        if (exited[k].seen && streq(exited[k].id, id))
+                                return &exited[k];
+                int r = sd_bus_process(bus, NULL);
+                assert_true(r >= 0);
+                if (r == 0)
+                        assert_true(sd_bus_wait(bus, 100 * 1000) >= 0);
+        }
+        fail_msg("no ContainerExited for %s", id);
+        return NULL;
+}
+
+static char *launch_json(const char *id, const char *args_json, const char *resources) {
+        char *s;
+        assert_true(asprintf(&s,
+                "{\"id\":\"%s\",\"image\":\"test/busybox:latest\",\"layers\":[\"" LAYER "\"],"
+                "\"args\":%s,\"env\":[\"PATH=/bin\",\"MODE=test\"],\"cwd\":\"/\",\"user\":\"\","
+                "\"extra_groups\":[],\"hostname\":\"%s\",\"network_mode\":\"none\","
+                "\"readonly_rootfs\":false,\"tty\":false,\"stdin_open\":false,"
+                "\"mounts\":[{\"type\":\"tmpfs\",\"target\":\"/scratch\",\"size\":1048576,\"mode\":448}],"
+                "\"resources\":%s,\"cap_add\":[],\"cap_drop\":[\"CAP_MKNOD\"],\"privileged\":false,"
+                "\"rlimits\":[{\"name\":\"nofile\",\"soft\":1024,\"hard\":4096}],"
+                "\"stop_signal\":\"SIGTERM\",\"stop_grace_usec\":10000000}",
+                id, args_json, id, resources ?: "{}") > 0);
+        return s;
+}
+
+static void make_container_dir(const char *id) {
+        char p[512];
+        pathf(p, sizeof(p), "%s/containers/%s", root, id);
+        assert_int_equal(mkdir(p, 0750), 0);
+}
+
+static int start(const char *id, const char *args_json, const char *resources, uint32_t *ret_pid,
+                 sd_bus_error *error) {
+        _cleanup_free_ char *json = launch_json(id, args_json, resources);
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        uint64_t started;
+        int r = sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Start", error, &reply, "ss", id, json);
+        if (r < 0)
+                return r;
+        assert_true(sd_bus_message_read(reply, "ut", ret_pid, &started) >= 0);
+        assert_true(*ret_pid > 1);
+        assert_true(started > 1700000000ULL * USEC_PER_SEC);
+        return r;
+}
+
+static void delete_ok(const char *id) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        if (sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Delete", &error, NULL, "s", id) < 0)
+                fail_msg("Delete %s: %s: %s", id, error.name, error.message);
+}
+
+static int group_setup(void **state) {
+        char p[512], lib[512];
+
+        if (geteuid() != 0)
+                return 0;
+        assert_non_null(mkdtemp(tmp));
+        pathf(root, sizeof(root), "%s/root", tmp);
+        pathf(run, sizeof(run), "%s/run", tmp);
+        pathf(lib, sizeof(lib), "%s/libexec", tmp);
+        assert_int_equal(mkdir(root, 0755), 0);
+        assert_int_equal(mkdir(lib, 0755), 0);
+        pathf(p, sizeof(p), "%s/layers/" LAYER "/bin", root);
+        assert_int_equal(mkdir_p_at(AT_FDCWD, p, 0755), 0);
+        pathf(p, sizeof(p), "%s/containers", root);
+        assert_int_equal(mkdir(p, 0755), 0);
+        pathf(p, sizeof(p), "%s/layers/" LAYER "/bin/busybox", root);
+        copy_file("/bin/busybox", p, 0755);
+        for (size_t i = 0; i < 6; i++) {
+                const char *name = (const char *[]) { "sh", "echo", "sleep", "true", "cat", "id" }[i];
+                pathf(p, sizeof(p), "%s/layers/" LAYER "/bin/%s", root, name);
+                assert_int_equal(symlink("busybox", p), 0);
+        }
+        pathf(p, sizeof(p), "%s/zlayer-exec", lib);
+        copy_file(exec_bin, p, 0755);
+        pathf(p, sizeof(p), "%s/zlayer-shim", lib);
+        copy_file(shim_bin, p, 0755);
+
+        int sv[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+        exec_pid = fork();
+        assert_true(exec_pid >= 0);
+        if (exec_pid == 0) {
+                char a_root[300], a_run[300];
+                snprintf(a_root, sizeof(a_root), "--root=%s", root);
+                snprintf(a_run, sizeof(a_run), "--run-dir=%s", run);
+                if (dup2(sv[1], 3) < 0)
+                        _exit(1);
+                char bin[600];
+                snprintf(bin, sizeof(bin), "%s/zlayer-exec", lib);
+                execl(bin, "zlayer-exec", a_root, a_run, "--user=root", "--debug", (char *) NULL);
+                _exit(127);
+        }
+        close(sv[1]);
+        assert_int_equal(link_open_client(sv[0], NULL, &bus), 0);
+        assert_true(sd_bus_match_signal(bus, NULL, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "ContainerExited",
+                                        on_exited, NULL) >= 0);
+        return 0;
+}
+
+static int group_teardown(void **state) {
+        if (geteuid() != 0)
+                return 0;
+        if (bus) {
+                /* link EOF: zlayer-exec exits 0 */
+                sd_bus_flush_close_unref(bus);
+                bus = NULL;
+                int st;
+                assert_int_equal(waitpid(exec_pid, &st, 0), exec_pid);
+                assert_true(WIFEXITED(st));
+                assert_int_equal(WEXITSTATUS(st), 0);
+        }
+        (void) rm_rf_at(AT_FDCWD, tmp);
+        return 0;
+}
+
+static void skip_unless_root(void) {
+        if (geteuid() != 0)
+                skip();
+}
+
+static void test_exit_code_and_log(void **state) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        uint32_t pid;
+        char p[512];
+
+        skip_unless_root();
+        make_container_dir("hello");
+        assert_true(start("hello", "[\"/bin/sh\",\"-c\",\"echo hello; echo err >&2; exit 3\"]",
+                          "{\"memory\":67108864,\"pids_limit\":100,\"cpu_shares\":512}", &pid, &error) >= 0);
+        const Exited *x = wait_exited("hello");
+        assert_int_equal(x->code, 3);
+        assert_string_equal(x->reason, "exited");
+        assert_string_equal(x->sig, "");
+        assert_true(x->finished > 0);
+
+        /* the limits went into the cgroup (v1 here) */
+        _cleanup_free_ char *mem = NULL;
+        if (access("/sys/fs/cgroup/memory/zlayer/hello", F_OK) >= 0) {
+                assert_int_equal(read_file_at(AT_FDCWD, "/sys/fs/cgroup/memory/zlayer/hello/memory.limit_in_bytes",
+                                              64, &mem, NULL), 0);
+                assert_string_equal(mem, "67108864\n");
+                free(mem);
+                assert_int_equal(read_file_at(AT_FDCWD, "/sys/fs/cgroup/pids/zlayer/hello/pids.max", 64, &mem, NULL), 0);
+                assert_string_equal(mem, "100\n");
+        } else {
+                assert_int_equal(read_file_at(AT_FDCWD, "/sys/fs/cgroup/zlayer/hello/memory.max", 64, &mem, NULL), 0);
+                assert_string_equal(mem, "67108864\n");
+        }
+
+        /* ctr.log: CRI lines, stdout and stderr apart, mode 0640 */
+        _cleanup_free_ char *log = NULL;
+        struct stat st;
+        pathf(p, sizeof(p), "%s/containers/hello/ctr.log", root);
+        assert_int_equal(stat(p, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+        assert_int_equal(read_file_at(AT_FDCWD, p, 1 << 20, &log, NULL), 0);
+        bool saw_out = false, saw_err = false;
+        for (char *line = log, *nl; *line; line = nl + 1) {
+                CriLogEntry e;
+                nl = strchr(line, '\n');
+                assert_non_null(nl);
+                assert_int_equal(crilog_parse_line(line, (size_t) (nl - line), &e), 0);
+                if (!e.is_stderr && e.text_len == 5 && memcmp(e.text, "hello", 5) == 0 && !e.partial)
+                        saw_out = true;
+                if (e.is_stderr && e.text_len == 3 && memcmp(e.text, "err", 3) == 0 && !e.partial)
+                        saw_err = true;
+        }
+        assert_true(saw_out);
+        assert_true(saw_err);
+
+        pathf(p, sizeof(p), "%s/containers/hello/exit.json", run);
+        assert_int_equal(access(p, F_OK), 0);
+        delete_ok("hello");
+}
+
+static void test_kill_adopt_delete(void **state) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        uint32_t pid, apid;
+        int running, code;
+        uint64_t started, fin;
+        const char *reason, *sig;
+
+        skip_unless_root();
+        make_container_dir("sleeper");
+        assert_true(start("sleeper", "[\"sleep\",\"100\"]", NULL, &pid, &error) >= 0);
+        assert_int_equal(kill((pid_t) pid, 0), 0);
+
+        /* Adopt of a running container: its init */
+        if (sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Adopt", &error, &reply, "s", "sleeper") < 0)
+                fail_msg("Adopt: %s: %s", error.name, error.message);
+        assert_true(sd_bus_message_read(reply, "butisst", &running, &apid, &started, &code, &reason, &sig, &fin) >= 0);
+        assert_true(running);
+        assert_int_equal(apid, pid);
+        reply = sd_bus_message_unref(reply);
+
+        /* Delete refuses while running */
+        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Delete", &error, NULL, "s", "sleeper") < 0);
+        assert_string_equal(error.name, ZL_ERROR_INVALID_STATE);
+        sd_bus_error_free(&error);
+
+        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Kill", &error, NULL, "si", "sleeper", SIGTERM) >= 0);
+        const Exited *x = wait_exited("sleeper");
+        assert_int_equal(x->code, 143);
+        assert_string_equal(x->reason, "signal");
+        assert_string_equal(x->sig, "SIGTERM");
+
+        /* Kill of an exited container: NotFound */
+        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Kill", &error, NULL, "si", "sleeper", SIGTERM) < 0);
+        assert_string_equal(error.name, ZL_ERROR_NOT_FOUND);
+        sd_bus_error_free(&error);
+
+        /* Adopt after the exit: from exit.json */
+        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Adopt", &error, &reply, "s", "sleeper") >= 0);
+        assert_true(sd_bus_message_read(reply, "butisst", &running, &apid, &started, &code, &reason, &sig, &fin) >= 0);
+        assert_false(running);
+        assert_int_equal(code, 143);
+        assert_string_equal(reason, "signal");
+        assert_string_equal(sig, "SIGTERM");
+        reply = sd_bus_message_unref(reply);
+
+        /* Delete removes everything */
+        char p[512];
+        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Delete", &error, NULL, "s", "sleeper") >= 0);
+        pathf(p, sizeof(p), "%s/containers/sleeper", root);
+        assert_int_equal(access(p, F_OK), -1);
+        pathf(p, sizeof(p), "%s/containers/sleeper", run);
+        assert_int_equal(access(p, F_OK), -1);
+        assert_int_equal(access("/sys/fs/cgroup/memory/zlayer/sleeper", F_OK), -1);
+        assert_int_equal(access("/sys/fs/cgroup/pids/zlayer/sleeper", F_OK), -1);
+
+        /* Adopt of something never started: runtime_error */
+        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Adopt", &error, &reply, "s", "sleeper") >= 0);
+        assert_true(sd_bus_message_read(reply, "butisst", &running, &apid, &started, &code, &reason, &sig, &fin) >= 0);
+        assert_false(running);
+        assert_int_equal(code, -1);
+        assert_string_equal(reason, "runtime_error");
+}
+
+static void test_missing_entrypoint(void **state) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        uint32_t pid;
+
+        skip_unless_root();
+        make_container_dir("nope");
+        assert_true(start("nope", "[\"/nope\"]", "{\"memory\":67108864}", &pid, &error) < 0);
+        assert_string_equal(error.name, ZL_ERROR_START_FAILED);
+        assert_non_null(strstr(error.message, "exec /nope: No such file or directory"));
+        sd_bus_error_free(&error);
+        /* nothing left: no cgroup */
+        assert_int_equal(access("/sys/fs/cgroup/memory/zlayer/nope", F_OK), -1);
+
+        /* not in $PATH */
+        assert_true(start("nope", "[\"frobnicate\"]", NULL, &pid, &error) < 0);
+        assert_string_equal(error.name, ZL_ERROR_START_FAILED);
+        assert_non_null(strstr(error.message, "frobnicate"));
+        sd_bus_error_free(&error);
+}
+
+static void test_bad_config(void **state) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *json = NULL;
+
+        skip_unless_root();
+        json = launch_json("bad", "[]", NULL);
+        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Start", &error, NULL, "ss", "bad", json) < 0);
+        assert_string_equal(error.name, ZL_ERROR_INVALID_SPEC);
+        assert_non_null(strstr(error.message, "args"));
+        sd_bus_error_free(&error);
+
+        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Start", &error, NULL, "ss", "../x", "{}") < 0);
+        assert_string_equal(error.name, ZL_ERROR_INVALID_SPEC);
+        sd_bus_error_free(&error);
+}
+
+static void test_inside_view(void **state) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *log = NULL;
+        uint32_t pid;
+        char p[512];
+
+        skip_unless_root();
+        make_container_dir("view");
+        /* pid namespace, hostname, tmpfs mount, capabilities dropped, rlimit */
+        assert_true(start("view",
+                          "[\"sh\",\"-c\",\"echo pid=$$; hostname; grep -c scratch /proc/mounts; "
+                          "grep CapBnd /proc/self/status; ulimit -n; echo $MODE; test -c /dev/null && echo devnull\"]",
+                          NULL, &pid, &error) >= 0);
+        const Exited *x = wait_exited("view");
+        assert_int_equal(x->code, 0);
+        pathf(p, sizeof(p), "%s/containers/view/ctr.log", root);
+        assert_int_equal(read_file_at(AT_FDCWD, p, 1 << 20, &log, NULL), 0);
+        /* own pid namespace: pid 1 is the init that forwards signals */
+        assert_non_null(strstr(log, "stdout F pid=2\n"));
+        assert_non_null(strstr(log, "stdout F view\n"));
+        assert_non_null(strstr(log, "stdout F 1\n"));
+        /* Docker's default set 0xa80425fb minus MKNOD (bit 27) */
+        assert_non_null(strstr(log, "stdout F CapBnd:\t00000000a00425fb\n"));
+        assert_non_null(strstr(log, "stdout F 1024\n"));
+        assert_non_null(strstr(log, "stdout F test\n"));
+        assert_non_null(strstr(log, "stdout F devnull\n"));
+        delete_ok("view");
+}
+
+int main(int argc, char **argv) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_bad_config),
+                cmocka_unit_test(test_exit_code_and_log),
+                cmocka_unit_test(test_kill_adopt_delete),
+                cmocka_unit_test(test_missing_entrypoint),
+                cmocka_unit_test(test_inside_view),
+        };
+        if (argc < 3) {
+                fprintf(stderr, "usage: %s ZLAYER-EXEC ZLAYER-SHIM\n", argv[0]);
+                return 2;
+        }
+        exec_bin = argv[1];
+        shim_bin = argv[2];
+        return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
