@@ -21,6 +21,7 @@
 #include "lib/macro.h"
 
 #define LAYER "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define LAYER2 "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 
 static const char *exec_bin, *shim_bin;
 static char tmp[] = "/var/tmp/zl-exec-test-XXXXXX";
@@ -50,12 +51,21 @@ static void copy_file(const char *from, const char *to, mode_t mode) {
 }
 
 static void pathf(char *buf, size_t size, const char *fmt, ...) _printf_(3, 4);
+static void put_file(const char *rel, const char *content);
 static void pathf(char *buf, size_t size, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
         int n = vsnprintf(buf, size, fmt, ap);
         va_end(ap);
         assert_true(n > 0 && (size_t) n < size);
+}
+
+static void put_file(const char *rel, const char *content) {
+        char p[512];
+        pathf(p, sizeof(p), "%s/%s", root, rel);
+        _cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(loop_write(fd, content, strlen(content)), 0);
 }
 
 static int on_exited(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -91,19 +101,26 @@ static const Exited *wait_exited(const char *id) {
         return NULL;
 }
 
-static char *launch_json(const char *id, const char *args_json, const char *resources) {
+static char *launch_json_full(const char *id, const char *layers, const char *args_json, const char *user,
+                              const char *cwd, bool readonly, const char *mounts, const char *resources) {
         char *s;
         assert_true(asprintf(&s,
-                "{\"id\":\"%s\",\"image\":\"test/busybox:latest\",\"layers\":[\"" LAYER "\"],"
-                "\"args\":%s,\"env\":[\"PATH=/bin\",\"MODE=test\"],\"cwd\":\"/\",\"user\":\"\","
+                "{\"id\":\"%s\",\"image\":\"test/busybox:latest\",\"layers\":%s,"
+                "\"args\":%s,\"env\":[\"PATH=/bin\",\"MODE=test\"],\"cwd\":\"%s\",\"user\":\"%s\","
                 "\"extra_groups\":[],\"hostname\":\"%s\",\"network_mode\":\"none\","
-                "\"readonly_rootfs\":false,\"tty\":false,\"stdin_open\":false,"
-                "\"mounts\":[{\"type\":\"tmpfs\",\"target\":\"/scratch\",\"size\":1048576,\"mode\":448}],"
+                "\"readonly_rootfs\":%s,\"tty\":false,\"stdin_open\":false,"
+                "\"mounts\":%s,"
                 "\"resources\":%s,\"cap_add\":[],\"cap_drop\":[\"CAP_MKNOD\"],\"privileged\":false,"
                 "\"rlimits\":[{\"name\":\"nofile\",\"soft\":1024,\"hard\":4096}],"
                 "\"stop_signal\":\"SIGTERM\",\"stop_grace_usec\":10000000}",
-                id, args_json, id, resources ?: "{}") > 0);
+                id, layers, args_json, cwd, user, id, readonly ? "true" : "false", mounts, resources ?: "{}") > 0);
         return s;
+}
+
+static char *launch_json(const char *id, const char *args_json, const char *resources) {
+        return launch_json_full(id, "[\"" LAYER "\"]", args_json, "", "/", false,
+                                "[{\"type\":\"tmpfs\",\"target\":\"/scratch\",\"size\":1048576,\"mode\":448}]",
+                                resources);
 }
 
 static void make_container_dir(const char *id) {
@@ -112,9 +129,7 @@ static void make_container_dir(const char *id) {
         assert_int_equal(mkdir(p, 0750), 0);
 }
 
-static int start(const char *id, const char *args_json, const char *resources, uint32_t *ret_pid,
-                 sd_bus_error *error) {
-        _cleanup_free_ char *json = launch_json(id, args_json, resources);
+static int start_json(const char *id, const char *json, uint32_t *ret_pid, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         uint64_t started;
         int r = sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Start", error, &reply, "ss", id, json);
@@ -124,6 +139,12 @@ static int start(const char *id, const char *args_json, const char *resources, u
         assert_true(*ret_pid > 1);
         assert_true(started > 1700000000ULL * USEC_PER_SEC);
         return r;
+}
+
+static int start(const char *id, const char *args_json, const char *resources, uint32_t *ret_pid,
+                 sd_bus_error *error) {
+        _cleanup_free_ char *json = launch_json(id, args_json, resources);
+        return start_json(id, json, ret_pid, error);
 }
 
 static void delete_ok(const char *id) {
@@ -154,6 +175,16 @@ static int group_setup(void **state) {
                 pathf(p, sizeof(p), "%s/layers/" LAYER "/bin/%s", root, name);
                 assert_int_equal(symlink("busybox", p), 0);
         }
+        /* a second layer on top: users, and a file shadowing the lower one */
+        pathf(p, sizeof(p), "%s/layers/" LAYER "/etc", root);
+        assert_int_equal(mkdir(p, 0755), 0);
+        put_file("layers/" LAYER "/etc/motd", "bottom\n");
+        pathf(p, sizeof(p), "%s/layers/" LAYER2 "/etc", root);
+        assert_int_equal(mkdir_p_at(AT_FDCWD, p, 0755), 0);
+        put_file("layers/" LAYER2 "/etc/motd", "top\n");
+        put_file("layers/" LAYER2 "/etc/passwd", "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n");
+        put_file("layers/" LAYER2 "/etc/group", "root:x:0:\napp:x:1000:\nextra:x:2000:app\n");
+
         pathf(p, sizeof(p), "%s/zlayer-exec", lib);
         copy_file(exec_bin, p, 0755);
         pathf(p, sizeof(p), "%s/zlayer-shim", lib);
@@ -386,6 +417,61 @@ static void test_inside_view(void **state) {
         delete_ok("view");
 }
 
+static void test_user_layers_mounts(void **state) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *json = NULL, *log = NULL, *out = NULL, *mounts = NULL;
+        uint32_t pid;
+        char p[512], src[512];
+
+        skip_unless_root();
+        make_container_dir("user");
+        pathf(src, sizeof(src), "%s/bindsrc", tmp);
+        assert_int_equal(mkdir(src, 0777), 0);
+        assert_int_equal(chmod(src, 0777), 0);
+        pathf(p, sizeof(p), "%s/in", src);
+        copy_file("/dev/null", p, 0644);
+        assert_true(asprintf(&mounts, "[{\"type\":\"bind\",\"source\":\"%s\",\"target\":\"/mnt/deep/data\",\"readonly\":false}]", src) > 0);
+        json = launch_json_full("user", "[\"" LAYER2 "\",\"" LAYER "\"]",
+                                "[\"sh\",\"-c\",\"id; cat /etc/motd; echo written > /mnt/deep/data/out; "
+                                "touch /x 2>/dev/null || echo rofs; echo home=$HOME; pwd; grep CapEff /proc/self/status\"]",
+                                "app", "/mnt", true, mounts, NULL);
+        assert_true(start_json("user", json, &pid, &error) >= 0);
+        const Exited *x = wait_exited("user");
+        assert_int_equal(x->code, 0);
+
+        pathf(p, sizeof(p), "%s/containers/user/ctr.log", root);
+        assert_int_equal(read_file_at(AT_FDCWD, p, 1 << 20, &log, NULL), 0);
+        assert_non_null(strstr(log, "uid=1000(app) gid=1000(app)"));
+        assert_non_null(strstr(log, "2000(extra)"));
+        assert_non_null(strstr(log, "stdout F top\n"));       /* top layer wins */
+        assert_non_null(strstr(log, "stdout F rofs\n"));      /* read-only rootfs */
+        assert_non_null(strstr(log, "stdout F home=/home/app\n"));
+        assert_non_null(strstr(log, "stdout F /mnt\n"));
+        assert_non_null(strstr(log, "stdout F CapEff:\t0000000000000000\n"));
+        pathf(p, sizeof(p), "%s/out", src);
+        assert_int_equal(read_file_at(AT_FDCWD, p, 64, &out, NULL), 0);
+        assert_string_equal(out, "written\n");
+        delete_ok("user");
+
+        /* a missing cwd fails the start clearly */
+        make_container_dir("nocwd");
+        free(json);
+        json = launch_json_full("nocwd", "[\"" LAYER "\"]", "[\"true\"]", "", "/nonexistent", false, "[]", NULL);
+        assert_true(start_json("nocwd", json, &pid, &error) < 0);
+        assert_string_equal(error.name, ZL_ERROR_START_FAILED);
+        assert_non_null(strstr(error.message, "/nonexistent"));
+        sd_bus_error_free(&error);
+
+        /* an unknown user too */
+        free(json);
+        json = launch_json_full("nocwd", "[\"" LAYER2 "\",\"" LAYER "\"]", "[\"true\"]", "ghost", "/", false, "[]", NULL);
+        assert_true(start_json("nocwd", json, &pid, &error) < 0);
+        assert_string_equal(error.name, ZL_ERROR_START_FAILED);
+        assert_non_null(strstr(error.message, "ghost"));
+        sd_bus_error_free(&error);
+        delete_ok("nocwd");
+}
+
 int main(int argc, char **argv) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_bad_config),
@@ -393,6 +479,7 @@ int main(int argc, char **argv) {
                 cmocka_unit_test(test_kill_adopt_delete),
                 cmocka_unit_test(test_missing_entrypoint),
                 cmocka_unit_test(test_inside_view),
+                cmocka_unit_test(test_user_layers_mounts),
         };
         if (argc < 3) {
                 fprintf(stderr, "usage: %s ZLAYER-EXEC ZLAYER-SHIM\n", argv[0]);
