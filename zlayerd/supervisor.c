@@ -16,6 +16,10 @@
  * long we then wait for the kernel to reap the SIGKILLed ones. */
 #define STOP_TIMEOUT_USEC (5ULL * USEC_PER_SEC)
 #define KILL_TIMEOUT_USEC (1ULL * USEC_PER_SEC)
+/* How long a worker whose broker died gets to exit before SIGKILL. */
+#define ORPHAN_KILL_USEC (5ULL * USEC_PER_SEC)
+/* How long a broker whose control link closed gets to exit by itself. */
+#define BROKER_LINK_LOST_USEC (1ULL * USEC_PER_SEC)
 
 static const struct {
         const char *name;
@@ -128,19 +132,36 @@ static int on_broker_ready(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         return 0;
 }
 
+static int on_broker_link_lost_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        Child *broker = userdata;
+
+        broker->link_lost_timer = sd_event_source_unref(broker->link_lost_timer);
+        if (broker->pid > 0 && !broker->supervisor->stopping) {
+                /* It can no longer be given workers: restart it with a fresh link. */
+                log_warning("zlayer-broker (pid %d) closed its control link but keeps running; terminating it.",
+                            (int) broker->pid);
+                (void) kill(broker->pid, SIGTERM);
+        }
+        return 0;
+}
+
 static int on_control_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Supervisor *s = userdata;
         Child *broker = &s->children[CHILD_BROKER];
+        int r;
 
         control_close(s);
         if (s->stopping || broker->pid <= 0)
                 return 0;
 
-        /* Usually the broker is exiting and SIGCHLD follows. A broker that
-         * is alive but closed its control link can no longer be given
-         * workers: make it exit, so it is restarted with a fresh link. */
-        log_warning("Control link to the broker (pid %d) closed; terminating it.", (int) broker->pid);
-        (void) kill(broker->pid, SIGTERM);
+        /* Usually the broker is exiting (its fds close before it becomes a
+         * zombie) and SIGCHLD follows; give it a moment before acting. */
+        broker->link_lost_timer = sd_event_source_unref(broker->link_lost_timer);
+        r = add_timer(s->event, &broker->link_lost_timer, BROKER_LINK_LOST_USEC, on_broker_link_lost_timer, broker);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to arm a timer, terminating the broker now: %m");
+                (void) kill(broker->pid, SIGTERM);
+        }
         return 0;
 }
 
@@ -253,6 +274,42 @@ static void supervisor_maybe_exit(Supervisor *s) {
         (void) sd_event_exit(s->event, 0);
 }
 
+static int on_link_lost_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        Child *c = userdata;
+
+        c->link_lost_timer = sd_event_source_unref(c->link_lost_timer);
+        if (c->pid > 0) {
+                log_warning("%s (pid %d) ignored SIGTERM after its broker died, sending SIGKILL.", c->binary,
+                            (int) c->pid);
+                (void) kill(c->pid, SIGKILL);
+        }
+        return 0;
+}
+
+/* The broker is gone, and with it the other end of every link it was given.
+ * Workers are meant to exit on EOF of their link; make sure they do, or the
+ * new broker would never get them back. A worker whose link fd we still
+ * hold was never handed to the dead broker: it goes to the new one. */
+static void workers_stop_orphaned(Supervisor *s) {
+        for (ChildKind k = 0; k < _CHILD_KIND_MAX; k++) {
+                Child *c = &s->children[k];
+                int r;
+
+                if (!child_is_worker(c) || c->pid <= 0 || c->link_fd >= 0)
+                        continue;
+                if (c->link_lost_timer) /* already on its way out from an earlier broker */
+                        continue;
+
+                log_info("Stopping %s (pid %d): its link went away with the broker.", c->binary, (int) c->pid);
+                (void) kill(c->pid, SIGTERM);
+
+                c->link_lost_timer = sd_event_source_unref(c->link_lost_timer);
+                r = add_timer(s->event, &c->link_lost_timer, ORPHAN_KILL_USEC, on_link_lost_timer, c);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to arm the kill timer of %s: %m", c->binary);
+        }
+}
+
 static int on_child_exit(sd_event_source *source, const siginfo_t *si, void *userdata) {
         Child *c = userdata;
         Supervisor *s = c->supervisor;
@@ -267,12 +324,16 @@ static int on_child_exit(sd_event_source *source, const siginfo_t *si, void *use
                             strsignal(si->si_status), (unsigned long long) (uptime / USEC_PER_MSEC));
 
         c->child_source = sd_event_source_unref(c->child_source);
+        c->link_lost_timer = sd_event_source_unref(c->link_lost_timer);
         c->pid = 0;
         c->attach_slot = sd_bus_slot_unref(c->attach_slot);
         c->link_fd = safe_close(c->link_fd);
 
-        if (c->kind == CHILD_BROKER)
+        if (c->kind == CHILD_BROKER) {
                 control_close(s);
+                if (!s->stopping)
+                        workers_stop_orphaned(s);
+        }
 
         if (s->stopping) {
                 supervisor_maybe_exit(s);
@@ -478,6 +539,7 @@ void supervisor_stop(Supervisor *s) {
         for (ChildKind k = 0; k < _CHILD_KIND_MAX; k++) {
                 Child *c = &s->children[k];
                 c->restart_timer = sd_event_source_unref(c->restart_timer);
+                c->link_lost_timer = sd_event_source_unref(c->link_lost_timer);
                 c->link_fd = safe_close(c->link_fd);
                 if (c->pid > 0)
                         (void) kill(c->pid, SIGTERM);
@@ -500,6 +562,7 @@ void supervisor_done(Supervisor *s) {
                 Child *c = &s->children[k];
                 c->child_source = sd_event_source_unref(c->child_source);
                 c->restart_timer = sd_event_source_unref(c->restart_timer);
+                c->link_lost_timer = sd_event_source_unref(c->link_lost_timer);
                 c->link_fd = safe_close(c->link_fd);
         }
         s->kill_timer = sd_event_source_unref(s->kill_timer);

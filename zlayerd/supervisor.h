@@ -40,6 +40,10 @@ typedef struct Child {
          * handed to the broker with AttachWorker. */
         int link_fd;
         sd_bus_slot *attach_slot;
+        /* When the link died but the process did not: SIGKILL for a worker
+         * that outlived its broker, SIGTERM for a broker that closed its
+         * control link. */
+        sd_event_source *link_lost_timer;
 } Child;
 
 struct Supervisor {
