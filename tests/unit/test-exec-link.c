@@ -472,6 +472,22 @@ static void test_user_layers_mounts(void **state) {
         delete_ok("nocwd");
 }
 
+static void test_oom_killed(void **state) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        uint32_t pid;
+
+        skip_unless_root();
+        make_container_dir("oom");
+        /* 8 MiB, no swap; the shell doubles a string until the kernel kills it */
+        assert_true(start("oom", "[\"sh\",\"-c\",\"a=aaaaaaaaaaaaaaaa; while :; do a=$a$a; done\"]",
+                          "{\"memory\":8388608,\"memory_swap\":8388608}", &pid, &error) >= 0);
+        const Exited *x = wait_exited("oom");
+        assert_int_equal(x->code, 137);
+        assert_string_equal(x->reason, "oom_killed");
+        assert_string_equal(x->sig, "SIGKILL");
+        delete_ok("oom");
+}
+
 int main(int argc, char **argv) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_bad_config),
@@ -480,6 +496,7 @@ int main(int argc, char **argv) {
                 cmocka_unit_test(test_missing_entrypoint),
                 cmocka_unit_test(test_inside_view),
                 cmocka_unit_test(test_user_layers_mounts),
+                cmocka_unit_test(test_oom_killed),
         };
         if (argc < 3) {
                 fprintf(stderr, "usage: %s ZLAYER-EXEC ZLAYER-SHIM\n", argv[0]);
