@@ -19,7 +19,7 @@ zl_free_port() {
 }
 
 zl_env_init() {
-        ZL_TMP=$(mktemp -d /tmp/zl-test.XXXXXX)
+        ZL_TMP=$(mktemp -d "${TMPDIR:-/tmp}/zlayer-it.XXXXXXXX")
         chmod 0755 "$ZL_TMP"   # the broker runs as --user and must reach --root
         ZL_MOUNTS_UNDER+=("$ZL_TMP")
         trap zl_cleanup EXIT
