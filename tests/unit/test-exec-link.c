@@ -153,6 +153,40 @@ static void delete_ok(const char *id) {
                 fail_msg("Delete %s: %s: %s", id, error.name, error.message);
 }
 
+static char libexec[512];
+
+/* zlayer-exec with its link on fd 3, as zlayerd starts it */
+static void spawn_exec(void) {
+        int sv[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+        exec_pid = fork();
+        assert_true(exec_pid >= 0);
+        if (exec_pid == 0) {
+                char a_root[300], a_run[300], bin[600];
+                snprintf(a_root, sizeof(a_root), "--root=%s", root);
+                snprintf(a_run, sizeof(a_run), "--run-dir=%s", run);
+                snprintf(bin, sizeof(bin), "%s/zlayer-exec", libexec);
+                if (dup2(sv[1], 3) < 0)
+                        _exit(1);
+                execl(bin, "zlayer-exec", a_root, a_run, "--user=root", "--debug", (char *) NULL);
+                _exit(127);
+        }
+        close(sv[1]);
+        assert_int_equal(link_open_client(sv[0], NULL, &bus), 0);
+        assert_true(sd_bus_match_signal(bus, NULL, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "ContainerExited",
+                                        on_exited, NULL) >= 0);
+}
+
+/* link EOF: zlayer-exec exits 0 */
+static void stop_exec(void) {
+        int st;
+        sd_bus_flush_close_unref(bus);
+        bus = NULL;
+        assert_int_equal(waitpid(exec_pid, &st, 0), exec_pid);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static int group_setup(void **state) {
         char p[512], lib[512];
 
@@ -162,6 +196,7 @@ static int group_setup(void **state) {
         pathf(root, sizeof(root), "%s/root", tmp);
         pathf(run, sizeof(run), "%s/run", tmp);
         pathf(lib, sizeof(lib), "%s/libexec", tmp);
+        pathf(libexec, sizeof(libexec), "%s", lib);
         assert_int_equal(mkdir(root, 0755), 0);
         assert_int_equal(mkdir(lib, 0755), 0);
         pathf(p, sizeof(p), "%s/layers/" LAYER "/bin", root);
@@ -190,40 +225,15 @@ static int group_setup(void **state) {
         pathf(p, sizeof(p), "%s/zlayer-shim", lib);
         copy_file(shim_bin, p, 0755);
 
-        int sv[2];
-        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-        exec_pid = fork();
-        assert_true(exec_pid >= 0);
-        if (exec_pid == 0) {
-                char a_root[300], a_run[300];
-                snprintf(a_root, sizeof(a_root), "--root=%s", root);
-                snprintf(a_run, sizeof(a_run), "--run-dir=%s", run);
-                if (dup2(sv[1], 3) < 0)
-                        _exit(1);
-                char bin[600];
-                snprintf(bin, sizeof(bin), "%s/zlayer-exec", lib);
-                execl(bin, "zlayer-exec", a_root, a_run, "--user=root", "--debug", (char *) NULL);
-                _exit(127);
-        }
-        close(sv[1]);
-        assert_int_equal(link_open_client(sv[0], NULL, &bus), 0);
-        assert_true(sd_bus_match_signal(bus, NULL, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "ContainerExited",
-                                        on_exited, NULL) >= 0);
+        spawn_exec();
         return 0;
 }
 
 static int group_teardown(void **state) {
         if (geteuid() != 0)
                 return 0;
-        if (bus) {
-                /* link EOF: zlayer-exec exits 0 */
-                sd_bus_flush_close_unref(bus);
-                bus = NULL;
-                int st;
-                assert_int_equal(waitpid(exec_pid, &st, 0), exec_pid);
-                assert_true(WIFEXITED(st));
-                assert_int_equal(WEXITSTATUS(st), 0);
-        }
+        if (bus)
+                stop_exec();
         (void) rm_rf_at(AT_FDCWD, tmp);
         return 0;
 }
@@ -399,12 +409,15 @@ static void test_inside_view(void **state) {
         /* pid namespace, hostname, tmpfs mount, capabilities dropped, rlimit */
         assert_true(start("view",
                           "[\"sh\",\"-c\",\"echo pid=$$; hostname; grep -c scratch /proc/mounts; "
-                          "grep CapBnd /proc/self/status; ulimit -n; echo $MODE; test -c /dev/null && echo devnull\"]",
+                          "grep CapBnd /proc/self/status; ulimit -n; echo $MODE; test -c /dev/null && echo devnull; "
+                          "ls /sys/class/net; (echo h > /proc/sysrq-trigger) 2>/dev/null || echo rosysrq; "
+                          "wc -c < /proc/timer_list\"]",
                           NULL, &pid, &error) >= 0);
         const Exited *x = wait_exited("view");
-        assert_int_equal(x->code, 0);
         pathf(p, sizeof(p), "%s/containers/view/ctr.log", root);
         assert_int_equal(read_file_at(AT_FDCWD, p, 1 << 20, &log, NULL), 0);
+        if (x->code != 0)
+                fail_msg("exit %d, log:\n%s", x->code, log);
         /* own pid namespace: pid 1 is the init that forwards signals */
         assert_non_null(strstr(log, "stdout F pid=2\n"));
         assert_non_null(strstr(log, "stdout F view\n"));
@@ -414,6 +427,11 @@ static void test_inside_view(void **state) {
         assert_non_null(strstr(log, "stdout F 1024\n"));
         assert_non_null(strstr(log, "stdout F test\n"));
         assert_non_null(strstr(log, "stdout F devnull\n"));
+        /* network_mode none: a namespace with loopback only */
+        assert_non_null(strstr(log, "stdout F lo\n"));
+        /* Docker's read-only and masked /proc paths */
+        assert_non_null(strstr(log, "stdout F rosysrq\n"));
+        assert_non_null(strstr(log, "stdout F 0\n"));
         delete_ok("view");
 }
 
@@ -488,6 +506,47 @@ static void test_oom_killed(void **state) {
         delete_ok("oom");
 }
 
+static void test_adopt_after_restart(void **state) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        uint32_t pid, apid;
+        int running, code;
+        uint64_t started, fin;
+        const char *reason, *sig;
+
+        skip_unless_root();
+        make_container_dir("survivor");
+        assert_true(start("survivor", "[\"sleep\",\"100\"]", NULL, &pid, &error) >= 0);
+
+        /* the broker went away: zlayer-exec exits, the container stays */
+        stop_exec();
+        assert_int_equal(kill((pid_t) pid, 0), 0);
+        spawn_exec();
+
+        /* not adopted yet, but alive: no second start, no delete */
+        assert_true(start("survivor", "[\"sleep\",\"100\"]", NULL, &apid, &error) < 0);
+        assert_string_equal(error.name, ZL_ERROR_INVALID_STATE);
+        sd_bus_error_free(&error);
+        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Delete", &error, NULL, "s", "survivor") < 0);
+        assert_string_equal(error.name, ZL_ERROR_INVALID_STATE);
+        sd_bus_error_free(&error);
+
+        if (sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Adopt", &error, &reply, "s", "survivor") < 0)
+                fail_msg("Adopt: %s: %s", error.name, error.message);
+        assert_true(sd_bus_message_read(reply, "butisst", &running, &apid, &started, &code, &reason, &sig, &fin) >= 0);
+        assert_true(running);
+        assert_int_equal(apid, pid);
+        assert_true(started > 1700000000ULL * USEC_PER_SEC);
+
+        /* watched again: the exit is reported by the new zlayer-exec */
+        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Kill", &error, NULL, "si", "survivor", SIGKILL) >= 0);
+        const Exited *x = wait_exited("survivor");
+        assert_int_equal(x->code, 137);
+        assert_string_equal(x->reason, "signal");
+        assert_string_equal(x->sig, "SIGKILL");
+        delete_ok("survivor");
+}
+
 int main(int argc, char **argv) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_bad_config),
@@ -497,6 +556,7 @@ int main(int argc, char **argv) {
                 cmocka_unit_test(test_inside_view),
                 cmocka_unit_test(test_user_layers_mounts),
                 cmocka_unit_test(test_oom_killed),
+                cmocka_unit_test(test_adopt_after_restart),
         };
         if (argc < 3) {
                 fprintf(stderr, "usage: %s ZLAYER-EXEC ZLAYER-SHIM\n", argv[0]);

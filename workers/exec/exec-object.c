@@ -20,6 +20,22 @@ static int run_dir_of(Exec *e, const char *id, char **ret) {
         return asprintf(ret, "%s/containers/%s", e->opts.run_dir, id) < 0 ? -ENOMEM : 0;
 }
 
+/* A shim alive for @id (maybe not tracked: before Adopt after a restart). */
+static bool shim_alive(Exec *e, const char *id) {
+        _cleanup_free_ char *run = NULL;
+        _cleanup_close_ int run_fd = -1, pidfd = -1;
+        pid_t pid;
+        uint64_t start;
+
+        if (run_dir_of(e, id, &run) < 0)
+                return false;
+        run_fd = open(run, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (run_fd < 0 || pid_file_read_at(run_fd, "shim.pid", &pid, &start) < 0)
+                return false;
+        pidfd = pidfd_open_verified(pid, start);
+        return pidfd >= 0;
+}
+
 static void container_unlink(Exec *e, Container *c) {
         for (Container **p = &e->containers; *p; p = &(*p)->next)
                 if (*p == c) {
@@ -177,6 +193,8 @@ static int method_start(sd_bus_message *m, void *userdata, sd_bus_error *error) 
                 return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "Container %s is already running", id);
         if (c)
                 container_unlink(e, c);
+        if (shim_alive(e, id))
+                return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "Container %s is already running", id);
 
         r = prepare_dirs(e, cfg, json, error);
         if (r < 0)
@@ -184,6 +202,9 @@ static int method_start(sd_bus_message *m, void *userdata, sd_bus_error *error) 
                         sd_bus_error_setf(error, ZL_ERROR_START_FAILED, "Preparing %s: %s", id, strerror(-r));
 
         r = cgroup_container_path(id, &cg);
+        /* a fresh cgroup: limits of an earlier run must not linger */
+        if (r >= 0)
+                (void) cgroup_destroy(e->cgroup, cg);
         if (r >= 0)
                 r = cgroup_create(e->cgroup, cg);
         if (r < 0) {
@@ -336,10 +357,7 @@ static int method_adopt(sd_bus_message *m, void *userdata, sd_bus_error *error) 
 static int method_delete(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Exec *e = userdata;
         _cleanup_free_ char *run = NULL, *cg = NULL;
-        _cleanup_close_ int run_fd = -1, pidfd = -1;
         const char *id;
-        pid_t shim_pid;
-        uint64_t shim_start;
         Container *c;
         int r;
 
@@ -354,9 +372,7 @@ static int method_delete(sd_bus_message *m, void *userdata, sd_bus_error *error)
         if ((r = run_dir_of(e, id, &run)) < 0)
                 return r;
         /* not tracked, but maybe alive (not adopted yet) */
-        run_fd = open(run, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (run_fd >= 0 && pid_file_read_at(run_fd, "shim.pid", &shim_pid, &shim_start) >= 0 &&
-            (pidfd = pidfd_open_verified(shim_pid, shim_start)) >= 0)
+        if (shim_alive(e, id))
                 return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "Container %s is running", id);
 
         if ((r = cgroup_container_path(id, &cg)) < 0)
