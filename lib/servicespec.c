@@ -46,19 +46,32 @@ _printf_(3, 4) static int fail(Ctx *c, const char *path, const char *fmt, ...) {
         return -EINVAL;
 }
 
+/* Bytes of @s to quote: at most 60, never splitting a UTF-8 sequence (the
+ * message goes out as a D-Bus string, which must be valid UTF-8). */
+static int quote_len(const char *s) {
+        size_t n = strlen(s);
+
+        if (n <= 60)
+                return (int) n;
+        n = 60;
+        while (n > 0 && ((unsigned char) s[n] & 0xC0) == 0x80)
+                n--;
+        return (int) n;
+}
+
 /* A short quotation of a value for error messages: 'abc', 12, null, {…}. */
 static char *describe(json_object *v) {
-        const char *s = NULL;
+        const char *s;
         char *r;
 
         if (json_object_is_type(v, json_type_string)) {
                 s = json_object_get_string(v);
-                if (asprintf(&r, "'%.60s%s'", s, strlen(s) > 60 ? "…" : "") < 0)
+                if (asprintf(&r, "'%.*s%s'", quote_len(s), s, strlen(s) > 60 ? "…" : "") < 0)
                         return NULL;
                 return r;
         }
-        s = v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) : "null";
-        if (asprintf(&r, "%.60s%s", s, strlen(s) > 60 ? "…" : "") < 0)
+        s = v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : "null";
+        if (asprintf(&r, "%.*s%s", quote_len(s), s, strlen(s) > 60 ? "…" : "") < 0)
                 return NULL;
         return r;
 }

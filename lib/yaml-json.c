@@ -139,6 +139,70 @@ static bool float_plain(const char *s, double *ret) {
         return true;
 }
 
+/* JSON number syntax: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)? */
+static bool json_number_syntax(const char *s) {
+        if (*s == '-')
+                s++;
+        if (*s == '0')
+                s++;
+        else if (*s >= '1' && *s <= '9')
+                while (*s >= '0' && *s <= '9')
+                        s++;
+        else
+                return false;
+        if (*s == '.') {
+                s++;
+                if (!(*s >= '0' && *s <= '9'))
+                        return false;
+                while (*s >= '0' && *s <= '9')
+                        s++;
+        }
+        if (*s == 'e' || *s == 'E') {
+                s++;
+                if (*s == '-' || *s == '+')
+                        s++;
+                if (!(*s >= '0' && *s <= '9'))
+                        return false;
+                while (*s >= '0' && *s <= '9')
+                        s++;
+        }
+        return *s == 0;
+}
+
+/* A double that serializes as the user wrote it ("1.10" stays "1.10",
+ * which matters for env values), with YAML-only spellings rewritten into
+ * JSON ones: ".5" → "0.5", "+1." → "1.0", "01.5" → "1.5". */
+static json_object *new_double_text(double d, const char *text) {
+        _cleanup_free_ char *t = malloc(strlen(text) + 3);
+        const char *p = text;
+        size_t k = 0;
+
+        if (!t)
+                return NULL;
+        if (*p == '+')
+                p++;
+        else if (*p == '-')
+                t[k++] = *p++;
+        while (*p == '0' && p[1] >= '0' && p[1] <= '9')
+                p++;
+        if (!(*p >= '0' && *p <= '9'))
+                t[k++] = '0';
+        while (*p >= '0' && *p <= '9')
+                t[k++] = *p++;
+        if (*p == '.') {
+                t[k++] = *p++;
+                if (!(*p >= '0' && *p <= '9'))
+                        t[k++] = '0';
+                while (*p >= '0' && *p <= '9')
+                        t[k++] = *p++;
+        }
+        while (*p)
+                t[k++] = *p++;
+        t[k] = 0;
+
+        return json_number_syntax(t) ? json_object_new_double_s(d, t) : json_object_new_double(d);
+}
+
 static int scalar_to_json(Loader *l, const yaml_event_t *e, json_object **ret) {
         const char *v = (const char *) e->data.scalar.value;
         size_t len = e->data.scalar.length;
@@ -185,7 +249,7 @@ static int scalar_to_json(Loader *l, const yaml_event_t *e, json_object **ret) {
                         else if (float_plain(v, &d)) {
                                 if (!isfinite(d))
                                         return loader_fail(l, &e->start_mark, "non-finite number '%s' is not supported", v);
-                                o = json_object_new_double_s(d, v);
+                                o = new_double_text(d, v);
                         }
                         else
                                 return loader_fail(l, &e->start_mark, "'%s' is not a float", v);
@@ -206,8 +270,7 @@ static int scalar_to_json(Loader *l, const yaml_event_t *e, json_object **ret) {
                 /* JSON has no inf/nan: the stored tree must stay valid JSON. */
                 if (!isfinite(d))
                         return loader_fail(l, &e->start_mark, "non-finite number '%s' is not supported", v);
-                /* keep the text so "1.10" stays "1.10" when stringified (env values) */
-                o = json_object_new_double_s(d, v);
+                o = new_double_text(d, v);
         }
         else
                 o = json_object_new_string_len(v, (int) len);

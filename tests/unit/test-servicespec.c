@@ -237,6 +237,21 @@ static void test_all_fields(void **state) {
         assert_strv(s2->cap_add, caps, 2);
 }
 
+/* Found by fuzz/fuzz-servicespec: YAML floats such as ".05" were stored with
+ * their YAML spelling, which is not valid JSON. */
+static void test_stored_tree_is_json(void **state) {
+        _cleanup_service_spec_ ServiceSpec *s =
+                parse_ok("image: {name: b}\nresources: {cpu: .05}\nenv: {A: +1., B: 1.50}\nscale: {x: [-.5, 01.5]}\n");
+        const char *text = json_object_to_json_string_ext(s->json, JSON_C_TO_STRING_PLAIN);
+        _cleanup_service_spec_ ServiceSpec *again = parse_ok(text);
+        static const char *const env[] = { "A=1.0", "B=1.50" };
+
+        assert_true(s->cpu == 0.05);
+        assert_strv(s->env, env, 2);
+        assert_true(json_object_equal(s->json, again->json));
+        assert_non_null(strstr(text, "\"scale\":{\"x\":[-0.5,1.5]}"));
+}
+
 static void test_minimal_defaults(void **state) {
         _cleanup_service_spec_ ServiceSpec *s = parse_ok("image:\n  name: busybox\n");
 
@@ -350,6 +365,10 @@ static const ErrorCase error_cases[] = {
         { "image: {name: b}\nstorage: [{type: bind, source: /a/.., target: /x}]\n",
           "storage[0].source: '/a/..' contains a '..' component" },
         { "image: {name: b}\nstorage: [{type: tmpfs, target: //}]\n", "storage[0].target: cannot mount over the container's root" },
+        /* long values are cut at 60 bytes, on a UTF-8 boundary */
+        { "image: {name: b}\ntty: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\u00e9\u00e9'\n",
+          "tty: expected true or false, got 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…'" },
+        { "image: {name: b}\ntty: [/a/b]\n", "tty: expected true or false, got [\"/a/b\"]" },
         /* YAML safety */
         { "image: &i {name: b}\n", "line 1 column 8: anchors are not allowed ('&i')" },
         { "a: &x {name: b}\nimage: *x\n", "line 1 column 4: anchors are not allowed ('&x')" },
@@ -458,6 +477,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_example_web),
                 cmocka_unit_test(test_all_fields),
+                cmocka_unit_test(test_stored_tree_is_json),
                 cmocka_unit_test(test_minimal_defaults),
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_limits),

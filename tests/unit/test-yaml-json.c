@@ -32,6 +32,11 @@ static void check_scalar(const char *scalar, const char *expect_json) {
         const char *got = v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) : "null";
         if (!streq(got, expect_json))
                 fail_msg("scalar %s → %s, expected %s", scalar, got, expect_json);
+        /* whatever the YAML spelling, the result is valid JSON */
+        json_object *back = json_tokener_parse(got);
+        if (!back && !streq(got, "null"))
+                fail_msg("scalar %s → %s, which is not valid JSON", scalar, got);
+        json_object_put(back);
         json_object_put(o);
 }
 
@@ -55,6 +60,15 @@ static void test_scalar_typing(void **state) {
         check_scalar("0.5", "0.5");
         check_scalar("1.10", "1.10");           /* text kept */
         check_scalar("1e3", "1e3");
+        /* YAML floats that are not JSON numbers must still serialize as valid JSON */
+        check_scalar(".05", "0.05");
+        check_scalar("+1.5", "1.5");
+        check_scalar("1.", "1.0");
+        check_scalar("-.5e1", "-0.5e1");
+        check_scalar("00.5", "0.5");
+        check_scalar("-0.0", "-0.0");
+        check_scalar("1.e5", "1.0e5");
+        check_scalar("01.5", "1.5");
         check_scalar("64Mi", "\"64Mi\"");
         check_scalar("1m30s", "\"1m30s\"");
         check_scalar("'true'", "\"true\"");

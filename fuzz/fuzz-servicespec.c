@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libFuzzer target for service_spec_parse() (YAML and JSON) and
+ * launch_config_build(). Built only with clang, by hand:
+ *
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib \
+ *         $(pkg-config --cflags json-c yaml-0.1) fuzz/fuzz-servicespec.c \
+ *         lib/servicespec.c lib/yaml-json.c lib/parse-util.c lib/launch-config-build.c \
+ *         $(pkg-config --libs json-c yaml-0.1) -o build-fuzz/fuzz-servicespec
+ *   build-fuzz/fuzz-servicespec -max_len=4096 -max_total_time=60
+ *
+ * Invariants checked beyond "no crash, no leak": an accepted spec's stored
+ * tree is valid JSON that parses again to an equal tree. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "launch-config.h"
+#include "macro.h"
+#include "servicespec.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        static char *const layers[] = { "1111111111111111111111111111111111111111111111111111111111111111", NULL };
+        _cleanup_service_spec_ ServiceSpec *s = NULL, *again = NULL;
+        _cleanup_free_ char *err = NULL, *err2 = NULL, *err3 = NULL;
+        json_object *lc = NULL;
+        const char *stored;
+
+        if (service_spec_parse((const char *) data, size, &s, &err) < 0)
+                return 0;
+
+        stored = json_object_to_json_string_ext(s->json, JSON_C_TO_STRING_PLAIN);
+        if (service_spec_parse(stored, strlen(stored), &again, &err2) < 0 || !json_object_equal(s->json, again->json))
+                abort();
+
+        if (launch_config_build(s, "fuzz-rep-1", NULL, "{\"config\":{\"Cmd\":[\"sh\"]}}", layers, &lc, &err3) >= 0)
+                json_object_put(lc);
+        return 0;
+}
