@@ -87,11 +87,16 @@ static int on_exited(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return 0;
 }
 
+/* Waits for the ContainerExited of @id and consumes it. */
 static const Exited *wait_exited(const char *id) {
+        static Exited got;
         for (int i = 0; i < 300; i++) {
                 for (size_t k = 0; k < ELEMENTSOF(exited); k++)
-                        if (exited[k].seen && streq(exited[k].id, id))
-                                return &exited[k];
+                        if (exited[k].seen && streq(exited[k].id, id)) {
+                                got = exited[k];
+                                exited[k] = (Exited) {};
+                                return &got;
+                        }
                 int r = sd_bus_process(bus, NULL);
                 assert_true(r >= 0);
                 if (r == 0)
@@ -295,6 +300,23 @@ static void test_exit_code_and_log(void **state) {
 
         pathf(p, sizeof(p), "%s/containers/hello/exit.json", run);
         assert_int_equal(access(p, F_OK), 0);
+
+        /* a restart of the same container (no Delete in between) works and
+         * appends to the same log; the limits are those of the new start */
+        assert_true(start("hello", "[\"/bin/sh\",\"-c\",\"echo again; exit 4\"]", "{\"pids_limit\":50}", &pid, &error) >= 0);
+        x = wait_exited("hello");
+        assert_int_equal(x->code, 4);
+        free(log);
+        pathf(p, sizeof(p), "%s/containers/hello/ctr.log", root);
+        assert_int_equal(read_file_at(AT_FDCWD, p, 1 << 20, &log, NULL), 0);
+        assert_non_null(strstr(log, "stdout F hello\n"));
+        assert_non_null(strstr(log, "stdout F again\n"));
+        if (access("/sys/fs/cgroup/memory/zlayer/hello", F_OK) >= 0) {
+                free(mem);
+                assert_int_equal(read_file_at(AT_FDCWD, "/sys/fs/cgroup/memory/zlayer/hello/memory.limit_in_bytes",
+                                              64, &mem, NULL), 0);
+                assert_string_not_equal(mem, "67108864\n");
+        }
         delete_ok("hello");
 }
 

@@ -127,8 +127,30 @@ static int on_status(sd_event_source *s, int fd, uint32_t revents, void *userdat
         return 0;
 }
 
+static void kill_verified(int dirfd, const char *pidfile) {
+        _cleanup_close_ int pidfd = -1;
+        pid_t pid;
+        uint64_t start;
+
+        if (pid_file_read_at(dirfd, pidfile, &pid, &start) < 0)
+                return;
+        pidfd = pidfd_open_verified(pid, start);
+        if (pidfd >= 0)
+                (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+}
+
 static int on_start_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         Container *c = userdata;
+        _cleanup_free_ char *run = NULL;
+
+        /* a hung start must not come alive later: kill what is there */
+        if (run_dir_of(c->exec, c->id, &run) >= 0) {
+                _cleanup_close_ int fd = open(run, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd >= 0) {
+                        kill_verified(fd, "init.pid");
+                        kill_verified(fd, "shim.pid");
+                }
+        }
         c->status_len = 0;
         memcpy(c->status, "ERR zlayer-shim did not report within 60 s", 43);
         c->status_len = 43;
