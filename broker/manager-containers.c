@@ -308,6 +308,14 @@ int method_start_container(sd_bus_message *m, void *userdata, sd_bus_error *erro
 
         c->exit_code = 0;
         c->finished_at = 0;
+        free(c->reason);
+        c->reason = strdup("");
+        free(c->signal);
+        c->signal = strdup("");
+        if (!c->reason || !c->signal) {
+                start_op_free(op);
+                return -ENOMEM;
+        }
         (void) container_set_state(c, CONTAINER_INITIALIZING);
         r = worker_acquire(b, WORKER_EXEC, start_with_link, op);
         if (r < 0) {
