@@ -24,6 +24,7 @@ typedef struct Broker {
         int containers_fd;       /* ROOT/containers */
 
         unsigned cgroup_version;
+        unsigned n_pulls;        /* PullImage calls in flight */
         bool name_owned;
 
         Container *containers;   /* linked list */

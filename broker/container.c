@@ -258,6 +258,7 @@ void container_unregister(Container *c) {
         while (c->waiters) {
                 ContainerWaiter *w = c->waiters;
                 c->waiters = w->next;
+                c->n_waiters--;
                 if (w->kind == WAITER_REMOVED || w->kind == WAITER_NOT_RUNNING || w->kind == WAITER_NEXT_EXIT)
                         (void) reply_exit(w->call, c);
                 else if (w->kind == WAITER_STOP)
@@ -287,9 +288,14 @@ void containers_free_all(Broker *b) {
 }
 
 int container_add_waiter(Container *c, WaiterKind kind, sd_bus_message *call) {
-        ContainerWaiter *w = calloc(1, sizeof(*w));
+        ContainerWaiter *w;
+
+        if (c->n_waiters >= CONTAINER_WAITERS_MAX)
+                return -EBUSY;
+        w = calloc(1, sizeof(*w));
         if (!w)
                 return -ENOMEM;
+        c->n_waiters++;
         w->kind = kind;
         w->call = sd_bus_message_ref(call);
         /* Append, so that waiters complete in the order they came. */
@@ -334,6 +340,7 @@ void container_apply_exit(Container *c, int32_t exit_code, const char *reason, c
                         continue;
                 }
                 *keep = w->next;
+                c->n_waiters--;
                 w->next = done;
                 done = w;
         }
@@ -561,9 +568,16 @@ static int on_kill_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
         ContainerOp *op = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(m);
 
-        if (e)
+        if (e) {
                 log_warning("Killing container %s with %s failed: %s: %s", op->container->id,
                             signal_to_name(op->signal), e->name, strempty(e->message));
+                /* zlayer-exec tracks no such container: ask it what became
+                 * of it rather than waiting for an exit that never comes. */
+                if (sd_bus_error_has_name(e, ZL_ERROR_NOT_FOUND) && op->container->registered &&
+                    container_state_is_active(op->container->state) &&
+                    worker_acquire(op->container->broker, WORKER_EXEC, adopt_with_link, container_ref(op->container)) < 0)
+                        container_unref(op->container);
+        }
         if (op->call) {
                 if (e)
                         (void) reply_forward_error(op->call, e);

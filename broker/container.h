@@ -30,6 +30,10 @@ struct ContainerWaiter {
         ContainerWaiter *next;
 };
 
+/* Limits on what callers can make the broker hold. */
+#define CONTAINERS_MAX 4096
+#define CONTAINER_WAITERS_MAX 1024
+
 struct Container {
         unsigned n_ref;
         Broker *broker;
@@ -54,6 +58,7 @@ struct Container {
         bool removing;           /* Exec1.Delete in flight */
         sd_event_source *stop_timer;
         ContainerWaiter *waiters;
+        unsigned n_waiters;
 };
 
 const char *container_state_to_string(ContainerState s);

@@ -91,11 +91,11 @@ static int window_push(Window *w, LogRecord rec, uint64_t tail) {
                 }
         }
         w->items[w->start + w->n++] = rec;
-        w->bytes += rec.len;
+        w->bytes += rec.len + LOGS_RECORD_OVERHEAD;
         /* Drop the oldest records beyond the tail and the byte cap. */
         while (w->n > 0 && ((tail > 0 && w->n > tail) || w->bytes > LOGS_REPLY_MAX)) {
                 LogRecord *old = &w->items[w->start];
-                w->bytes -= old->len;
+                w->bytes -= old->len + LOGS_RECORD_OVERHEAD;
                 free(old->text);
                 w->start++;
                 w->n--;

@@ -5,8 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* GetContainerLogs returns at most this many bytes of log text. */
+/* GetContainerLogs returns at most this many bytes: the newest records
+ * whose text plus LOGS_RECORD_OVERHEAD each fit (the reply's framing, so
+ * that many tiny lines cannot blow up the message). Older ones are left out. */
 #define LOGS_REPLY_MAX (16 * 1024 * 1024)
+#define LOGS_RECORD_OVERHEAD 32
 /* A record joined from P parts is cut at this length. */
 #define LOGS_RECORD_MAX (1024 * 1024)
 
@@ -22,7 +25,7 @@ typedef struct LogRecord {
 } LogRecord;
 
 /* Read CRI log lines from @fd, join partial records, keep the last @tail
- * records (0 = all) within LOGS_REPLY_MAX bytes of text. Malformed lines
+ * records (0 = all) within LOGS_REPLY_MAX bytes. Malformed lines
  * are skipped. */
 int logs_read(int fd, uint64_t tail, LogRecord **ret, size_t *ret_n);
 void log_records_free(LogRecord *l, size_t n);

@@ -61,6 +61,14 @@ oom:
         return NULL;
 }
 
+static int add_waiter(Container *c, WaiterKind kind, sd_bus_message *m, sd_bus_error *error) {
+        int r = container_add_waiter(c, kind, m);
+        if (r == -EBUSY)
+                return sd_bus_error_setf(error, ZL_ERROR_BUSY, "too many calls waiting on container '%s' (limit %d)",
+                                         c->id, CONTAINER_WAITERS_MAX);
+        return r;
+}
+
 int method_create_container(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Broker *b = userdata;
         _cleanup_(service_spec_freep) ServiceSpec *spec = NULL;
@@ -106,6 +114,9 @@ int method_create_container(sd_bus_message *m, void *userdata, sd_bus_error *err
 
         if (container_find(b, id))
                 return sd_bus_error_setf(error, ZL_ERROR_ALREADY_EXISTS, "container '%s' already exists", id);
+        if (b->n_containers >= CONTAINERS_MAX)
+                return sd_bus_error_setf(error, ZL_ERROR_BUSY, "cannot create '%s': there are already %u containers",
+                                         id, b->n_containers);
 
         if (image_store_find(b->images, ref, &entry) < 0)
                 return sd_bus_error_setf(error, ZL_ERROR_NOT_FOUND, "image %s is not present; pull it first", ref);
@@ -361,7 +372,7 @@ int method_stop_container(sd_bus_message *m, void *userdata, sd_bus_error *error
         if (!container_state_is_active(c->state))
                 return sd_bus_reply_method_return(m, NULL);
 
-        r = container_add_waiter(c, WAITER_STOP, m);
+        r = add_waiter(c, WAITER_STOP, m, error);
         if (r < 0)
                 return r;
         if (c->state == CONTAINER_STOPPING)
@@ -437,7 +448,7 @@ int method_remove_container(sd_bus_message *m, void *userdata, sd_bus_error *err
                                                  container_state_to_string(c->state));
                 if (c->state == CONTAINER_INITIALIZING)
                         return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' is initializing", c->id);
-                r = container_add_waiter(c, WAITER_REMOVE, m);
+                r = add_waiter(c, WAITER_REMOVE, m, error);
                 if (r < 0)
                         return r;
                 r = container_kill(c, SIGKILL, NULL);
@@ -490,7 +501,7 @@ int method_wait_container(sd_bus_message *m, void *userdata, sd_bus_error *error
         if (kind == WAITER_NOT_RUNNING && !container_state_is_active(c->state))
                 return sd_bus_reply_method_return(m, "isst", c->exit_code, strempty(c->reason), strempty(c->signal),
                                                   c->finished_at);
-        r = container_add_waiter(c, kind, m);
+        r = add_waiter(c, kind, m, error);
         if (r < 0)
                 return r;
         return 1;

@@ -13,6 +13,7 @@
 #define PULL_CALL_USEC (60 * 60 * USEC_PER_SEC)
 #define UNPACK_CALL_USEC (60 * 60 * USEC_PER_SEC)
 #define PULL_RESULT_MAX (4 * 1024 * 1024)
+#define PULLS_MAX 16
 
 typedef struct PullOp {
         Broker *broker;
@@ -30,11 +31,14 @@ typedef struct PullOp {
         char **diff_ids;
         char **chains;             /* chain hex, bottom first */
         size_t next_layer;
+        bool counted;              /* in broker->n_pulls */
 } PullOp;
 
 static void pull_op_free(PullOp *op) {
         if (!op)
                 return;
+        if (op->counted)
+                op->broker->n_pulls--;
         sd_bus_message_unref(op->call);
         free(op->reference);
         free(op->username);
@@ -407,8 +411,16 @@ int method_pull_image(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 goto fail;
         }
 
+        if (b->n_pulls >= PULLS_MAX) {
+                r = sd_bus_error_setf(error, ZL_ERROR_BUSY, "cannot pull %s: %u pulls are running already",
+                                      op->reference, b->n_pulls);
+                goto fail;
+        }
+
         /* "newer" is "always" for now: the puller fetches only blobs it lacks. */
         op->call = sd_bus_message_ref(m);
+        op->counted = true;
+        b->n_pulls++;
         log_info("Pulling %s.", op->reference);
         r = worker_acquire(b, WORKER_PULLER, pull_with_link, op);
         if (r < 0) {
