@@ -320,8 +320,9 @@ static int on_child_exit(sd_event_source *source, const siginfo_t *si, void *use
                                "%s (pid %d) exited with status %d after %llu ms.", c->binary, (int) si->si_pid,
                                si->si_status, (unsigned long long) (uptime / USEC_PER_MSEC));
         else
-                log_warning("%s (pid %d) killed by signal %s after %llu ms.", c->binary, (int) si->si_pid,
-                            strsignal(si->si_status), (unsigned long long) (uptime / USEC_PER_MSEC));
+                log_warning("%s (pid %d) killed by signal %s%s after %llu ms.", c->binary, (int) si->si_pid,
+                            strsignal(si->si_status), si->si_code == CLD_DUMPED ? " (core dumped)" : "",
+                            (unsigned long long) (uptime / USEC_PER_MSEC));
 
         c->child_source = sd_event_source_unref(c->child_source);
         c->link_lost_timer = sd_event_source_unref(c->link_lost_timer);
