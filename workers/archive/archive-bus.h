@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+/* Publishes com.zlayer.Worker.Archive1 at /com/zlayer/Worker on @bus. */
+int archive_bus_add_object(sd_bus *bus);

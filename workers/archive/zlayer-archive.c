@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* zlayer-archive: the layer unpacker behind the broker (docs/internals.md).
+ * Runs as root, serves com.zlayer.Worker.Archive1 on the link on fd 3 and
+ * exits 0 when the link reaches EOF. */
+#include <signal.h>
+#include <sys/stat.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "archive-bus.h"
+#include "daemon-options.h"
+#include "errors.h"
+#include "link.h"
+#include "log.h"
+
+static const char help_text[] =
+        "zlayer-archive [OPTIONS]\n\n"
+        "Layer unpacker of zlayer; started by zlayerd with its link on fd 3.\n\n"
+        "  --root=DIR      state directory (default " ZL_DEFAULT_ROOT ")\n"
+        "  --run-dir=DIR   runtime directory (default " ZL_DEFAULT_RUN_DIR ")\n"
+        "  --user=NAME     the unprivileged user (default " ZL_DEFAULT_USER ")\n"
+        "  --debug         log at debug level\n";
+
+static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        sd_event *event = userdata;
+
+        /* The broker died; zlayerd restarts us with the new one. */
+        log_debug("Link closed, exiting.");
+        return sd_event_exit(event, 0);
+}
+
+static int run(int argc, char **argv) {
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        DaemonOptions opts;
+        sigset_t mask;
+        int r;
+
+        log_set_program("zlayer-archive");
+        r = daemon_options_parse(&opts, argc, argv, help_text);
+        if (r != 0)
+                return r > 0 ? 0 : r;
+
+        /* Modes come from the layer (ARCHIVE_EXTRACT_PERM); this only covers
+         * parents libarchive creates on its own. */
+        umask(022);
+
+        r = sd_event_default(&event);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allocate the event loop: %m");
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(-errno, "Failed to block signals: %m");
+        r = sd_event_add_signal(event, NULL, SIGTERM, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGINT, NULL, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch signals: %m");
+
+        r = link_open_server(LINK_FD, event, &bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the link on fd %d: %m", LINK_FD);
+
+        r = sd_bus_match_signal(bus, NULL, NULL, "/org/freedesktop/DBus/Local",
+                                "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, event);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the link: %m");
+
+        r = archive_bus_add_object(bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to publish %s: %m", ZL_WORKER_PATH);
+
+        log_debug("Serving %s on fd %d (root %s).", ZL_WORKER_PATH, LINK_FD, opts.root);
+
+        r = sd_event_loop(event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        return r;
+}
+
+int main(int argc, char **argv) {
+        int r = run(argc, argv);
+        return r < 0 ? EXIT_FAILURE : r;
+}
