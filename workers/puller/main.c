@@ -28,7 +28,7 @@ static void sd_bus_flush_close_unrefp_(sd_bus **b) {
 static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         /* The broker went away: zlayerd restarts us with a new link. */
         log_debug("Link closed, exiting.");
-        return sd_event_exit(sd_bus_get_event(sd_bus_message_get_bus(m)), 0);
+        return sd_event_exit(userdata, 0);
 }
 
 /* Become @user. Running unprivileged already as that user (tests) is fine. */
@@ -105,7 +105,7 @@ int main(int argc, char **argv) {
                 return EXIT_FAILURE;
 
         r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
-                                "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, NULL);
+                                "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, event);
         if (r < 0) {
                 log_error_errno(r, "Failed to watch for the end of the link: %m");
                 return EXIT_FAILURE;
