@@ -445,6 +445,13 @@ static void test_leftovers_and_existing(void **state) {
         snprintf(inner, sizeof(inner), "%s/junk", name);
         assert_int_equal(mkdirat(f->layers_fd, inner, 0700), 0);
 
+        /* Another chain's temp dir is not touched. */
+        assert_int_equal(mkdirat(f->layers_fd, ".tmp-0000000000000000000000000000000000000000000000000000000000000000-abcdef", 0700), 0);
+
+        assert_int_equal(layer_unpack_clean_leftovers(f->layers_fd, b.diff_id), 0);
+        assert_int_equal(count_entries(f->layers_fd), 1);
+        assert_int_equal(unlinkat(f->layers_fd, ".tmp-0000000000000000000000000000000000000000000000000000000000000000-abcdef", AT_REMOVEDIR), 0);
+
         assert_int_equal(layer_unpack(b.fd, f->layers_fd, b.diff_id, b.diff_id, &size, NULL), 0);
         assert_int_equal(size, GOOD_LAYER_SIZE);
         check_good_layer(f->layers_fd, b.diff_id);
@@ -458,6 +465,24 @@ static void test_leftovers_and_existing(void **state) {
         struct stat st;
         assert_int_equal(fstatat(f->layers_fd, marker, &st, 0), 0);
         close(b.fd);
+}
+
+typedef struct AsyncReply {
+        bool done;
+        char *error;
+        uint64_t size;
+} AsyncReply;
+
+static int on_async_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        AsyncReply *a = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        a->done = true;
+        if (e)
+                a->error = strdup(e->name);
+        else
+                assert_int_equal(sd_bus_message_read(m, "t", &a->size), 1);
+        return 0;
 }
 
 static void test_link(void **state) {
@@ -484,12 +509,18 @@ static void test_link(void **state) {
 
         assert_int_equal(link_open_client(sv[0], NULL, &bus), 0);
 
+        /* A temp dir left by an earlier crash of this chain's unpack. */
+        char leftover[128];
+        snprintf(leftover, sizeof(leftover), ".tmp-%s-123456", b.diff_id + strlen("sha256:"));
+        assert_int_equal(mkdirat(f->layers_fd, leftover, 0700), 0);
+
         /* Bad argument: InvalidArgs naming it. */
         assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_ARCHIVE_IFACE, "UnpackLayer", &error, NULL,
                                        "hhss", b.fd, f->layers_fd, "sha256:XYZ", b.diff_id) < 0);
         assert_string_equal(error.name, SD_BUS_ERROR_INVALID_ARGS);
         assert_non_null(strstr(error.message, "sha256:XYZ"));
         sd_bus_error_free(&error);
+        assert_int_equal(count_entries(f->layers_fd), 1);
 
         /* Wrong digest: PullFailed. */
         const char *wrong = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
@@ -507,6 +538,27 @@ static void test_link(void **state) {
         assert_int_equal(sd_bus_message_read(reply, "t", &size), 1);
         assert_int_equal(size, GOOD_LAYER_SIZE);
         check_good_layer(f->layers_fd, b.diff_id);
+
+        /* Two at once: each runs in its own child of the worker. */
+        const TarEntry other[] = { { "only-here", S_IFREG, 0600, "other layer" } };
+        Blob b2 = make_blob(GZIP, other, ELEMENTSOF(other));
+        AsyncReply r1 = {}, r2 = {};
+        assert_true(sd_bus_call_method_async(bus, NULL, NULL, ZL_WORKER_PATH, ZL_ARCHIVE_IFACE, "UnpackLayer",
+                                             on_async_reply, &r1, "hhss", b2.fd, f->layers_fd, b2.diff_id, b2.diff_id) >= 0);
+        assert_true(sd_bus_call_method_async(bus, NULL, NULL, ZL_WORKER_PATH, ZL_ARCHIVE_IFACE, "UnpackLayer",
+                                             on_async_reply, &r2, "hhss", b.fd, f->layers_fd, b.diff_id, b.diff_id) >= 0);
+        while (!r1.done || !r2.done) {
+                int k = sd_bus_process(bus, NULL);
+                assert_true(k >= 0);
+                if (k == 0)
+                        assert_true(sd_bus_wait(bus, 10 * USEC_PER_SEC) > 0);
+        }
+        assert_null(r1.error);
+        assert_int_equal(r1.size, strlen("other layer"));
+        assert_null(r2.error);
+        assert_int_equal(r2.size, GOOD_LAYER_SIZE);
+        assert_int_equal(count_entries(f->layers_fd), 2);
+        close(b2.fd);
 
         /* EOF on the link: the worker exits 0. */
         bus = sd_bus_flush_close_unref(bus);

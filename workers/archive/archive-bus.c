@@ -1,11 +1,70 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* com.zlayer.Worker.Archive1: each UnpackLayer runs in a child process and is
+ * answered when that child exits. A crash in libarchive then costs one
+ * request, not the worker; the loop keeps serving; and the unpack's chdir()
+ * never touches this process. */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
 
 #include "archive-bus.h"
 #include "errors.h"
+#include "fileio.h"
 #include "ids.h"
 #include "layer-unpack.h"
 #include "log.h"
+
+/* Unpacks at the same time; more is almost certainly a confused broker. */
+#define ARCHIVE_MAX_JOBS 8
+
+/* What a child reports through its pipe; fits in PIPE_BUF, so one write. */
+typedef struct UnpackResult {
+        int r;
+        uint64_t size;
+        char message[2048];
+} UnpackResult;
+
+typedef struct UnpackJob UnpackJob;
+struct UnpackJob {
+        UnpackJob *next;
+        sd_bus_message *request;
+        sd_event_source *child;
+        int result_fd;
+        int layers_fd;
+        char chain_id[72];
+};
+
+static UnpackJob *jobs;
+static unsigned n_jobs;
+
+static UnpackJob *job_free(UnpackJob *j) {
+        if (!j)
+                return NULL;
+        for (UnpackJob **p = &jobs; *p; p = &(*p)->next)
+                if (*p == j) {
+                        *p = j->next;
+                        n_jobs--;
+                        break;
+                }
+        sd_event_source_disable_unref(j->child);
+        sd_bus_message_unref(j->request);
+        if (j->result_fd >= 0)
+                close(j->result_fd);
+        if (j->layers_fd >= 0)
+                close(j->layers_fd);
+        free(j);
+        return NULL;
+}
+
+static bool chain_is_busy(const char *chain_id) {
+        for (UnpackJob *j = jobs; j; j = j->next)
+                if (streq(j->chain_id, chain_id))
+                        return true;
+        return false;
+}
 
 static const char *unpack_error_name(int r) {
         switch (r) {
@@ -21,11 +80,83 @@ static const char *unpack_error_name(int r) {
         }
 }
 
-static int method_unpack_layer(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+static int reply_result(UnpackJob *j, const siginfo_t *si) {
+        UnpackResult res = {};
+        ssize_t n = read(j->result_fd, &res, sizeof(res));
+
+        if (si->si_code != CLD_EXITED || si->si_status != 0 || n != (ssize_t) sizeof(res)) {
+                /* The child died mid-way: its temp dir is a leftover now. */
+                if (!chain_is_busy(j->chain_id))
+                        (void) layer_unpack_clean_leftovers(j->layers_fd, j->chain_id);
+                log_error("Unpack process of layer %s died (%s %d)", j->chain_id,
+                          si->si_code == CLD_EXITED ? "status" : "signal", si->si_status);
+                return sd_bus_reply_method_errorf(j->request, ZL_ERROR_INTERNAL,
+                                                  "Unpack process of layer %s died (%s %d)", j->chain_id,
+                                                  si->si_code == CLD_EXITED ? "status" : "signal",
+                                                  si->si_status);
+        }
+
+        res.message[sizeof(res.message) - 1] = 0;
+        if (res.r < 0) {
+                log_error_errno(res.r, "Unpacking layer %s failed: %s", j->chain_id, res.message);
+                return sd_bus_reply_method_errorf(j->request, unpack_error_name(res.r), "%s",
+                                                  res.message[0] ? res.message : strerror(-res.r));
+        }
+
+        log_info("Unpacked layer %s, %llu bytes", j->chain_id, (unsigned long long) res.size);
+        return sd_bus_reply_method_return(j->request, "t", res.size);
+}
+
+static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        UnpackJob *j = userdata;
+        int r;
+
+        /* Unlink the job first: a clean-up of leftovers must not see it busy. */
+        for (UnpackJob **p = &jobs; *p; p = &(*p)->next)
+                if (*p == j) {
+                        *p = j->next;
+                        n_jobs--;
+                        break;
+                }
+        j->next = NULL;
+
+        r = reply_result(j, si);
+        if (r < 0)
+                log_warning_errno(r, "Failed to reply for layer %s: %m", j->chain_id);
+
+        /* Not in the list any more, job_free() only releases. */
+        job_free(j);
+        return 0;
+}
+
+static _noreturn_ void run_child(sd_bus *bus, int result_fd, int blob_fd, int layers_fd,
+                                 const char *chain_id, const char *diff_id, pid_t parent) {
+        UnpackResult res = {};
         _cleanup_free_ char *message = NULL;
+        sigset_t empty;
+
+        /* Do not outlive the worker: an orphaned unpack is only a leftover. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                _exit(EXIT_FAILURE);
+        sigemptyset(&empty);
+        (void) sigprocmask(SIG_SETMASK, &empty, NULL);
+        /* The link belongs to the parent; we never speak on it. */
+        close(sd_bus_get_fd(bus));
+
+        res.r = layer_unpack(blob_fd, layers_fd, chain_id, diff_id, &res.size, &message);
+        if (message)
+                snprintf(res.message, sizeof(res.message), "%s", message);
+        if (loop_write(result_fd, &res, sizeof(res)) < 0)
+                _exit(EXIT_FAILURE);
+        _exit(EXIT_SUCCESS);
+}
+
+static int method_unpack_layer(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        sd_bus *bus = sd_bus_message_get_bus(m);
         const char *chain_id, *diff_id;
-        int blob_fd, layers_fd, r;
-        uint64_t size = 0;
+        int blob_fd, layers_fd, pipefd[2], r;
+        UnpackJob *j;
+        pid_t parent = getpid(), pid;
 
         r = sd_bus_message_read(m, "hhss", &blob_fd, &layers_fd, &chain_id, &diff_id);
         if (r < 0)
@@ -36,21 +167,64 @@ static int method_unpack_layer(sd_bus_message *m, void *userdata, sd_bus_error *
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid chain id: %.100s", chain_id);
         if (!digest_is_valid(diff_id))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid diff id: %.100s", diff_id);
+        if (n_jobs >= ARCHIVE_MAX_JOBS)
+                return sd_bus_error_setf(error, ZL_ERROR_BUSY, "Already unpacking %u layers", n_jobs);
+
+        j = calloc(1, sizeof(*j));
+        if (!j)
+                return -ENOMEM;
+        j->result_fd = -1;
+        strcpy(j->chain_id, chain_id);
+        /* Kept for cleaning up after a crashed child. */
+        j->layers_fd = fcntl(layers_fd, F_DUPFD_CLOEXEC, 3);
+        if (j->layers_fd < 0) {
+                r = -errno;
+                free(j);
+                return r;
+        }
+
+        /* Temp dirs of this chain are leftovers of a crash, unless an unpack
+         * of the same chain is running right now. */
+        if (!chain_is_busy(chain_id))
+                (void) layer_unpack_clean_leftovers(layers_fd, chain_id);
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0) {
+                r = -errno;
+                job_free(j);
+                return r;
+        }
 
         log_info("Unpacking layer %s (diff %s)", chain_id, diff_id);
 
-        /* Synchronous on purpose: zlayer-archive is a dedicated process that
-         * serves one request at a time, and nothing else waits on its loop.
-         * The broker's call simply takes as long as the unpack does. */
-        r = layer_unpack(blob_fd, layers_fd, chain_id, diff_id, &size, &message);
-        if (r < 0) {
-                log_error_errno(r, "Unpacking layer %s failed: %s", chain_id, strempty(message));
-                return sd_bus_error_setf(error, unpack_error_name(r), "%s",
-                                         message ? message : strerror(-r));
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                close(pipefd[0]);
+                close(pipefd[1]);
+                job_free(j);
+                return r;
+        }
+        if (pid == 0) {
+                close(pipefd[0]);
+                run_child(bus, pipefd[1], blob_fd, layers_fd, chain_id, diff_id, parent);
         }
 
-        log_info("Unpacked layer %s, %llu bytes", chain_id, (unsigned long long) size);
-        return sd_bus_reply_method_return(m, "t", size);
+        close(pipefd[1]);
+        j->result_fd = pipefd[0];
+        j->request = sd_bus_message_ref(m);
+
+        r = sd_event_add_child(sd_bus_get_event(bus), &j->child, pid, WEXITED, on_child_exit, j);
+        if (r < 0) {
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                job_free(j);
+                return r;
+        }
+
+        j->next = jobs;
+        jobs = j;
+        n_jobs++;
+        return 1; /* replied to in on_child_exit() */
 }
 
 static const sd_bus_vtable archive_vtable[] = {

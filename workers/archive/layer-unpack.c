@@ -607,10 +607,6 @@ int layer_unpack(int blob_fd, int layers_dir_fd, const char *chain_id, const cha
         if (layers_fd < 0)
                 FAIL(-errno, "Failed to open the layers directory: %m");
 
-        /* One archive worker handles one request at a time, so whatever
-         * temp dir of this chain exists now is left from a crash. */
-        (void) layer_unpack_clean_leftovers(layers_fd, chain_id);
-
         u = calloc(1, sizeof(*u));
         if (!u)
                 FAIL(-ENOMEM, "Out of memory");
