@@ -38,6 +38,34 @@ typedef struct Exited {
 } Exited;
 static Exited exited[8];
 
+/* Container ids unique to this run: cgroups are system-wide, and the
+ * suite may run in several build dirs at once. */
+static const char *ID(const char *name) {
+        static struct {
+                char name[32], id[64];
+        } ids[16];
+        for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
+                if (streq(ids[i].name, name))
+                        return ids[i].id;
+                if (ids[i].name[0] == '\0') {
+                        snprintf(ids[i].name, sizeof(ids[i].name), "%s", name);
+                        snprintf(ids[i].id, sizeof(ids[i].id), "zlt%d-%s", (int) getpid(), name);
+                        return ids[i].id;
+                }
+        }
+        fail_msg("too many ids");
+        return NULL;
+}
+
+/* /sys/fs/cgroup/<ctrl>/zlayer/<id><file>, "" ctrl for the v2 tree */
+static const char *cgp(const char *ctrl, const char *id, const char *file) {
+        static char buf[4][256];
+        static unsigned n;
+        char *b = buf[n++ % 4];
+        snprintf(b, sizeof(buf[0]), "/sys/fs/cgroup/%s%szlayer/%s%s", ctrl, ctrl[0] ? "/" : "", id, file);
+        return b;
+}
+
 static void copy_file(const char *from, const char *to, mode_t mode) {
         _cleanup_close_ int in = open(from, O_RDONLY | O_CLOEXEC);
         _cleanup_free_ char *buf = NULL;
@@ -254,10 +282,10 @@ static void test_exit_code_and_log(void **state) {
         char p[512];
 
         skip_unless_root();
-        make_container_dir("hello");
-        assert_true(start("hello", "[\"/bin/sh\",\"-c\",\"echo hello; echo err >&2; exit 3\"]",
+        make_container_dir(ID("hello"));
+        assert_true(start(ID("hello"), "[\"/bin/sh\",\"-c\",\"echo hello; echo err >&2; exit 3\"]",
                           "{\"memory\":67108864,\"pids_limit\":100,\"cpu_shares\":512}", &pid, &error) >= 0);
-        const Exited *x = wait_exited("hello");
+        const Exited *x = wait_exited(ID("hello"));
         assert_int_equal(x->code, 3);
         assert_string_equal(x->reason, "exited");
         assert_string_equal(x->sig, "");
@@ -265,22 +293,22 @@ static void test_exit_code_and_log(void **state) {
 
         /* the limits went into the cgroup (v1 here) */
         _cleanup_free_ char *mem = NULL;
-        if (access("/sys/fs/cgroup/memory/zlayer/hello", F_OK) >= 0) {
-                assert_int_equal(read_file_at(AT_FDCWD, "/sys/fs/cgroup/memory/zlayer/hello/memory.limit_in_bytes",
+        if (access(cgp("memory", ID("hello"), ""), F_OK) >= 0) {
+                assert_int_equal(read_file_at(AT_FDCWD, cgp("memory", ID("hello"), "/memory.limit_in_bytes"),
                                               64, &mem, NULL), 0);
                 assert_string_equal(mem, "67108864\n");
                 free(mem);
-                assert_int_equal(read_file_at(AT_FDCWD, "/sys/fs/cgroup/pids/zlayer/hello/pids.max", 64, &mem, NULL), 0);
+                assert_int_equal(read_file_at(AT_FDCWD, cgp("pids", ID("hello"), "/pids.max"), 64, &mem, NULL), 0);
                 assert_string_equal(mem, "100\n");
         } else {
-                assert_int_equal(read_file_at(AT_FDCWD, "/sys/fs/cgroup/zlayer/hello/memory.max", 64, &mem, NULL), 0);
+                assert_int_equal(read_file_at(AT_FDCWD, cgp("", ID("hello"), "/memory.max"), 64, &mem, NULL), 0);
                 assert_string_equal(mem, "67108864\n");
         }
 
         /* ctr.log: CRI lines, stdout and stderr apart, mode 0640 */
         _cleanup_free_ char *log = NULL;
         struct stat st;
-        pathf(p, sizeof(p), "%s/containers/hello/ctr.log", root);
+        pathf(p, sizeof(p), "%s/containers/%s/ctr.log", root, ID("hello"));
         assert_int_equal(stat(p, &st), 0);
         assert_int_equal(st.st_mode & 07777, 0640);
         assert_int_equal(read_file_at(AT_FDCWD, p, 1 << 20, &log, NULL), 0);
@@ -298,26 +326,26 @@ static void test_exit_code_and_log(void **state) {
         assert_true(saw_out);
         assert_true(saw_err);
 
-        pathf(p, sizeof(p), "%s/containers/hello/exit.json", run);
+        pathf(p, sizeof(p), "%s/containers/%s/exit.json", run, ID("hello"));
         assert_int_equal(access(p, F_OK), 0);
 
         /* a restart of the same container (no Delete in between) works and
          * appends to the same log; the limits are those of the new start */
-        assert_true(start("hello", "[\"/bin/sh\",\"-c\",\"echo again; exit 4\"]", "{\"pids_limit\":50}", &pid, &error) >= 0);
-        x = wait_exited("hello");
+        assert_true(start(ID("hello"), "[\"/bin/sh\",\"-c\",\"echo again; exit 4\"]", "{\"pids_limit\":50}", &pid, &error) >= 0);
+        x = wait_exited(ID("hello"));
         assert_int_equal(x->code, 4);
         free(log);
-        pathf(p, sizeof(p), "%s/containers/hello/ctr.log", root);
+        pathf(p, sizeof(p), "%s/containers/%s/ctr.log", root, ID("hello"));
         assert_int_equal(read_file_at(AT_FDCWD, p, 1 << 20, &log, NULL), 0);
         assert_non_null(strstr(log, "stdout F hello\n"));
         assert_non_null(strstr(log, "stdout F again\n"));
-        if (access("/sys/fs/cgroup/memory/zlayer/hello", F_OK) >= 0) {
+        if (access(cgp("memory", ID("hello"), ""), F_OK) >= 0) {
                 free(mem);
-                assert_int_equal(read_file_at(AT_FDCWD, "/sys/fs/cgroup/memory/zlayer/hello/memory.limit_in_bytes",
+                assert_int_equal(read_file_at(AT_FDCWD, cgp("memory", ID("hello"), "/memory.limit_in_bytes"),
                                               64, &mem, NULL), 0);
                 assert_string_not_equal(mem, "67108864\n");
         }
-        delete_ok("hello");
+        delete_ok(ID("hello"));
 }
 
 static void test_kill_adopt_delete(void **state) {
@@ -329,12 +357,12 @@ static void test_kill_adopt_delete(void **state) {
         const char *reason, *sig;
 
         skip_unless_root();
-        make_container_dir("sleeper");
-        assert_true(start("sleeper", "[\"sleep\",\"100\"]", NULL, &pid, &error) >= 0);
+        make_container_dir(ID("sleeper"));
+        assert_true(start(ID("sleeper"), "[\"sleep\",\"100\"]", NULL, &pid, &error) >= 0);
         assert_int_equal(kill((pid_t) pid, 0), 0);
 
         /* Adopt of a running container: its init */
-        if (sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Adopt", &error, &reply, "s", "sleeper") < 0)
+        if (sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Adopt", &error, &reply, "s", ID("sleeper")) < 0)
                 fail_msg("Adopt: %s: %s", error.name, error.message);
         assert_true(sd_bus_message_read(reply, "butisst", &running, &apid, &started, &code, &reason, &sig, &fin) >= 0);
         assert_true(running);
@@ -342,23 +370,23 @@ static void test_kill_adopt_delete(void **state) {
         reply = sd_bus_message_unref(reply);
 
         /* Delete refuses while running */
-        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Delete", &error, NULL, "s", "sleeper") < 0);
+        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Delete", &error, NULL, "s", ID("sleeper")) < 0);
         assert_string_equal(error.name, ZL_ERROR_INVALID_STATE);
         sd_bus_error_free(&error);
 
-        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Kill", &error, NULL, "si", "sleeper", SIGTERM) >= 0);
-        const Exited *x = wait_exited("sleeper");
+        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Kill", &error, NULL, "si", ID("sleeper"), SIGTERM) >= 0);
+        const Exited *x = wait_exited(ID("sleeper"));
         assert_int_equal(x->code, 143);
         assert_string_equal(x->reason, "signal");
         assert_string_equal(x->sig, "SIGTERM");
 
         /* Kill of an exited container: NotFound */
-        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Kill", &error, NULL, "si", "sleeper", SIGTERM) < 0);
+        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Kill", &error, NULL, "si", ID("sleeper"), SIGTERM) < 0);
         assert_string_equal(error.name, ZL_ERROR_NOT_FOUND);
         sd_bus_error_free(&error);
 
         /* Adopt after the exit: from exit.json */
-        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Adopt", &error, &reply, "s", "sleeper") >= 0);
+        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Adopt", &error, &reply, "s", ID("sleeper")) >= 0);
         assert_true(sd_bus_message_read(reply, "butisst", &running, &apid, &started, &code, &reason, &sig, &fin) >= 0);
         assert_false(running);
         assert_int_equal(code, 143);
@@ -368,16 +396,16 @@ static void test_kill_adopt_delete(void **state) {
 
         /* Delete removes everything */
         char p[512];
-        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Delete", &error, NULL, "s", "sleeper") >= 0);
+        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Delete", &error, NULL, "s", ID("sleeper")) >= 0);
         pathf(p, sizeof(p), "%s/containers/sleeper", root);
         assert_int_equal(access(p, F_OK), -1);
         pathf(p, sizeof(p), "%s/containers/sleeper", run);
         assert_int_equal(access(p, F_OK), -1);
-        assert_int_equal(access("/sys/fs/cgroup/memory/zlayer/sleeper", F_OK), -1);
-        assert_int_equal(access("/sys/fs/cgroup/pids/zlayer/sleeper", F_OK), -1);
+        assert_int_equal(access(cgp("memory", ID("sleeper"), ""), F_OK), -1);
+        assert_int_equal(access(cgp("pids", ID("sleeper"), ""), F_OK), -1);
 
         /* Adopt of something never started: runtime_error */
-        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Adopt", &error, &reply, "s", "sleeper") >= 0);
+        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Adopt", &error, &reply, "s", ID("sleeper")) >= 0);
         assert_true(sd_bus_message_read(reply, "butisst", &running, &apid, &started, &code, &reason, &sig, &fin) >= 0);
         assert_false(running);
         assert_int_equal(code, -1);
@@ -389,16 +417,16 @@ static void test_missing_entrypoint(void **state) {
         uint32_t pid;
 
         skip_unless_root();
-        make_container_dir("nope");
-        assert_true(start("nope", "[\"/nope\"]", "{\"memory\":67108864}", &pid, &error) < 0);
+        make_container_dir(ID("nope"));
+        assert_true(start(ID("nope"), "[\"/nope\"]", "{\"memory\":67108864}", &pid, &error) < 0);
         assert_string_equal(error.name, ZL_ERROR_START_FAILED);
         assert_non_null(strstr(error.message, "exec /nope: No such file or directory"));
         sd_bus_error_free(&error);
         /* nothing left: no cgroup */
-        assert_int_equal(access("/sys/fs/cgroup/memory/zlayer/nope", F_OK), -1);
+        assert_int_equal(access(cgp("memory", ID("nope"), ""), F_OK), -1);
 
         /* not in $PATH */
-        assert_true(start("nope", "[\"frobnicate\"]", NULL, &pid, &error) < 0);
+        assert_true(start(ID("nope"), "[\"frobnicate\"]", NULL, &pid, &error) < 0);
         assert_string_equal(error.name, ZL_ERROR_START_FAILED);
         assert_non_null(strstr(error.message, "frobnicate"));
         sd_bus_error_free(&error);
@@ -409,8 +437,8 @@ static void test_bad_config(void **state) {
         _cleanup_free_ char *json = NULL;
 
         skip_unless_root();
-        json = launch_json("bad", "[]", NULL);
-        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Start", &error, NULL, "ss", "bad", json) < 0);
+        json = launch_json(ID("bad"), "[]", NULL);
+        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Start", &error, NULL, "ss", ID("bad"), json) < 0);
         assert_string_equal(error.name, ZL_ERROR_INVALID_SPEC);
         assert_non_null(strstr(error.message, "args"));
         sd_bus_error_free(&error);
@@ -427,22 +455,24 @@ static void test_inside_view(void **state) {
         char p[512];
 
         skip_unless_root();
-        make_container_dir("view");
+        make_container_dir(ID("view"));
         /* pid namespace, hostname, tmpfs mount, capabilities dropped, rlimit */
-        assert_true(start("view",
+        assert_true(start(ID("view"),
                           "[\"sh\",\"-c\",\"echo pid=$$; hostname; grep -c scratch /proc/mounts; "
                           "grep CapBnd /proc/self/status; ulimit -n; echo $MODE; test -c /dev/null && echo devnull; "
                           "ls /sys/class/net; (echo h > /proc/sysrq-trigger) 2>/dev/null || echo rosysrq; "
                           "wc -c < /proc/timer_list\"]",
                           NULL, &pid, &error) >= 0);
-        const Exited *x = wait_exited("view");
-        pathf(p, sizeof(p), "%s/containers/view/ctr.log", root);
+        const Exited *x = wait_exited(ID("view"));
+        pathf(p, sizeof(p), "%s/containers/%s/ctr.log", root, ID("view"));
         assert_int_equal(read_file_at(AT_FDCWD, p, 1 << 20, &log, NULL), 0);
         if (x->code != 0)
                 fail_msg("exit %d, log:\n%s", x->code, log);
         /* own pid namespace: pid 1 is the init that forwards signals */
         assert_non_null(strstr(log, "stdout F pid=2\n"));
-        assert_non_null(strstr(log, "stdout F view\n"));
+        char host[128];
+        snprintf(host, sizeof(host), "stdout F %s\n", ID("view"));
+        assert_non_null(strstr(log, host));
         assert_non_null(strstr(log, "stdout F 1\n"));
         /* Docker's default set 0xa80425fb minus MKNOD (bit 27) */
         assert_non_null(strstr(log, "stdout F CapBnd:\t00000000a00425fb\n"));
@@ -454,7 +484,7 @@ static void test_inside_view(void **state) {
         /* Docker's read-only and masked /proc paths */
         assert_non_null(strstr(log, "stdout F rosysrq\n"));
         assert_non_null(strstr(log, "stdout F 0\n"));
-        delete_ok("view");
+        delete_ok(ID("view"));
 }
 
 static void test_user_layers_mounts(void **state) {
@@ -464,22 +494,22 @@ static void test_user_layers_mounts(void **state) {
         char p[512], src[512];
 
         skip_unless_root();
-        make_container_dir("user");
+        make_container_dir(ID("user"));
         pathf(src, sizeof(src), "%s/bindsrc", tmp);
         assert_int_equal(mkdir(src, 0777), 0);
         assert_int_equal(chmod(src, 0777), 0);
         pathf(p, sizeof(p), "%s/in", src);
         copy_file("/dev/null", p, 0644);
         assert_true(asprintf(&mounts, "[{\"type\":\"bind\",\"source\":\"%s\",\"target\":\"/mnt/deep/data\",\"readonly\":false}]", src) > 0);
-        json = launch_json_full("user", "[\"" LAYER2 "\",\"" LAYER "\"]",
+        json = launch_json_full(ID("user"), "[\"" LAYER2 "\",\"" LAYER "\"]",
                                 "[\"sh\",\"-c\",\"id; cat /etc/motd; echo written > /mnt/deep/data/out; "
                                 "touch /x 2>/dev/null || echo rofs; echo home=$HOME; pwd; grep CapEff /proc/self/status\"]",
                                 "app", "/mnt", true, mounts, NULL);
-        assert_true(start_json("user", json, &pid, &error) >= 0);
-        const Exited *x = wait_exited("user");
+        assert_true(start_json(ID("user"), json, &pid, &error) >= 0);
+        const Exited *x = wait_exited(ID("user"));
         assert_int_equal(x->code, 0);
 
-        pathf(p, sizeof(p), "%s/containers/user/ctr.log", root);
+        pathf(p, sizeof(p), "%s/containers/%s/ctr.log", root, ID("user"));
         assert_int_equal(read_file_at(AT_FDCWD, p, 1 << 20, &log, NULL), 0);
         assert_non_null(strstr(log, "uid=1000(app) gid=1000(app)"));
         assert_non_null(strstr(log, "2000(extra)"));
@@ -491,25 +521,25 @@ static void test_user_layers_mounts(void **state) {
         pathf(p, sizeof(p), "%s/out", src);
         assert_int_equal(read_file_at(AT_FDCWD, p, 64, &out, NULL), 0);
         assert_string_equal(out, "written\n");
-        delete_ok("user");
+        delete_ok(ID("user"));
 
         /* a missing cwd fails the start clearly */
-        make_container_dir("nocwd");
+        make_container_dir(ID("nocwd"));
         free(json);
-        json = launch_json_full("nocwd", "[\"" LAYER "\"]", "[\"true\"]", "", "/nonexistent", false, "[]", NULL);
-        assert_true(start_json("nocwd", json, &pid, &error) < 0);
+        json = launch_json_full(ID("nocwd"), "[\"" LAYER "\"]", "[\"true\"]", "", "/nonexistent", false, "[]", NULL);
+        assert_true(start_json(ID("nocwd"), json, &pid, &error) < 0);
         assert_string_equal(error.name, ZL_ERROR_START_FAILED);
         assert_non_null(strstr(error.message, "/nonexistent"));
         sd_bus_error_free(&error);
 
         /* an unknown user too */
         free(json);
-        json = launch_json_full("nocwd", "[\"" LAYER2 "\",\"" LAYER "\"]", "[\"true\"]", "ghost", "/", false, "[]", NULL);
-        assert_true(start_json("nocwd", json, &pid, &error) < 0);
+        json = launch_json_full(ID("nocwd"), "[\"" LAYER2 "\",\"" LAYER "\"]", "[\"true\"]", "ghost", "/", false, "[]", NULL);
+        assert_true(start_json(ID("nocwd"), json, &pid, &error) < 0);
         assert_string_equal(error.name, ZL_ERROR_START_FAILED);
         assert_non_null(strstr(error.message, "ghost"));
         sd_bus_error_free(&error);
-        delete_ok("nocwd");
+        delete_ok(ID("nocwd"));
 }
 
 static void test_oom_killed(void **state) {
@@ -517,15 +547,15 @@ static void test_oom_killed(void **state) {
         uint32_t pid;
 
         skip_unless_root();
-        make_container_dir("oom");
+        make_container_dir(ID("oom"));
         /* 8 MiB, no swap; the shell doubles a string until the kernel kills it */
-        assert_true(start("oom", "[\"sh\",\"-c\",\"a=aaaaaaaaaaaaaaaa; while :; do a=$a$a; done\"]",
+        assert_true(start(ID("oom"), "[\"sh\",\"-c\",\"a=aaaaaaaaaaaaaaaa; while :; do a=$a$a; done\"]",
                           "{\"memory\":8388608,\"memory_swap\":8388608}", &pid, &error) >= 0);
-        const Exited *x = wait_exited("oom");
+        const Exited *x = wait_exited(ID("oom"));
         assert_int_equal(x->code, 137);
         assert_string_equal(x->reason, "oom_killed");
         assert_string_equal(x->sig, "SIGKILL");
-        delete_ok("oom");
+        delete_ok(ID("oom"));
 }
 
 static void test_adopt_after_restart(void **state) {
@@ -537,8 +567,8 @@ static void test_adopt_after_restart(void **state) {
         const char *reason, *sig;
 
         skip_unless_root();
-        make_container_dir("survivor");
-        assert_true(start("survivor", "[\"sleep\",\"100\"]", NULL, &pid, &error) >= 0);
+        make_container_dir(ID("survivor"));
+        assert_true(start(ID("survivor"), "[\"sleep\",\"100\"]", NULL, &pid, &error) >= 0);
 
         /* the broker went away: zlayer-exec exits, the container stays */
         stop_exec();
@@ -546,14 +576,14 @@ static void test_adopt_after_restart(void **state) {
         spawn_exec();
 
         /* not adopted yet, but alive: no second start, no delete */
-        assert_true(start("survivor", "[\"sleep\",\"100\"]", NULL, &apid, &error) < 0);
+        assert_true(start(ID("survivor"), "[\"sleep\",\"100\"]", NULL, &apid, &error) < 0);
         assert_string_equal(error.name, ZL_ERROR_INVALID_STATE);
         sd_bus_error_free(&error);
-        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Delete", &error, NULL, "s", "survivor") < 0);
+        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Delete", &error, NULL, "s", ID("survivor")) < 0);
         assert_string_equal(error.name, ZL_ERROR_INVALID_STATE);
         sd_bus_error_free(&error);
 
-        if (sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Adopt", &error, &reply, "s", "survivor") < 0)
+        if (sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Adopt", &error, &reply, "s", ID("survivor")) < 0)
                 fail_msg("Adopt: %s: %s", error.name, error.message);
         assert_true(sd_bus_message_read(reply, "butisst", &running, &apid, &started, &code, &reason, &sig, &fin) >= 0);
         assert_true(running);
@@ -561,12 +591,12 @@ static void test_adopt_after_restart(void **state) {
         assert_true(started > 1700000000ULL * USEC_PER_SEC);
 
         /* watched again: the exit is reported by the new zlayer-exec */
-        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Kill", &error, NULL, "si", "survivor", SIGKILL) >= 0);
-        const Exited *x = wait_exited("survivor");
+        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Kill", &error, NULL, "si", ID("survivor"), SIGKILL) >= 0);
+        const Exited *x = wait_exited(ID("survivor"));
         assert_int_equal(x->code, 137);
         assert_string_equal(x->reason, "signal");
         assert_string_equal(x->sig, "SIGKILL");
-        delete_ok("survivor");
+        delete_ok(ID("survivor"));
 }
 
 int main(int argc, char **argv) {
