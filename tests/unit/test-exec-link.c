@@ -134,19 +134,23 @@ static const Exited *wait_exited(const char *id) {
         return NULL;
 }
 
+static const char *network_mode = "none";
+static bool privileged;
+
 static char *launch_json_full(const char *id, const char *layers, const char *args_json, const char *user,
                               const char *cwd, bool readonly, const char *mounts, const char *resources) {
         char *s;
         assert_true(asprintf(&s,
                 "{\"id\":\"%s\",\"image\":\"test/busybox:latest\",\"layers\":%s,"
                 "\"args\":%s,\"env\":[\"PATH=/bin\",\"MODE=test\"],\"cwd\":\"%s\",\"user\":\"%s\","
-                "\"extra_groups\":[],\"hostname\":\"%s\",\"network_mode\":\"none\","
+                "\"extra_groups\":[],\"hostname\":\"%s\",\"network_mode\":\"%s\","
                 "\"readonly_rootfs\":%s,\"tty\":false,\"stdin_open\":false,"
                 "\"mounts\":%s,"
-                "\"resources\":%s,\"cap_add\":[],\"cap_drop\":[\"CAP_MKNOD\"],\"privileged\":false,"
+                "\"resources\":%s,\"cap_add\":[],\"cap_drop\":[\"CAP_MKNOD\"],\"privileged\":%s,"
                 "\"rlimits\":[{\"name\":\"nofile\",\"soft\":1024,\"hard\":4096}],"
                 "\"stop_signal\":\"SIGTERM\",\"stop_grace_usec\":10000000}",
-                id, layers, args_json, cwd, user, id, readonly ? "true" : "false", mounts, resources ?: "{}") > 0);
+                id, layers, args_json, cwd, user, id, network_mode, readonly ? "true" : "false", mounts,
+                resources ?: "{}", privileged ? "true" : "false") > 0);
         return s;
 }
 
@@ -599,6 +603,48 @@ static void test_adopt_after_restart(void **state) {
         delete_ok(ID("survivor"));
 }
 
+static void test_privileged_host_network(void **state) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *log = NULL, *status = NULL;
+        uint32_t pid;
+        char p[512];
+
+        skip_unless_root();
+        make_container_dir(ID("priv"));
+        network_mode = "host";
+        privileged = true;
+        int r = start(ID("priv"), "[\"sh\",\"-c\",\"ls /sys/class/net; grep CapBnd /proc/self/status\"]", NULL, &pid, &error);
+        network_mode = "none";
+        privileged = false;
+        if (r < 0)
+                fail_msg("Start: %s", error.message);
+        const Exited *x = wait_exited(ID("priv"));
+        pathf(p, sizeof(p), "%s/containers/%s/ctr.log", root, ID("priv"));
+        assert_int_equal(read_file_at(AT_FDCWD, p, 1 << 20, &log, NULL), 0);
+        if (x->code != 0)
+                fail_msg("exit %d, log:\n%s", x->code, log);
+        /* the host's interfaces, the host's whole bounding set */
+        _cleanup_closedir_ DIR *d = opendir("/sys/class/net");
+        struct dirent *de;
+        assert_non_null(d);
+        while ((de = readdir(d))) {
+                char line[300];
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(line, sizeof(line), "stdout F %s\n", de->d_name);
+                if (!strstr(log, line))
+                        fail_msg("host interface %s not seen:\n%s", de->d_name, log);
+        }
+        assert_int_equal(read_file_at(AT_FDCWD, "/proc/self/status", 1 << 20, &status, NULL), 0);
+        char *bnd = strstr(status, "CapBnd:");
+        assert_non_null(bnd);
+        *strchr(bnd, '\n') = '\0';
+        char want[128];
+        snprintf(want, sizeof(want), "stdout F %s\n", bnd);
+        assert_non_null(strstr(log, want));
+        delete_ok(ID("priv"));
+}
+
 int main(int argc, char **argv) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_bad_config),
@@ -609,6 +655,7 @@ int main(int argc, char **argv) {
                 cmocka_unit_test(test_user_layers_mounts),
                 cmocka_unit_test(test_oom_killed),
                 cmocka_unit_test(test_adopt_after_restart),
+                cmocka_unit_test(test_privileged_host_network),
         };
         if (argc < 3) {
                 fprintf(stderr, "usage: %s ZLAYER-EXEC ZLAYER-SHIM\n", argv[0]);

@@ -107,6 +107,14 @@ static void compute_caps(const LaunchConfig *c, bool *want, int ncaps) {
         }
 }
 
+/* We can only keep what we have: a host whose bounding set lacks a
+ * capability (e.g. CAP_SYS_RESOURCE) cannot grant it to a container. */
+static void restrict_to_bounding_set(bool *want, int ncaps) {
+        for (int cap = 0; cap < ncaps; cap++)
+                if (want[cap] && cap_get_bound(cap) != 1)
+                        want[cap] = false;
+}
+
 static void drop_bounding_set(const bool *want, int ncaps) {
         for (int cap = 0; cap < ncaps; cap++)
                 if (!want[cap] && cap_drop_bound(cap) < 0 && errno != EINVAL)
@@ -284,6 +292,7 @@ void container_init_run(const InitParams *p) {
                 ncaps = CAP_LAST_CAP + 1;
         bool want[64];
         compute_caps(c, want, ncaps);
+        restrict_to_bounding_set(want, ncaps);
         drop_bounding_set(want, ncaps);
         switch_user(&user);
         set_caps(want, ncaps);
