@@ -465,7 +465,7 @@ static void test_inside_view(void **state) {
                           "[\"sh\",\"-c\",\"echo pid=$$; hostname; grep -c scratch /proc/mounts; "
                           "grep CapBnd /proc/self/status; ulimit -n; echo $MODE; test -c /dev/null && echo devnull; "
                           "ls /sys/class/net; (echo h > /proc/sysrq-trigger) 2>/dev/null || echo rosysrq; "
-                          "wc -c < /proc/timer_list\"]",
+                          "wc -c < /proc/timer_list; printf '%020000d\\\\n' 7\"]",
                           NULL, &pid, &error) >= 0);
         const Exited *x = wait_exited(ID("view"));
         pathf(p, sizeof(p), "%s/containers/%s/ctr.log", root, ID("view"));
@@ -488,6 +488,24 @@ static void test_inside_view(void **state) {
         /* Docker's read-only and masked /proc paths */
         assert_non_null(strstr(log, "stdout F rosysrq\n"));
         assert_non_null(strstr(log, "stdout F 0\n"));
+        /* a 20000-byte line: one 16 KiB P part and an F part with the rest */
+        size_t parts = 0, total = 0;
+        bool last_f = false;
+        for (char *line = log, *nl; *line; line = nl + 1) {
+                CriLogEntry e;
+                nl = strchr(line, '\n');
+                assert_non_null(nl);
+                assert_int_equal(crilog_parse_line(line, (size_t) (nl - line), &e), 0);
+                if (e.text_len < 1000 || e.text[0] != '0')
+                        continue;
+                parts++;
+                total += e.text_len;
+                last_f = !e.partial;
+                assert_true(parts > 1 || (e.partial && e.text_len == CRILOG_MAX_RECORD));
+        }
+        assert_int_equal(parts, 2);
+        assert_int_equal(total, 20000);
+        assert_true(last_f);
         delete_ok(ID("view"));
 }
 
