@@ -450,6 +450,17 @@ static void test_bad_config(void **state) {
         assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Start", &error, NULL, "ss", "../x", "{}") < 0);
         assert_string_equal(error.name, ZL_ERROR_INVALID_SPEC);
         sd_bus_error_free(&error);
+
+        /* a symlink planted in the (unprivileged) container dir is refused */
+        char p[512];
+        uint32_t pid;
+        make_container_dir(ID("planted"));
+        pathf(p, sizeof(p), "%s/containers/%s/upper", root, ID("planted"));
+        assert_int_equal(symlink("/etc", p), 0);
+        assert_true(start(ID("planted"), "[\"true\"]", NULL, &pid, &error) < 0);
+        assert_string_equal(error.name, ZL_ERROR_START_FAILED);
+        assert_non_null(strstr(error.message, "not a directory owned by root"));
+        sd_bus_error_free(&error);
 }
 
 static void test_inside_view(void **state) {

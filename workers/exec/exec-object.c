@@ -168,9 +168,18 @@ static int prepare_dirs(Exec *e, const LaunchConfig *cfg, const char *json, sd_b
                 return sd_bus_error_set_errnof(error, errno, "%s/containers/%s: %m", e->opts.root, cfg->id);
         for (size_t i = 0; i < 3; i++) {
                 const char *d = (const char *[]) { "upper", "work", "rootfs" }[i];
+                struct stat st;
                 if (mkdirat(cdir, d, 0755) < 0 && errno != EEXIST)
                         return sd_bus_error_set_errnof(error, errno, "creating %s/containers/%s/%s: %m",
                                                        e->opts.root, cfg->id, d);
+                /* the container dir belongs to the unprivileged user: what we
+                 * mount must be our own directory, not something planted */
+                if (fstatat(cdir, d, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        return sd_bus_error_set_errnof(error, errno, "%s/containers/%s/%s: %m", e->opts.root, cfg->id, d);
+                if (!S_ISDIR(st.st_mode) || st.st_uid != 0)
+                        return sd_bus_error_setf(error, ZL_ERROR_START_FAILED,
+                                                 "%s/containers/%s/%s is not a directory owned by root",
+                                                 e->opts.root, cfg->id, d);
         }
 
         r = run_dir_of(e, cfg->id, &run);

@@ -90,6 +90,15 @@ int main(int argc, char **argv) {
         r = sd_event_default(&e.event);
         if (r < 0)
                 return log_error_errno(r, "sd_event_default: %m"), 1;
+        /* SIGTERM/SIGINT from zlayerd: a clean exit (containers keep running) */
+        sigset_t ss;
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        sigprocmask(SIG_BLOCK, &ss, NULL);
+        if ((r = sd_event_add_signal(e.event, NULL, SIGTERM, NULL, NULL)) < 0 ||
+            (r = sd_event_add_signal(e.event, NULL, SIGINT, NULL, NULL)) < 0)
+                return log_error_errno(r, "sd_event_add_signal: %m"), 1;
         r = link_open_server(LINK_FD, e.event, &e.bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the link on fd %d: %m", LINK_FD), 1;

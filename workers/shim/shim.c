@@ -63,7 +63,15 @@ static int parse_args(int argc, char **argv, Args *a) {
                 case ARG_ROOT: a->root = optarg; break;
                 case ARG_RUN_DIR: a->run_dir = optarg; break;
                 case ARG_ID: a->id = optarg; break;
-                case ARG_LOG_GID: a->log_gid = (gid_t) strtoul(optarg, NULL, 10); break;
+                case ARG_LOG_GID: {
+                        char *end;
+                        errno = 0;
+                        unsigned long g = strtoul(optarg, &end, 10);
+                        if (errno != 0 || *end || end == optarg || g >= (gid_t) -1)
+                                return -EINVAL;
+                        a->log_gid = (gid_t) g;
+                        break;
+                }
                 case ARG_DEBUG: a->debug = true; break;
                 default: return -EINVAL;
                 }
