@@ -4,12 +4,16 @@
 test-puller-link.
 
 usage: puller-registry.py WORKDIR
+       puller-registry.py --token-proxy UPSTREAM_PORT LISTEN_PORT   (internal)
 
 Starts two registries (one anonymous, one with htpasswd Basic auth, user
 "zl" password "secret"), pushes the images below through the distribution
 API, and prints one JSON object on stdout:
 
-  {"port": N, "auth_port": N, "pids": [..], "images": {name: {...digests}}}
+  {"port": N, "auth_port": N, "token_port": N, "pids": [..], "images": {name: {...digests}}}
+
+token_port serves the anonymous registry's content behind Bearer token
+auth (its own /token realm; anonymous tokens, or Basic zl:secret).
 
 Images (all built from /bin/busybox of busybox-static, reproducible tars):
   x:latest        OCI manifest, one tar+gzip layer
@@ -176,7 +180,68 @@ class Registry:
                             hexd[:2], hexd, "data")
 
 
+class TokenProxy:
+    """Bearer-token front of a registry: 401 + challenge without a token,
+    /token hands them out, requests with one are proxied upstream."""
+
+    def __init__(self, upstream, listen):
+        import http.server
+
+        realm = "http://127.0.0.1:%d/token" % listen
+        good_basic = "Basic " + base64.b64encode(("%s:%s" % (AUTH_USER, AUTH_PASSWORD)).encode()).decode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def reply(self, status, body=b"", headers=()):
+                self.send_response(status)
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                import urllib.parse
+                url = urllib.parse.urlparse(self.path)
+                auth = self.headers.get("Authorization")
+                if url.path == "/token":
+                    q = urllib.parse.parse_qs(url.query)
+                    if auth and auth != good_basic:
+                        return self.reply(401)
+                    if q.get("service") != ["zlayer-test"] or not q.get("scope"):
+                        return self.reply(400)
+                    repo = q["scope"][0].split(":")[1]
+                    tok = json.dumps({"token": "tok-" + repo}).encode()
+                    return self.reply(200, tok, [("Content-Type", "application/json")])
+                parts = url.path.split("/")
+                repo = parts[2] if len(parts) > 3 and parts[1] == "v2" else ""
+                if auth != "Bearer tok-" + repo:
+                    challenge = 'Bearer realm="%s",service="zlayer-test",scope="repository:%s:pull"' % (realm, repo)
+                    return self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"token needed"}]}',
+                                      [("WWW-Authenticate", challenge), ("Content-Type", "application/json")])
+                req = urllib.request.Request("http://127.0.0.1:%d%s" % (upstream, self.path))
+                if self.headers.get("Accept"):
+                    req.add_header("Accept", self.headers["Accept"])
+                try:
+                    with urllib.request.urlopen(req, timeout=30) as r:
+                        status, headers, body = r.status, r.headers, r.read()
+                except urllib.error.HTTPError as e:
+                    status, headers, body = e.code, e.headers, e.read()
+                keep = [(k, headers[k]) for k in ("Content-Type", "Docker-Content-Digest") if headers.get(k)]
+                self.reply(status, body, keep)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", listen), Handler)
+
+    def serve(self):
+        self.server.serve_forever()
+
+
 def main():
+    if sys.argv[1] == "--token-proxy":
+        TokenProxy(int(sys.argv[2]), int(sys.argv[3])).serve()
+        return
     workdir = sys.argv[1]
     with open("/bin/busybox", "rb") as f:
         busybox = f.read()
@@ -229,6 +294,23 @@ def main():
     path = reg.blob_path(sha256(bad_gz))
     with open(path, "r+b") as f:
         f.write(bytes(b ^ 0xff for b in bad_gz[:64]))
+
+    token_port = free_port()
+    log = open(os.path.join(workdir, "token-proxy.log"), "w")
+    proxy = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--token-proxy", str(reg.port),
+                              str(token_port)], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                             start_new_session=True)
+    STARTED.append(proxy)
+    for _ in range(200):
+        try:
+            with socket.create_connection(("127.0.0.1", token_port), timeout=1):
+                break
+        except OSError:
+            if proxy.poll() is not None:
+                raise RuntimeError("token proxy exited, see " + log.name)
+            time.sleep(0.05)
+    out["token_port"] = token_port
+    out["pids"].append(proxy.pid)
 
     images["private:latest"] = auth.push_image("private", "latest", config([sha256(small_tar)]),
                                                [(gz(small_tar), OCI_GZIP)])

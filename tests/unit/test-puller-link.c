@@ -36,8 +36,8 @@
 
 static char workdir[] = "/tmp/test-puller-link.XXXXXX";
 static json_object *fixture;
-static int port, auth_port;
-static pid_t registry_pids[2];
+static int port, auth_port, token_port;
+static pid_t registry_pids[4];
 /* The puller of the running test, killed by the teardown when an assertion
  * ended the test early (it would keep the test's stderr open). */
 static pid_t live_puller;
@@ -107,8 +107,10 @@ static int setup_registries(void **state) {
         port = json_object_get_int(v);
         assert_true(json_object_object_get_ex(fixture, "auth_port", &v));
         auth_port = json_object_get_int(v);
+        assert_true(json_object_object_get_ex(fixture, "token_port", &v));
+        token_port = json_object_get_int(v);
         assert_true(json_object_object_get_ex(fixture, "pids", &pids));
-        for (size_t i = 0; i < 2; i++)
+        for (size_t i = 0; i < json_object_array_length(pids) && i < 4; i++)
                 registry_pids[i] = json_object_get_int(json_object_array_get_idx(pids, i));
         return 0;
 }
@@ -116,7 +118,7 @@ static int setup_registries(void **state) {
 static int teardown_registries(void **state) {
         char cmd[4200];
 
-        for (size_t i = 0; i < 2; i++)
+        for (size_t i = 0; i < 4; i++)
                 if (registry_pids[i] > 0) {
                         kill(registry_pids[i], SIGTERM);
                         waitpid(registry_pids[i], NULL, 0); /* not our child: ECHILD is fine */
@@ -504,6 +506,35 @@ static void test_pull_basic_auth(void **state) {
         close(dir);
 }
 
+/* Bearer token auth: the 401 challenge names a realm, the puller gets a
+ * token there (anonymously or with Basic credentials) and retries. */
+static void test_pull_bearer_token(void **state) {
+        _cleanup_free_ char *ref = ref_of(token_port, "x:latest");
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        PullerProc p;
+        json_object *r, *layers;
+        int dir = new_images_dir();
+
+        puller_start(&p);
+        r = pull(&p, ref, dir, NO_OPTS, &e);
+        if (!r)
+                fail_msg("Pull failed: %s: %s", e.name, e.message);
+        assert_string_equal(jstr(r, "manifest"), image("x:latest", "manifest"));
+        assert_true(json_object_object_get_ex(r, "layers", &layers));
+        assert_blob(dir, jstr(json_object_array_get_idx(layers, 0), "digest"));
+        json_object_put(r);
+
+        r = pull(&p, ref, dir, (Opts) { .insecure = -1, .username = "zl", .password = "secret" }, &e);
+        if (!r)
+                fail_msg("Pull failed: %s: %s", e.name, e.message);
+        json_object_put(r);
+
+        assert_null(pull(&p, ref, dir, (Opts) { .insecure = -1, .username = "zl", .password = "bad" }, &e));
+        assert_error(&e, ZL_ERROR_PULL_FAILED, "refused the credentials");
+        puller_stop(&p);
+        close(dir);
+}
+
 /* A pull stuck on a registry that never answers does not hold up another
  * one, and EOF on the link still ends the process promptly. */
 static void test_concurrent_and_eof(void **state) {
@@ -559,6 +590,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_pull_index, kill_live_puller),
                 cmocka_unit_test_teardown(test_pull_errors, kill_live_puller),
                 cmocka_unit_test_teardown(test_pull_basic_auth, kill_live_puller),
+                cmocka_unit_test_teardown(test_pull_bearer_token, kill_live_puller),
                 cmocka_unit_test_teardown(test_concurrent_and_eof, kill_live_puller),
         };
 
