@@ -237,7 +237,7 @@ _noreturn_ static void run_forwarder(pid_t child, int exit_status_fd, const sigs
 
 void container_init_run(const InitParams *p) {
         const LaunchConfig *c = p->config;
-        _cleanup_free_ char *rootfs = NULL, *err = NULL;
+        _cleanup_free_ char *err = NULL;
         _cleanup_close_ int rootfd = -1;
         ContainerUser user = {};
         int ncaps, devnull;
@@ -264,16 +264,11 @@ void container_init_run(const InitParams *p) {
         umask(0);
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 die("making mounts private: %s", strerror(errno));
-        if (asprintf(&rootfs, "%s/containers/%s/rootfs", p->root, c->id) < 0)
-                die("out of memory");
-        if (rootfs_mount_overlay(p->root, c, rootfs, &err) < 0)
+        if (rootfs_mount_overlay(p->root, c, &rootfd, &err) < 0)
                 die_with(err, "mounting the overlay");
-        rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (rootfd < 0)
-                die("opening %s: %s", rootfs, strerror(errno));
         if (rootfs_setup(rootfd, c, &err) < 0)
                 die_with(err, "setting up the rootfs");
-        if (rootfs_pivot(rootfs, &err) < 0)
+        if (rootfs_pivot(rootfd, &err) < 0)
                 die_with(err, "pivot_root");
         if (rootfs_finish(c, &err) < 0)
                 die_with(err, "finishing the rootfs");

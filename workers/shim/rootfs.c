@@ -118,44 +118,80 @@ static int remount_readonly_in_root(int rootfd, const char *target, unsigned lon
         return 0;
 }
 
-int rootfs_mount_overlay(const char *root, const LaunchConfig *c, const char *rootfs, char **ret_error) {
-        _cleanup_free_ char *layers_dir = NULL, *opts = NULL, *lower = NULL;
-        size_t n = strv_length(c->layers), len = 0;
+/* Opens ROOT/containers/<id>/<name>: a directory zlayer-exec made (root's),
+ * reached without following any symlink, since the container dir belongs to
+ * the unprivileged user. */
+static int open_container_dir(int root_fd, const char *id, const char *name, char **ret_error) {
+        _cleanup_free_ char *p = NULL;
+        struct open_how how = {
+                .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
+        };
+        struct stat st;
+        int fd;
 
-        if (asprintf(&layers_dir, "%s/layers", root) < 0)
+        if (asprintf(&p, "containers/%s/%s", id, name) < 0)
                 return -ENOMEM;
-        /* lowerdir relative to ROOT/layers keeps the option string short */
-        lower = malloc(n * 66 + 1);
-        if (!lower)
-                return -ENOMEM;
-        lower[0] = '\0';
-        for (size_t i = 0; i < n; i++) {
-                if (i > 0)
-                        lower[len++] = ':';
-                memcpy(lower + len, c->layers[i], 64);
-                len += 64;
-                lower[len] = '\0';
+        fd = (int) syscall(SYS_openat2, root_fd, p, &how, sizeof(how));
+        if (fd < 0)
+                return fail(ret_error, "opening %s without symlinks: %m", p);
+        if (fstat(fd, &st) < 0 || st.st_uid != 0) {
+                close(fd);
+                errno = EPERM;
+                return fail(ret_error, "%s is not owned by root", p);
         }
-        if (asprintf(&opts, "lowerdir=%s,upperdir=%s/containers/%s/upper,workdir=%s/containers/%s/work",
-                     lower, root, c->id, root, c->id) < 0)
-                return -ENOMEM;
-        if (strlen(opts) >= 4096) {
-                errno = E2BIG;
-                return fail(ret_error, "overlay options exceed a page (%zu layers)", n);
-        }
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *p = NULL;
-                if (asprintf(&p, "%s/%s", layers_dir, c->layers[i]) < 0)
+        return fd;
+}
+
+static int fsconfig_string(int fsfd, const char *key, const char *value, char **ret_error) {
+        if (fsconfig(fsfd, FSCONFIG_SET_STRING, key, value, 0) < 0)
+                return fail(ret_error, "overlay option %s=%s: %m", key, value);
+        return 0;
+}
+
+int rootfs_mount_overlay(const char *root, const LaunchConfig *c, int *ret_mount_fd, char **ret_error) {
+        _cleanup_close_ int root_fd = -1, upper = -1, work = -1, target = -1, fsfd = -1, mnt = -1;
+        char upper_path[64], work_path[64];
+        int r;
+
+        root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return fail(ret_error, "opening %s: %m", root);
+        if ((upper = open_container_dir(root_fd, c->id, "upper", ret_error)) < 0)
+                return upper;
+        if ((work = open_container_dir(root_fd, c->id, "work", ret_error)) < 0)
+                return work;
+        if ((target = open_container_dir(root_fd, c->id, "rootfs", ret_error)) < 0)
+                return target;
+
+        /* The new mount API: layers one by one (no page-size limit on the
+         * options), upper and work by fd, and a mount fd that is the new
+         * root itself, so nothing is looked up by path again. */
+        fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
+        if (fsfd < 0)
+                return fail(ret_error, "fsopen overlay: %m");
+        for (size_t i = 0; c->layers[i]; i++) {
+                _cleanup_free_ char *layer = NULL;
+                if (asprintf(&layer, "%s/layers/%s", root, c->layers[i]) < 0)
                         return -ENOMEM;
-                if (access(p, F_OK) < 0)
-                        return fail(ret_error, "layer %s: %m", p);
+                if (access(layer, F_OK) < 0)
+                        return fail(ret_error, "layer %s: %m", layer);
+                if ((r = fsconfig_string(fsfd, "lowerdir+", layer, ret_error)) < 0)
+                        return r;
         }
-        if (chdir(layers_dir) < 0)
-                return fail(ret_error, "chdir %s: %m", layers_dir);
-        if (mount("overlay", rootfs, "overlay", 0, opts) < 0)
-                return fail(ret_error, "mounting overlay on %s: %m", rootfs);
-        if (chdir("/") < 0)
-                return fail(ret_error, "chdir /: %m");
+        snprintf(upper_path, sizeof(upper_path), "/proc/self/fd/%d", upper);
+        snprintf(work_path, sizeof(work_path), "/proc/self/fd/%d", work);
+        if ((r = fsconfig_string(fsfd, "upperdir", upper_path, ret_error)) < 0 ||
+            (r = fsconfig_string(fsfd, "workdir", work_path, ret_error)) < 0)
+                return r;
+        if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return fail(ret_error, "creating the overlay of %s: %m", c->id);
+        mnt = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
+        if (mnt < 0)
+                return fail(ret_error, "fsmount overlay: %m");
+        if (move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return fail(ret_error, "attaching the overlay of %s: %m", c->id);
+        *ret_mount_fd = TAKE_FD(mnt);
         return 0;
 }
 
@@ -260,13 +296,13 @@ int rootfs_setup(int rootfd, const LaunchConfig *c, char **ret_error) {
         return 0;
 }
 
-int rootfs_pivot(const char *rootfs, char **ret_error) {
+int rootfs_pivot(int rootfd, char **ret_error) {
         /* pivot_root(".", "."): the old root ends up on top of the new one
          * and is detached right away; no directory for it needed. */
-        if (chdir(rootfs) < 0)
-                return fail(ret_error, "chdir %s: %m", rootfs);
+        if (fchdir(rootfd) < 0)
+                return fail(ret_error, "entering the new root: %m");
         if (syscall(SYS_pivot_root, ".", ".") < 0)
-                return fail(ret_error, "pivot_root %s: %m", rootfs);
+                return fail(ret_error, "pivot_root: %m");
         if (umount2(".", MNT_DETACH) < 0)
                 return fail(ret_error, "detaching the old root: %m");
         if (chdir("/") < 0)

@@ -28,9 +28,9 @@ _noreturn_ void container_init_run(const InitParams *p);
 /* Mount helpers (workers/shim/rootfs.c): paths inside the new root are
  * resolved with RESOLVE_IN_ROOT so that symlinks in the image cannot point
  * outside it. */
-int rootfs_mount_overlay(const char *root, const LaunchConfig *c, const char *rootfs, char **ret_error);
+int rootfs_mount_overlay(const char *root, const LaunchConfig *c, int *ret_mount_fd, char **ret_error);
 int rootfs_setup(int rootfd, const LaunchConfig *c, char **ret_error);
-int rootfs_pivot(const char *rootfs, char **ret_error);
+int rootfs_pivot(int rootfd, char **ret_error);
 int rootfs_finish(const LaunchConfig *c, char **ret_error);
 
 /* User lookup in the container's /etc/passwd and /etc/group (after
