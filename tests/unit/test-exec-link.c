@@ -474,7 +474,7 @@ static void test_inside_view(void **state) {
         /* pid namespace, hostname, tmpfs mount, capabilities dropped, rlimit */
         assert_true(start(ID("view"),
                           "[\"sh\",\"-c\",\"echo pid=$$; hostname; grep -c scratch /proc/mounts; "
-                          "grep CapBnd /proc/self/status; ulimit -n; echo $MODE; test -c /dev/null && echo devnull; "
+                          "grep CapBnd /proc/self/status; grep NoNewPrivs /proc/self/status; ulimit -n; echo $MODE; test -c /dev/null && echo devnull; "
                           "ls /sys/class/net; (echo h > /proc/sysrq-trigger) 2>/dev/null || echo rosysrq; "
                           "wc -c < /proc/timer_list; printf '%020000d\\\\n' 7\"]",
                           NULL, &pid, &error) >= 0);
@@ -491,6 +491,7 @@ static void test_inside_view(void **state) {
         assert_non_null(strstr(log, "stdout F 1\n"));
         /* Docker's default set 0xa80425fb minus MKNOD (bit 27) */
         assert_non_null(strstr(log, "stdout F CapBnd:\t00000000a00425fb\n"));
+        assert_non_null(strstr(log, "stdout F NoNewPrivs:\t1\n"));
         assert_non_null(strstr(log, "stdout F 1024\n"));
         assert_non_null(strstr(log, "stdout F test\n"));
         assert_non_null(strstr(log, "stdout F devnull\n"));
