@@ -535,38 +535,81 @@ static void test_pull_bearer_token(void **state) {
         close(dir);
 }
 
-/* A pull stuck on a registry that never answers does not hold up another
- * one, and EOF on the link still ends the process promptly. */
-static void test_concurrent_and_eof(void **state) {
-        _cleanup_free_ char *ok = ref_of(port, "x:latest"), *stuck = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
+typedef struct AsyncReply {
+        bool done;
+        sd_bus_error error;
+} AsyncReply;
+
+static int on_async_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        AsyncReply *a = userdata;
+
+        a->done = true;
+        if (sd_bus_message_is_method_error(m, NULL))
+                sd_bus_error_copy(&a->error, sd_bus_message_get_error(m));
+        return 0;
+}
+
+/* A socket that listens and never accepts: connects succeed, no answer comes. */
+static int black_hole(int *ret_port) {
         struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         socklen_t al = sizeof(a);
+        int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        assert_true(s >= 0);
+        assert_int_equal(bind(s, (struct sockaddr *) &a, sizeof(a)), 0);
+        assert_int_equal(listen(s, 16), 0);
+        assert_int_equal(getsockname(s, (struct sockaddr *) &a, &al), 0);
+        *ret_port = ntohs(a.sin_port);
+        return s;
+}
+
+/* A pull stuck on a registry that never answers does not hold up another
+ * one, gives up within 30 s naming the host, and EOF on the link cancels
+ * a stuck pull and ends the process promptly. */
+static void test_concurrent_timeout_and_eof(void **state) {
+        _cleanup_free_ char *ok = ref_of(port, "x:latest"), *stuck = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        AsyncReply reply = { .error = SD_BUS_ERROR_NULL };
         sd_bus_message *m;
         sd_bus_slot *slot = NULL;
         PullerProc p;
         json_object *r;
-        int dir = new_images_dir();
-        int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        char host[64];
+        int dir = new_images_dir(), hole_port;
+        int s = black_hole(&hole_port);
 
-        /* Listens, never accepts: connects succeed, no answer ever comes. */
-        assert_int_equal(bind(s, (struct sockaddr *) &a, sizeof(a)), 0);
-        assert_int_equal(listen(s, 16), 0);
-        assert_int_equal(getsockname(s, (struct sockaddr *) &a, &al), 0);
-        assert_true(asprintf(&stuck, "127.0.0.1:%d/x:latest", ntohs(a.sin_port)) > 0);
+        assert_true(asprintf(&stuck, "127.0.0.1:%d/x:latest", hole_port) > 0);
+        snprintf(host, sizeof(host), "127.0.0.1:%d", hole_port);
 
         puller_start(&p);
+        time_t start = time(NULL);
         m = pull_message(&p, stuck, dir, NO_OPTS);
-        assert_int_equal(sd_bus_call_async(p.bus, &slot, m, NULL, NULL, CALL_TIMEOUT_USEC), 1);
+        assert_int_equal(sd_bus_call_async(p.bus, &slot, m, on_async_reply, &reply, CALL_TIMEOUT_USEC), 1);
         sd_bus_message_unref(m);
 
-        time_t start = time(NULL);
         r = pull(&p, ok, dir, NO_OPTS, &e);
         if (!r)
                 fail_msg("Pull failed: %s: %s", e.name, e.message);
         assert_true(time(NULL) - start < 10);
         json_object_put(r);
 
+        while (!reply.done && time(NULL) - start < 40) {
+                assert_true(sd_bus_process(p.bus, NULL) >= 0);
+                assert_true(sd_bus_wait(p.bus, 1000000) >= 0);
+        }
+        assert_true(reply.done);
+        assert_true(time(NULL) - start <= 30);
+        assert_non_null(strstr(reply.error.message ?: "", host));
+        assert_error(&reply.error, ZL_ERROR_PULL_FAILED, "Timeout");
+        sd_bus_slot_unref(slot);
+        slot = NULL;
+
+        /* Stuck again, then the broker goes away. */
+        m = pull_message(&p, stuck, dir, NO_OPTS);
+        assert_int_equal(sd_bus_call_async(p.bus, &slot, m, NULL, NULL, CALL_TIMEOUT_USEC), 1);
+        sd_bus_message_unref(m);
+        assert_true(sd_bus_flush(p.bus) >= 0);
+        usleep(300 * 1000);
         sd_bus_slot_unref(slot);
         puller_stop(&p);   /* the stuck pull is canceled, the process exits 0 */
         assert_int_equal(ingest_entries(dir), 0);
@@ -591,7 +634,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_pull_errors, kill_live_puller),
                 cmocka_unit_test_teardown(test_pull_basic_auth, kill_live_puller),
                 cmocka_unit_test_teardown(test_pull_bearer_token, kill_live_puller),
-                cmocka_unit_test_teardown(test_concurrent_and_eof, kill_live_puller),
+                cmocka_unit_test_teardown(test_concurrent_timeout_and_eof, kill_live_puller),
         };
 
         if (!getenv("ZL_PULLER") || !getenv("ZL_PULLER_REGISTRY")) {
