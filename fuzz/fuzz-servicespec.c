@@ -5,12 +5,15 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib \
  *         $(pkg-config --cflags json-c yaml-0.1) fuzz/fuzz-servicespec.c \
  *         lib/servicespec.c lib/yaml-json.c lib/parse-util.c lib/launch-config-build.c \
- *         $(pkg-config --libs json-c yaml-0.1) -o build-fuzz/fuzz-servicespec
+ *         lib/launch-config.c lib/signals.c lib/ids.c lib/digest.c \
+ *         $(pkg-config --libs json-c yaml-0.1 libcrypto) -o build-fuzz/fuzz-servicespec
  *   build-fuzz/fuzz-servicespec -max_len=4096 -max_total_time=60
  *
  * Invariants checked beyond "no crash, no leak": an accepted spec's stored
- * tree is valid JSON that parses again to an equal tree. */
+ * tree is valid JSON that parses again to an equal tree, and every launch
+ * config built from an accepted spec is accepted by launch_config_parse(). */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +38,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (service_spec_parse(stored, strlen(stored), &again, &err2) < 0 || !json_object_equal(s->json, again->json))
                 abort();
 
-        if (launch_config_build(s, "fuzz-rep-1", NULL, "{\"config\":{\"Cmd\":[\"sh\"]}}", layers, &lc, &err3) >= 0)
+        if (launch_config_build(s, "fuzz-rep-1", NULL, "{\"config\":{\"Cmd\":[\"sh\"]}}", layers, &lc, &err3) >= 0) {
+                _cleanup_launch_config_ LaunchConfig *c = NULL;
+                _cleanup_free_ char *err4 = NULL;
+
+                if (launch_config_parse(json_object_to_json_string_ext(lc, JSON_C_TO_STRING_PLAIN), &c, &err4) < 0) {
+                        fprintf(stderr, "launch_config_parse rejects a built config: %s\n%s\n", strempty(err4),
+                                json_object_to_json_string_ext(lc, JSON_C_TO_STRING_PLAIN));
+                        abort();
+                }
                 json_object_put(lc);
+        }
         return 0;
 }

@@ -16,6 +16,25 @@
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define DEFAULT_STOP_GRACE_USEC (10 * USEC_PER_SEC)
 #define CPU_PERIOD_USEC 100000
+/* what launch_config_parse() accepts */
+#define MAX_ITEMS 4096
+#define MAX_STRING 65536
+
+static bool text_is_printable(const char *s) {
+        for (; *s; s++)
+                if ((unsigned char) *s < 0x20 || *s == 0x7f)
+                        return false;
+        return true;
+}
+
+static bool path_is_safe_absolute(const char *p) {
+        if (p[0] != '/' || strlen(p) >= 4096 || !text_is_printable(p))
+                return false;
+        for (const char *c = p; (c = strstr(c, "..")); c += 2)
+                if (c[-1] == '/' && (c[2] == '\0' || c[2] == '/'))
+                        return false;
+        return true;
+}
 
 static void json_putp(json_object **o) {
         json_object_put(*o);
@@ -179,6 +198,15 @@ static int build_args(const ServiceSpec *spec, json_object *config, json_object 
                         goto oom;
         }
 
+        if (json_object_array_length(args) > MAX_ITEMS) {
+                json_object_put(args);
+                return build_fail(ret_error, -EINVAL, "args: more than %d items", MAX_ITEMS);
+        }
+        for (size_t i = 0; i < json_object_array_length(args); i++)
+                if (json_object_get_string_len(json_object_array_get_idx(args, i)) > MAX_STRING) {
+                        json_object_put(args);
+                        return build_fail(ret_error, -EINVAL, "args[%zu]: longer than %d bytes", i, MAX_STRING);
+                }
         if (json_object_array_length(args) == 0) {
                 json_object_put(args);
                 return build_fail(ret_error, -EINVAL,
@@ -227,13 +255,26 @@ static int build_env(const ServiceSpec *spec, json_object *config, json_object *
         env = json_object_new_array();
         if (!env)
                 return -ENOMEM;
-        for (size_t i = 0; image_env && i < json_object_array_length(image_env); i++)
-                if (env_set(env, json_object_get_string(json_object_array_get_idx(image_env, i))) < 0)
+        for (size_t i = 0; image_env && i < json_object_array_length(image_env); i++) {
+                json_object *e = json_object_array_get_idx(image_env, i);
+                const char *kv = json_object_get_string(e);
+
+                if (kv[0] == '=' || !strchr(kv, '=') || !text_is_printable(kv) ||
+                    json_object_get_string_len(e) > MAX_STRING) {
+                        json_object_put(env);
+                        return build_fail(ret_error, -EINVAL, "image config: Env[%zu] is not a printable KEY=VALUE", i);
+                }
+                if (env_set(env, kv) < 0)
                         goto oom;
+        }
         for (size_t i = 0; spec->env && spec->env[i]; i++)
                 if (env_set(env, spec->env[i]) < 0)
                         goto oom;
 
+        if (json_object_array_length(env) >= MAX_ITEMS) {
+                json_object_put(env);
+                return build_fail(ret_error, -EINVAL, "env: more than %d variables", MAX_ITEMS - 1);
+        }
         for (size_t i = 0; i < json_object_array_length(env); i++)
                 if (strneq(json_object_get_string(json_object_array_get_idx(env, i)), "PATH=", 5))
                         have_path = true;
@@ -412,6 +453,9 @@ int launch_config_build(const ServiceSpec *spec, const char *id, const char *ima
         workdir = spec->workdir ?: workdir ?: "/";
         if (workdir[0] != '/')
                 return build_fail(ret_error, -EINVAL, "cwd: working directory '%s' is not an absolute path", workdir);
+        if (!path_is_safe_absolute(workdir))
+                return build_fail(ret_error, -EINVAL, "cwd: working directory '%s' has a '..' component or control characters",
+                                  workdir);
         if (add_str(out, "cwd", workdir) < 0)
                 return -ENOMEM;
 

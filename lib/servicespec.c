@@ -17,6 +17,12 @@
  * it several ways (env values, capability names, signals) and fills the
  * struct. Errors are "<path>: <what>", path like "storage[1].target". */
 
+/* Bounds shared with launch_config_parse(): lists and strings that reach the
+ * launch config must fit what every reader accepts. */
+#define SPEC_MAX_ITEMS 4096
+#define SPEC_MAX_STRING 65536
+#define SPEC_MIN_MEMORY (6 * 1024 * 1024)
+
 typedef struct Ctx {
         ServiceSpec *spec;
         char *error;
@@ -93,6 +99,13 @@ static char *path_index(const char *parent, size_t i) {
         if (asprintf(&r, "%s[%zu]", parent, i) < 0)
                 return NULL;
         return r;
+}
+
+static bool text_is_printable(const char *s) {
+        for (; *s; s++)
+                if ((unsigned char) *s < 0x20 || *s == 0x7f)
+                        return false;
+        return true;
 }
 
 static bool is_type(json_object *v, json_type t) {
@@ -254,6 +267,8 @@ static int want_absolute_path(Ctx *c, json_object *v, const char *path, char **r
                 return r;
         if (s[0] != '/')
                 return fail(c, path, "'%s' is not an absolute path", s);
+        if (!text_is_printable(s))
+                return fail(c, path, "contains control characters");
         if (strlen(s) >= 4096)
                 return fail(c, path, "path is too long");
         /* ".." could climb out of the container's root when the path is resolved on the host side */
@@ -284,6 +299,8 @@ static int want_strv(Ctx *c, json_object *v, const char *path, char ***ret) {
         if (!is_type(v, json_type_array))
                 return fail_type(c, path, "a list of strings", v);
         n = json_object_array_length(v);
+        if (n > SPEC_MAX_ITEMS)
+                return fail(c, path, "more than %d items", SPEC_MAX_ITEMS);
         l = calloc(1, sizeof(char *));
         if (!l)
                 return -ENOMEM;
@@ -292,6 +309,10 @@ static int want_strv(Ctx *c, json_object *v, const char *path, char ***ret) {
                 if (!is_type(e, json_type_string)) {
                         _cleanup_free_ char *p = path_index(path, i);
                         return p ? fail_type(c, p, "a string", e) : -ENOMEM;
+                }
+                if (json_object_get_string_len(e) > SPEC_MAX_STRING) {
+                        _cleanup_free_ char *p = path_index(path, i);
+                        return p ? fail(c, p, "longer than %d bytes", SPEC_MAX_STRING) : -ENOMEM;
                 }
                 if (strv_push(&l, json_object_get_string(e)) < 0)
                         return -ENOMEM;
@@ -385,6 +406,8 @@ static int f_env(Ctx *c, json_object *p, const char *k, json_object *v, const ch
 
         if (!is_type(v, json_type_object))
                 return fail_type(c, path, "a map of variables", v);
+        if (json_object_object_length(v) > SPEC_MAX_ITEMS)
+                return fail(c, path, "more than %d variables", SPEC_MAX_ITEMS);
         env = calloc(1, sizeof(char *));
         if (!env)
                 return -ENOMEM;
@@ -400,6 +423,11 @@ static int f_env(Ctx *c, json_object *p, const char *k, json_object *v, const ch
                 r = stringify_scalar(c, v, name, val, sub, &s);
                 if (r < 0)
                         return r;
+                /* the launch config carries KEY=VALUE as printable text */
+                if (!text_is_printable(name) || !text_is_printable(s))
+                        return fail(c, sub, "contains control characters (tabs and newlines included)");
+                if (strlen(name) + strlen(s) >= SPEC_MAX_STRING)
+                        return fail(c, sub, "longer than %d bytes", SPEC_MAX_STRING);
                 if (asprintf(&kv, "%s=%s", name, s) < 0 || strv_push(&env, kv) < 0)
                         return -ENOMEM;
         }
@@ -413,6 +441,8 @@ static int f_labels(Ctx *c, json_object *p, const char *k, json_object *v, const
 
         if (!is_type(v, json_type_object))
                 return fail_type(c, path, "a map of labels", v);
+        if (json_object_object_length(v) > SPEC_MAX_ITEMS)
+                return fail(c, path, "more than %d labels", SPEC_MAX_ITEMS);
         labels = calloc(1, sizeof(char *));
         if (!labels)
                 return -ENOMEM;
@@ -490,7 +520,13 @@ static int f_cpu(Ctx *c, json_object *p, const char *k, json_object *v, const ch
 }
 
 static int f_memory(Ctx *c, json_object *p, const char *k, json_object *v, const char *path) {
-        return want_size(c, v, path, &c->spec->memory);
+        int r = want_size(c, v, path, &c->spec->memory);
+        if (r < 0)
+                return r;
+        /* below this the kernel OOM-kills the runtime's own setup; Docker has the same floor */
+        if (c->spec->memory > 0 && c->spec->memory < SPEC_MIN_MEMORY)
+                return fail(c, path, "%" PRIi64 " bytes is below the minimum of 6Mi", c->spec->memory);
+        return 0;
 }
 
 static int f_memory_swap(Ctx *c, json_object *p, const char *k, json_object *v, const char *path) {
@@ -895,6 +931,8 @@ static int f_extra_groups(Ctx *c, json_object *p, const char *k, json_object *v,
 
         if (!is_type(v, json_type_array))
                 return fail_type(c, path, "a list of groups", v);
+        if (json_object_array_length(v) > SPEC_MAX_ITEMS)
+                return fail(c, path, "more than %d items", SPEC_MAX_ITEMS);
         groups = calloc(1, sizeof(char *));
         if (!groups)
                 return -ENOMEM;
@@ -930,6 +968,8 @@ static int f_extra_groups(Ctx *c, json_object *p, const char *k, json_object *v,
 static int caps_list(Ctx *c, json_object *v, const char *path, char ***list) {
         if (!is_type(v, json_type_array))
                 return fail_type(c, path, "a list of capabilities", v);
+        if (json_object_array_length(v) > SPEC_MAX_ITEMS)
+                return fail(c, path, "more than %d items", SPEC_MAX_ITEMS);
         if (!*list) {
                 *list = calloc(1, sizeof(char *));
                 if (!*list)

@@ -152,6 +152,11 @@ static const ErrorCase error_cases[] = {
         { "", "{\"config\":{\"Cmd\":[\"sh\"],\"StopSignal\":\"SIGNOPE\"}}", "stop_signal: unknown signal 'SIGNOPE'" },
         { "", "{\"config\":[]}", "image config: \"config\" is not an object" },
         { "", "[1]", "image config: not a JSON object" },
+        { "", "{\"config\":{\"Cmd\":[\"sh\"],\"Env\":[\"A=1\",\"NOEQUALS\"]}}", "image config: Env[1] is not a printable KEY=VALUE" },
+        { "", "{\"config\":{\"Cmd\":[\"sh\"],\"Env\":[\"=x\"]}}", "image config: Env[0] is not a printable KEY=VALUE" },
+        { "", "{\"config\":{\"Cmd\":[\"sh\"],\"Env\":[\"A=\\n\"]}}", "image config: Env[0] is not a printable KEY=VALUE" },
+        { "", "{\"config\":{\"Cmd\":[\"sh\"],\"WorkingDir\":\"/a/../b\"}}",
+          "cwd: working directory '/a/../b' has a '..' component or control characters" },
         { "", "{\"config\":{\"Cmd\":[\"sh\"]}} trailing", "image config: invalid JSON: unexpected character" },
         { "", "{\"config\":", "image config: invalid JSON: unexpected end of input" },
 };

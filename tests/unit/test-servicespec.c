@@ -369,6 +369,10 @@ static const ErrorCase error_cases[] = {
         { "image: {name: b}\ntty: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\u00e9\u00e9'\n",
           "tty: expected true or false, got 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…'" },
         { "image: {name: b}\ntty: [/a/b]\n", "tty: expected true or false, got [\"/a/b\"]" },
+        /* bounds shared with launch_config_parse() */
+        { "image: {name: b}\nresources: {memory: 5Mi}\n", "resources.memory: 5242880 bytes is below the minimum of 6Mi" },
+        { "image: {name: b}\nenv: {A: \"x\\ny\"}\n", "env.A: contains control characters (tabs and newlines included)" },
+        { "image: {name: b}\ncommand: {workdir: \"/a\\tb\"}\n", "command.workdir: contains control characters" },
         /* YAML safety */
         { "image: &i {name: b}\n", "line 1 column 8: anchors are not allowed ('&i')" },
         { "a: &x {name: b}\nimage: *x\n", "line 1 column 4: anchors are not allowed ('&x')" },
@@ -458,6 +462,25 @@ static void test_limits(void **state) {
         assert_int_equal(service_spec_parse(huge, len, &s, &err), -EINVAL);
         assert_string_equal(err, "spec is larger than 1048576 bytes");
         err = (free(err), NULL);
+
+        /* lists that reach the launch config are bounded */
+        _cleanup_free_ char *many = malloc(64 + 4097 * 4);
+        size_t m = 0;
+        if (!many)
+                abort();
+        m += (size_t) sprintf(many, "{\"image\":{\"name\":\"b\"},\"command\":{\"args\":[");
+        for (size_t i = 0; i < 4097; i++) {
+                memcpy(many + m, "\"a\",", 4);
+                m += 4;
+        }
+        memcpy(many + m - 1, "]}}", 4);
+        assert_int_equal(service_spec_parse(many, strlen(many), &s, &err), -EINVAL);
+        assert_string_equal(err, "command.args: more than 4096 items");
+        err = (free(err), NULL);
+        memcpy(many + m - 5, "]}}", 4); /* 4096 items are fine */
+        assert_int_equal(service_spec_parse(many, strlen(many), &s, &err), 0);
+        assert_int_equal(strv_length(s->args), 4096);
+        s = service_spec_free(s);
 
         /* NUL bytes inside the declared length */
         assert_int_equal(service_spec_parse("image: {name: b}\0x", 18, &s, &err), -EINVAL);
