@@ -364,6 +364,14 @@ static void test_kill_adopt_delete(void **state) {
         make_container_dir(ID("sleeper"));
         assert_true(start(ID("sleeper"), "[\"sleep\",\"100\"]", NULL, &pid, &error) >= 0);
         assert_int_equal(kill((pid_t) pid, 0), 0);
+        /* the pid callers get is the entrypoint itself */
+        _cleanup_free_ char *cmdline = NULL;
+        char proc[64];
+        size_t len;
+        snprintf(proc, sizeof(proc), "/proc/%u/cmdline", pid);
+        assert_int_equal(read_file_at(AT_FDCWD, proc, 4096, &cmdline, &len), 0);
+        assert_int_equal(len, sizeof("sleep\0" "100"));
+        assert_memory_equal(cmdline, "sleep\0" "100", len);
 
         /* Adopt of a running container: its init */
         if (sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Adopt", &error, &reply, "s", ID("sleeper")) < 0)

@@ -9,6 +9,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -23,7 +24,7 @@ static const cap_value_t default_caps[] = {
         CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
 };
 
-static int error_fd = -1;
+static int error_fd = -1, pid_socket_fd = -1;
 
 _noreturn_ _printf_(1, 2) static void die(const char *fmt, ...) {
         char buf[1024];
@@ -206,9 +207,37 @@ _noreturn_ static void exec_entrypoint(const LaunchConfig *c, char **env) {
         die("exec: \"%s\": executable file not found in $PATH", cmd);
 }
 
+/* The kernel translates the pid in SCM_CREDENTIALS into the receiver's pid
+ * namespace: the shim gets our host pid, the one callers see and signal. */
+static void send_credentials(int fd) {
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(struct ucred))];
+        } control = {};
+        char byte = 'p';
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        struct msghdr mh = {
+                .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = control.buf,
+                .msg_controllen = sizeof(control.buf),
+        };
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        struct ucred cred = { .pid = getpid(), .uid = getuid(), .gid = getgid() };
+
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_CREDENTIALS;
+        cm->cmsg_len = CMSG_LEN(sizeof(cred));
+        memcpy(CMSG_DATA(cm), &cred, sizeof(cred));
+        if (sendmsg(fd, &mh, MSG_NOSIGNAL) != 1)
+                die("sending the entrypoint's pid: %s", strerror(errno));
+        close(fd);
+}
+
 _noreturn_ static void run_forwarder(pid_t child, int exit_status_fd, const sigset_t *all) {
         /* the entrypoint's copy of error_fd alone decides EOF (exec) now */
         close(error_fd);
+        close(pid_socket_fd);
         error_fd = -1;
         (void) prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 
@@ -244,6 +273,7 @@ void container_init_run(const InitParams *p) {
         char go;
 
         error_fd = p->error_fd;
+        pid_socket_fd = p->pid_socket;
         if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
                 die("PR_SET_PDEATHSIG: %s", strerror(errno));
 
@@ -306,6 +336,7 @@ void container_init_run(const InitParams *p) {
         if (child < 0)
                 die("fork: %s", strerror(errno));
         if (child == 0) {
+                send_credentials(p->pid_socket);
                 /* the shim's fds we still hold are CLOEXEC; reset what we inherited */
                 close(p->exit_status_fd);
                 signal(SIGPIPE, SIG_DFL);

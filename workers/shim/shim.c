@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -145,6 +146,35 @@ static bool stream_read(Stream *s, int log_fd) {
         return true;
 }
 
+static int receive_pid(int fd, pid_t *ret) {
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(struct ucred))];
+        } control;
+        char byte;
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        struct msghdr mh = {
+                .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = control.buf,
+                .msg_controllen = sizeof(control.buf),
+        };
+
+        if (recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) != 1)
+                return errno > 0 ? -errno : -EBADMSG;
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+                if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS &&
+                    cm->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
+                        struct ucred cred;
+                        memcpy(&cred, CMSG_DATA(cm), sizeof(cred));
+                        if (cred.pid <= 0)
+                                return -ESRCH;
+                        *ret = cred.pid;
+                        return 0;
+                }
+        return -EBADMSG;
+}
+
 static int write_exit_json(int rundir, int exit_code, const char *reason, const char *sig, uint64_t finished_at) {
         json_object *o = json_object_new_object();
         const char *s;
@@ -183,7 +213,7 @@ int main(int argc, char **argv) {
         _cleanup_cgroup_driver_ CgroupDriver *cg = NULL;
         _cleanup_free_ char *json = NULL, *perr = NULL, *cgpath = NULL, *rundir_path = NULL;
         _cleanup_close_ int rundir = -1, log_fd = -1, sfd = -1;
-        int out[2], err[2], sync_pipe[2], exec_err[2], exit_pipe[2];
+        int out[2], err[2], sync_pipe[2], exec_err[2], exit_pipe[2], pid_sock[2];
         uint64_t shim_start, init_start, oom_before = 0, started_at;
         Stream sout = { .is_stderr = false }, serr = { .is_stderr = true };
         sigset_t mask, oldmask;
@@ -256,7 +286,9 @@ int main(int argc, char **argv) {
 
         if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
             pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(exec_err, O_CLOEXEC) < 0 ||
-            pipe2(exit_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+            pipe2(exit_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
+            socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pid_sock) < 0 ||
+            setsockopt(pid_sock[0], SOL_SOCKET, SO_PASSCRED, &(int) { 1 }, sizeof(int)) < 0) {
                 report("ERR pipe: %s\n", strerror(errno));
                 return 1;
         }
@@ -288,8 +320,10 @@ int main(int argc, char **argv) {
                         .stdout_fd = out[1],
                         .stderr_fd = err[1],
                         .exit_status_fd = exit_pipe[1],
+                        .pid_socket = pid_sock[1],
                 };
                 close(exit_pipe[0]);
+                close(pid_sock[0]);
                 close(STATUS_FD);
                 close(sfd);
                 close(log_fd);
@@ -302,12 +336,9 @@ int main(int argc, char **argv) {
         close(sync_pipe[0]);
         close(exec_err[1]);
         close(exit_pipe[1]);
+        close(pid_sock[1]);
 
         r = cgroup_attach_pid(cg, cgpath, pid);
-        if (r >= 0)
-                r = proc_starttime(pid, &init_start);
-        if (r >= 0)
-                r = pid_file_write_at(rundir, "init.pid", pid, init_start);
         if (r < 0) {
                 kill(pid, SIGKILL);
                 (void) waitpid(pid, NULL, 0);
@@ -333,8 +364,30 @@ int main(int argc, char **argv) {
                 return 1;
         }
         started_at = now_usec();
+
+        /* the entrypoint (pid 2 inside) is what callers see as the container's
+         * process and what Kill signals; it sent its credentials before exec */
+        pid_t entry_pid;
+        r = receive_pid(pid_sock[0], &entry_pid);
+        close(pid_sock[0]);
+        if (r >= 0) {
+                r = proc_starttime(entry_pid, &init_start);
+                if (r == -ESRCH) {
+                        /* ran and was reaped already: nothing left to signal */
+                        init_start = 0;
+                        r = 0;
+                }
+        }
+        if (r >= 0)
+                r = pid_file_write_at(rundir, "init.pid", entry_pid, init_start);
+        if (r < 0) {
+                kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                report("ERR recording the entrypoint's pid: %s\n", strerror(-r));
+                return 1;
+        }
         report("OK %d %llu %d %llu %llu\n", (int) getpid(), (unsigned long long) shim_start,
-               (int) pid, (unsigned long long) init_start, (unsigned long long) started_at);
+               (int) entry_pid, (unsigned long long) init_start, (unsigned long long) started_at);
 
         /* copy output until the init is gone and the pipes drained */
         sout.fd = out[0];

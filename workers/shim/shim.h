@@ -15,6 +15,8 @@ typedef struct InitParams {
         int error_fd;            /* CLOEXEC write end: EOF at exec = success */
         int stdout_fd, stderr_fd;
         int exit_status_fd;      /* CLOEXEC write end: the entrypoint's wait status */
+        int pid_socket;          /* CLOEXEC: the entrypoint sends its credentials, so
+                                  * the shim learns its host pid (SCM_CREDENTIALS) */
 } InitParams;
 
 /* Runs in the cloned child (pid 1 of the container): builds the container,
