@@ -211,7 +211,7 @@ int container_set_state(Container *c, ContainerState s) {
         r = container_state_save(c, b->containers_fd);
         if (r < 0)
                 log_error_errno(r, "Failed to save state of container %s: %m", c->id);
-        if (!c->registered)
+        if (!c->registered || !b->bus)
                 return r;
         container_emit_changed(c, "State", "ExitCode", "Pid", "StartedAt", "FinishedAt", NULL);
         (void) sd_bus_emit_signal(b->bus, ZL_MANAGER_PATH, ZL_MANAGER_IFACE, "ContainerStateChanged", "ssi",
@@ -229,8 +229,10 @@ int container_register(Broker *b, Container *c) {
         b->containers = container_ref(c);
         b->n_containers++;
         c->registered = true;
-        (void) sd_bus_emit_signal(b->bus, ZL_MANAGER_PATH, ZL_MANAGER_IFACE, "ContainerNew", "so", c->id, path);
-        (void) sd_bus_emit_object_added(b->bus, path);
+        if (b->bus) {
+                (void) sd_bus_emit_signal(b->bus, ZL_MANAGER_PATH, ZL_MANAGER_IFACE, "ContainerNew", "so", c->id, path);
+                (void) sd_bus_emit_object_added(b->bus, path);
+        }
         (void) manager_emit_counts_changed(b);
         return 0;
 }
@@ -269,7 +271,7 @@ void container_unregister(Container *c) {
                 free(w);
         }
 
-        if (path) {
+        if (path && b->bus) {
                 (void) sd_bus_emit_signal(b->bus, ZL_MANAGER_PATH, ZL_MANAGER_IFACE, "ContainerRemoved", "so", c->id, path);
                 (void) sd_bus_emit_object_removed(b->bus, path);
         }
