@@ -450,7 +450,11 @@ static void test_leftovers_and_existing(void **state) {
 
         assert_int_equal(layer_unpack_clean_leftovers(f->layers_fd, b.diff_id), 0);
         assert_int_equal(count_entries(f->layers_fd), 1);
-        assert_int_equal(unlinkat(f->layers_fd, ".tmp-0000000000000000000000000000000000000000000000000000000000000000-abcdef", AT_REMOVEDIR), 0);
+        /* Without a chain: every temp dir, and nothing else. */
+        assert_int_equal(mkdirat(f->layers_fd, "not-a-tmp", 0700), 0);
+        assert_int_equal(layer_unpack_clean_leftovers(f->layers_fd, NULL), 0);
+        assert_int_equal(count_entries(f->layers_fd), 1);
+        assert_int_equal(unlinkat(f->layers_fd, "not-a-tmp", AT_REMOVEDIR), 0);
 
         assert_int_equal(layer_unpack(b.fd, f->layers_fd, b.diff_id, b.diff_id, &size, NULL), 0);
         assert_int_equal(size, GOOD_LAYER_SIZE);
@@ -513,6 +517,8 @@ static void test_link(void **state) {
         char leftover[128];
         snprintf(leftover, sizeof(leftover), ".tmp-%s-123456", b.diff_id + strlen("sha256:"));
         assert_int_equal(mkdirat(f->layers_fd, leftover, 0700), 0);
+        /* And one of another chain: with nothing running, the worker drops it too. */
+        assert_int_equal(mkdirat(f->layers_fd, ".tmp-3333333333333333333333333333333333333333333333333333333333333333-654321", 0700), 0);
 
         /* Bad argument: InvalidArgs naming it. */
         assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_ARCHIVE_IFACE, "UnpackLayer", &error, NULL,
@@ -520,7 +526,7 @@ static void test_link(void **state) {
         assert_string_equal(error.name, SD_BUS_ERROR_INVALID_ARGS);
         assert_non_null(strstr(error.message, "sha256:XYZ"));
         sd_bus_error_free(&error);
-        assert_int_equal(count_entries(f->layers_fd), 1);
+        assert_int_equal(count_entries(f->layers_fd), 2);
 
         /* Wrong digest: PullFailed. */
         const char *wrong = "sha256:2222222222222222222222222222222222222222222222222222222222222222";

@@ -183,9 +183,13 @@ static int method_unpack_layer(sd_bus_message *m, void *userdata, sd_bus_error *
                 return r;
         }
 
-        /* Temp dirs of this chain are leftovers of a crash, unless an unpack
-         * of the same chain is running right now. */
-        if (!chain_is_busy(chain_id))
+        /* Only this worker writes temp dirs into the layers dir, and its
+         * unpack children die with it (PR_SET_PDEATHSIG). So when no unpack
+         * runs, every .tmp-* is a leftover of a crash; otherwise at least
+         * those of this chain are, unless the same chain is being unpacked. */
+        if (n_jobs == 0)
+                (void) layer_unpack_clean_leftovers(layers_fd, NULL);
+        else if (!chain_is_busy(chain_id))
                 (void) layer_unpack_clean_leftovers(layers_fd, chain_id);
 
         if (pipe2(pipefd, O_CLOEXEC) < 0) {

@@ -521,9 +521,9 @@ int layer_unpack_clean_leftovers(int layers_dir_fd, const char *chain_id) {
         struct dirent *de;
         int fd, r = 0;
 
-        if (!digest_is_valid(chain_id))
+        if (chain_id && !digest_is_valid(chain_id))
                 return -EINVAL;
-        if (asprintf(&prefix, ".tmp-%s-", chain_id + strlen("sha256:")) < 0)
+        if (asprintf(&prefix, ".tmp-%s%s", chain_id ? chain_id + strlen("sha256:") : "", chain_id ? "-" : "") < 0)
                 return -ENOMEM;
 
         fd = openat(layers_dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -30,6 +30,7 @@
 int layer_unpack(int blob_fd, int layers_dir_fd, const char *chain_id, const char *diff_id,
                  uint64_t *ret_size, char **ret_error);
 
-/* Removes leftovers .tmp-<chainhex>-* of earlier unpacks of @chain_id. Only
- * while no unpack of that chain runs: it would remove that one's temp dir. */
+/* Removes leftovers .tmp-<chainhex>-* of earlier unpacks of @chain_id, or
+ * every .tmp-* when @chain_id is NULL. Only while no unpack of that chain
+ * (of any chain) runs: it would remove that one's temp dir. */
 int layer_unpack_clean_leftovers(int layers_dir_fd, const char *chain_id);
