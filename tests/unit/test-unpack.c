@@ -431,6 +431,41 @@ static void test_truncated(void **state) {
         close(fd);
 }
 
+/* A tar header claiming a regular file of @size bytes (GNU base-256 size
+ * field), followed by no data: the limit must trip on the header alone. */
+static void test_size_limit(void **state) {
+        Fixture *f = *state;
+        unsigned char tar[512 * 3] = {};
+        uint64_t size = LAYER_MAX_UNPACKED_BYTES + 1;
+        unsigned sum = 0;
+        char digest[72];
+        _cleanup_free_ char *error = NULL;
+
+        strcpy((char *) tar, "huge");
+        memcpy(tar + 100, "0000644", 8);
+        memcpy(tar + 108, "0000000", 8);
+        memcpy(tar + 116, "0000000", 8);
+        tar[124] = 0x80;
+        for (int i = 0; i < 8; i++)
+                tar[135 - i] = (unsigned char) (size >> (8 * i));
+        memcpy(tar + 136, "14000000000", 12);
+        tar[156] = '0';
+        memcpy(tar + 257, "ustar  ", 8);
+        memset(tar + 148, ' ', 8);
+        for (int i = 0; i < 512; i++)
+                sum += tar[i];
+        snprintf((char *) tar + 148, 8, "%06o", sum);
+
+        int fd = memfd_create("huge", MFD_CLOEXEC);
+        assert_int_equal(loop_write(fd, tar, sizeof(tar)), 0);
+        assert_int_equal(sha256_digest(tar, sizeof(tar), digest), 0);
+        assert_int_equal(layer_unpack(fd, f->layers_fd, digest, digest, NULL, &error), -EFBIG);
+        print_message("refused as expected: %s\n", error);
+        assert_non_null(strstr(error, "huge"));
+        assert_int_equal(count_entries(f->layers_fd), 0);
+        close(fd);
+}
+
 static void test_leftovers_and_existing(void **state) {
         Fixture *f = *state;
         Blob b = make_blob(PLAIN, good_layer, ELEMENTSOF(good_layer));
@@ -586,6 +621,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_hostile_symlink, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hostile_hardlink, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_size_limit, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_leftovers_and_existing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_link, setup, teardown),
         };
