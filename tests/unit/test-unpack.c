@@ -13,6 +13,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -178,6 +179,8 @@ static const TarEntry good_layer[] = {
         { "var/keep", S_IFREG, 0600, "k", .xattr_name = "user.note", .xattr_value = "kept" },
         { "new/.wh..wh..opq", S_IFREG, 0644, "" },
         { ".wh..wh.plnk", S_IFDIR, 0700 },
+        { "etc/F\xc5\x91tan\xc3\xbas\xc3\xadtv\xc3\xa1ny.crt", S_IFREG, 0644, "",
+          .xattr_name = "user.overlay.opaque", .xattr_value = "y" },
 };
 /* etc/hostname + bin/tool + var/keep; the hard link is not counted twice. */
 #define GOOD_LAYER_SIZE (7 + 18 + 1)
@@ -245,6 +248,12 @@ static void check_good_layer(int layers_fd, const char *diff_id) {
         /* An opaque marker in a directory the layer did not list creates it. */
         snprintf(path, sizeof(path), "/proc/self/fd/%d/new", fd);
         assert_int_equal(getxattr(path, "trusted.overlay.opaque", buf, sizeof(buf)), 1);
+
+        /* A UTF-8 name lands byte for byte; overlay xattrs in user.* are dropped too. */
+        snprintf(path, sizeof(path), "/proc/self/fd/%d/etc/F\xc5\x91tan\xc3\xbas\xc3\xadtv\xc3\xa1ny.crt", fd);
+        assert_int_equal(lstat(path, &st), 0);
+        assert_int_equal(lgetxattr(path, "user.overlay.opaque", buf, sizeof(buf)), -1);
+        assert_int_equal(errno, ENODATA);
 
         /* aufs bookkeeping is dropped. */
         assert_int_equal(fstatat(fd, ".wh..wh.plnk", &st, AT_SYMLINK_NOFOLLOW), -1);
@@ -625,6 +634,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_leftovers_and_existing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_link, setup, teardown),
         };
+        /* As zlayer-archive does: pax names are UTF-8. */
+        assert_non_null(setlocale(LC_CTYPE, "C.UTF-8"));
         if (geteuid() != 0) {
                 fprintf(stderr, "test-unpack needs root (owners, mknod, trusted.* xattrs)\n");
                 return 77;

@@ -20,6 +20,7 @@
 #define WHITEOUT_META_PREFIX ".wh..wh."
 #define WHITEOUT_OPAQUE ".wh..wh..opq"
 #define OVERLAY_XATTR_PREFIX "trusted.overlay."
+#define OVERLAY_USER_XATTR_PREFIX "user.overlay."   /* overlayfs with userxattr */
 #define OVERLAY_OPAQUE_XATTR "trusted.overlay.opaque"
 
 /* What a layer may ask of the disk writer. No ARCHIVE_EXTRACT_FFLAGS: an
@@ -280,6 +281,10 @@ static int unpack_whiteout(Unpack *u, struct archive_entry *entry, const char *d
         return r;
 }
 
+static bool is_overlay_xattr(const char *name) {
+        return startswith(name, OVERLAY_XATTR_PREFIX) || startswith(name, OVERLAY_USER_XATTR_PREFIX);
+}
+
 /* Only we decide which overlayfs xattrs a layer carries: a layer could
  * otherwise smuggle in redirects or metacopy markers. */
 static int entry_drop_overlay_xattrs(struct archive_entry *entry) {
@@ -290,7 +295,7 @@ static int entry_drop_overlay_xattrs(struct archive_entry *entry) {
 
         archive_entry_xattr_reset(entry);
         while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK)
-                if (startswith(name, OVERLAY_XATTR_PREFIX))
+                if (is_overlay_xattr(name))
                         found = true;
         if (!found)
                 return 0;
@@ -301,7 +306,7 @@ static int entry_drop_overlay_xattrs(struct archive_entry *entry) {
         archive_entry_xattr_clear(entry);
         archive_entry_xattr_reset(copy);
         while (archive_entry_xattr_next(copy, &name, &value, &size) == ARCHIVE_OK)
-                if (!startswith(name, OVERLAY_XATTR_PREFIX))
+                if (!is_overlay_xattr(name))
                         archive_entry_xattr_add_entry(entry, name, value, size);
         archive_entry_free(copy);
         return 0;

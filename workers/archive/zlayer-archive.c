@@ -2,6 +2,7 @@
 /* zlayer-archive: the layer unpacker behind the broker (docs/internals.md).
  * Runs as root, serves com.zlayer.Worker.Archive1 on the link on fd 3 and
  * exits 0 when the link reaches EOF. */
+#include <locale.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <systemd/sd-bus.h>
@@ -40,6 +41,10 @@ static int run(int argc, char **argv) {
         r = daemon_options_parse(&opts, argc, argv, help_text);
         if (r != 0)
                 return r > 0 ? 0 : r;
+
+        /* pax headers carry UTF-8 names; in the C locale libarchive warns
+         * about every non-ASCII one (and keeps the bytes anyway). */
+        (void) setlocale(LC_CTYPE, "C.UTF-8");
 
         /* Modes come from the layer (ARCHIVE_EXTRACT_PERM); this only covers
          * parents libarchive creates on its own. */
