@@ -292,11 +292,23 @@ static void test_pull_oci_image(void **state) {
         char *layout = NULL;
         size_t len;
         int dir = new_images_dir();
+        char stale[600];
+
+        /* What a killed puller left in ROOT/images/ingest goes at start. */
+        snprintf(stale, sizeof(stale), "%s/images", workdir);
+        assert_int_equal(mkdir_p_at(AT_FDCWD, stale, 0755), 0);
+        snprintf(stale, sizeof(stale), "%s/images/ingest", workdir);
+        assert_int_equal(mkdir_p_at(AT_FDCWD, stale, 0755), 0);
+        snprintf(stale, sizeof(stale), "%s/images/ingest/.0123456789ab-0123456789abcdef.tmp", workdir);
+        int sfd = open(stale, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        assert_true(sfd >= 0);
+        close(sfd);
 
         puller_start(&p);
         r = pull(&p, ref, dir, NO_OPTS, &e);
         if (!r)
                 fail_msg("Pull failed: %s: %s", e.name, e.message);
+        assert_int_equal(access(stale, F_OK), -1);
         assert_string_equal(jstr(r, "reference"), ref);
         assert_string_equal(jstr(r, "digest"), image("x:latest", "manifest"));
         assert_string_equal(jstr(r, "manifest"), image("x:latest", "manifest"));

@@ -198,3 +198,32 @@ int blob_store_put(BlobStore *s, const char *digest, const void *data, size_t le
                 return r;
         return blob_writer_commit(TAKE_PTR(w), NULL, NULL);
 }
+
+int blob_store_clean_ingest(int images_fd) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int fd, r = 0;
+
+        fd = openat(images_fd, "ingest", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        while ((errno = 0, de = readdir(d))) {
+                size_t n = strlen(de->d_name);
+                /* Only our own names: ".<12 hex>-<16 hex>.tmp". */
+                if (de->d_name[0] != '.' || n < 5 || !streq(de->d_name + n - 4, ".tmp"))
+                        continue;
+                if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
+                        r = log_warning_errno(-errno, "Failed to remove stale ingest/%s: %m", de->d_name);
+                else
+                        log_debug("Removed stale ingest/%s.", de->d_name);
+        }
+        if (errno > 0)
+                return -errno;
+        return r;
+}

@@ -37,5 +37,9 @@ static inline void blob_writer_freep(BlobWriter **w) {
                 blob_writer_free(*w);
 }
 
+/* Removes the temp files a killed puller left in @images_dir/ingest/. Only
+ * safe while no pull runs (at start). Missing ingest/ is fine. */
+int blob_store_clean_ingest(int images_fd);
+
 /* Stores a buffer (manifest, index, config) as a verified blob. */
 int blob_store_put(BlobStore *s, const char *digest, const void *data, size_t len);

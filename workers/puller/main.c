@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 
+#include "blob-store.h"
 #include "daemon-options.h"
 #include "link.h"
 #include "log.h"
@@ -23,6 +25,26 @@ static void sd_event_unrefp_(sd_event **e) {
 
 static void sd_bus_flush_close_unrefp_(sd_bus **b) {
         sd_bus_flush_close_unref(*b);
+}
+
+/* A puller killed in the middle of a download left its temp file; no pull
+ * runs yet, so whatever is in ingest/ now is stale. */
+static void clean_ingest(const char *root) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (asprintf(&path, "%s/images", root) < 0)
+                return (void) log_oom();
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno != ENOENT)
+                        log_warning_errno(-errno, "Failed to open %s: %m", path);
+                return;
+        }
+        r = blob_store_clean_ingest(fd);
+        if (r < 0)
+                log_warning_errno(r, "Failed to clean %s/ingest: %m", path);
 }
 
 static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -103,6 +125,8 @@ int main(int argc, char **argv) {
 
         if (become_user(o.user) < 0)
                 return EXIT_FAILURE;
+
+        clean_ingest(o.root);
 
         r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
                                 "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, event);
