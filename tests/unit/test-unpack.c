@@ -388,6 +388,27 @@ static void test_hostile_symlink(void **state) {
         assert_int_equal(getxattr(outside, "trusted.overlay.opaque", buf, sizeof(buf)), -1);
 }
 
+/* libarchive fixes directory modes and times up at the end, by path; a
+ * directory replaced by a symlink must not pass that on to the target. */
+static void test_fixups_do_not_follow_symlinks(void **state) {
+        Fixture *f = *state;
+        char outside[128];
+        struct stat before, after;
+        uint64_t size;
+
+        snprintf(outside, sizeof(outside), "%s/outside", f->root);
+        assert_int_equal(mkdir(outside, 0755), 0);
+        assert_int_equal(stat(outside, &before), 0);
+
+        const TarEntry e[] = { { "d/", S_IFDIR, 0700 }, { "d", S_IFLNK, 0777, NULL, outside } };
+        Blob b = make_blob(PLAIN, e, ELEMENTSOF(e));
+        assert_int_equal(layer_unpack(b.fd, f->layers_fd, b.diff_id, b.diff_id, &size, NULL), 0);
+        assert_int_equal(stat(outside, &after), 0);
+        assert_int_equal(after.st_mode, before.st_mode);
+        assert_int_equal(after.st_mtime, before.st_mtime);
+        close(b.fd);
+}
+
 static void test_hostile_hardlink(void **state) {
         Fixture *f = *state;
         char target[128], outside[128];
@@ -628,6 +649,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_hostile_absolute, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hostile_dotdot, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hostile_symlink, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_fixups_do_not_follow_symlinks, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hostile_hardlink, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_size_limit, setup, teardown),
