@@ -5,7 +5,9 @@
 #include <locale.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <systemd/sd-bus.h>
+#include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
 #include "archive-bus.h"
@@ -65,6 +67,13 @@ static int run(int argc, char **argv) {
                 r = sd_event_add_signal(event, NULL, SIGINT, NULL, NULL);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch signals: %m");
+
+        /* Started by hand without a link: say so rather than let libsystemd
+         * trip over a closed fd. */
+        r = sd_is_socket(LINK_FD, AF_UNIX, SOCK_STREAM, -1);
+        if (r <= 0)
+                return log_error_errno(r < 0 ? r : -ENOTSOCK,
+                                       "No link on fd %d (zlayer-archive is started by zlayerd): %m", LINK_FD);
 
         r = link_open_server(LINK_FD, event, &bus);
         if (r < 0)
