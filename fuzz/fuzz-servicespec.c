@@ -4,7 +4,8 @@
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib \
  *         $(pkg-config --cflags json-c yaml-0.1) fuzz/fuzz-servicespec.c \
- *         lib/servicespec.c lib/yaml-json.c lib/parse-util.c lib/launch-config-build.c \
+ *         lib/servicespec.c lib/servicespec-fields.c lib/servicespec-validate.c \
+ *         lib/yaml-json.c lib/parse-util.c lib/launch-config-build.c \
  *         lib/launch-config.c lib/signals.c lib/ids.c lib/digest.c \
  *         $(pkg-config --libs json-c yaml-0.1 libcrypto) -o build-fuzz/fuzz-servicespec
  *   build-fuzz/fuzz-servicespec -max_len=4096 -max_total_time=60
