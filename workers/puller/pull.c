@@ -221,7 +221,7 @@ static int build_result(Ctx *c, const char *top_digest, const char *manifest_dig
                 ids = NULL;
         }
         if (ok) {
-                c->res->json = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+                c->res->json = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
                 ok = c->res->json;
         }
         json_object_put(o);
