@@ -60,7 +60,6 @@ int spec_want_strv(SpecCtx *c, json_object *v, const char *path, char ***ret);
 #define SPEC_HANDLER(name) int name(SpecCtx *c, json_object *p, const char *k, json_object *v, const char *path)
 SPEC_HANDLER(spec_f_any_string);
 SPEC_HANDLER(spec_f_any_bool);
-SPEC_HANDLER(spec_f_any_duration);
 SPEC_HANDLER(spec_f_strv);
 SPEC_HANDLER(spec_f_resources);
 SPEC_HANDLER(spec_f_endpoints);

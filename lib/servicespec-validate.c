@@ -307,11 +307,6 @@ int spec_f_any_bool(SpecCtx *c, json_object *p, const char *k, json_object *v, c
         return spec_want_bool(c, v, path, &b);
 }
 
-int spec_f_any_duration(SpecCtx *c, json_object *p, const char *k, json_object *v, const char *path) {
-        uint64_t u;
-        return spec_want_duration(c, v, path, &u);
-}
-
 int spec_f_strv(SpecCtx *c, json_object *p, const char *k, json_object *v, const char *path) {
         _cleanup_strv_free_ char **l = NULL;
         return spec_want_strv(c, v, path, &l);

@@ -229,10 +229,14 @@ static int f_restart_max_attempts(SpecCtx *c, json_object *p, const char *k, jso
 }
 
 
+static int f_restart_delay(SpecCtx *c, json_object *p, const char *k, json_object *v, const char *path) {
+        return spec_want_duration(c, v, path, &c->spec->restart_delay_usec);
+}
+
 static const SpecField restart_fields[] = {
         { "kind", f_restart_kind },
         { "max_attempts", f_restart_max_attempts },
-        { "delay", spec_f_any_duration },
+        { "delay", f_restart_delay },
 };
 
 static int f_restart_policy(SpecCtx *c, json_object *p, const char *k, json_object *v, const char *path) {

@@ -67,6 +67,7 @@ typedef struct ServiceSpec {
         uint64_t stop_grace_usec;       /* 0 = default */
         char *restart_kind;             /* no always unless_stopped on_failure */
         int64_t restart_max_attempts;
+        uint64_t restart_delay_usec;    /* restart_policy.delay, 0 = not given */
 } ServiceSpec;
 
 /* Parse @text (YAML or JSON). On -EINVAL, *ret_error (if non-NULL) is a

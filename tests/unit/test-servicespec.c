@@ -210,6 +210,7 @@ static void test_all_fields(void **state) {
         assert_int_equal(s->stop_grace_usec, 90 * USEC_PER_SEC);
         assert_string_equal(s->restart_kind, "on_failure");
         assert_int_equal(s->restart_max_attempts, 3);
+        assert_int_equal(s->restart_delay_usec, 500 * USEC_PER_MSEC);
 
         /* normalized tree: stringified env/labels/sysctls/user, folded cap_add, canonical names */
         assert_true(json_object_object_get_ex(s->json, "env", &v));
