@@ -90,7 +90,11 @@ static int fetch_document(Ctx *c, const char *what, const char *accept, const ch
         if (k < 0) {
                 registry_buffer_done(buf);
                 /* A missing manifest is NotFound; a missing blob the registry listed is broken. */
-                return fail_registry(c->res, k, error, strneq(what, "manifests/", 10) ? ZL_ERROR_NOT_FOUND : NULL);
+                if (k == -ENOENT && strneq(what, "manifests/", 10)) {
+                        _cleanup_free_ char *e = error;
+                        return fail(c->res, ZL_ERROR_NOT_FOUND, "%s (%s)", strempty(e), c->req->reference);
+                }
+                return fail_registry(c->res, k, error, NULL);
         }
         if (!buf->data) {
                 /* An empty body is still a document (that will fail to parse). */
