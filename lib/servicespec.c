@@ -343,11 +343,52 @@ static int check_finite(SpecCtx *c, json_object *o, const char *path) {
         return 0;
 }
 
+/* The YAML loader's node limits, applied to JSON before json-c allocates:
+ * counts maps and lists, and values (by their separators), outside strings. */
+static int json_prescan(const char *t, size_t len, char **ret_error) {
+        size_t containers = 0, nodes = 1;
+        bool in_string = false;
+
+        for (size_t i = 0; i < len; i++) {
+                char ch = t[i];
+
+                if (in_string) {
+                        if (ch == '\\')
+                                i++;
+                        else if (ch == '"')
+                                in_string = false;
+                        continue;
+                }
+                if (ch == '"')
+                        in_string = true;
+                else if (ch == '{' || ch == '[')
+                        containers++, nodes++;
+                else if (ch == ',' || ch == ':')
+                        nodes++;
+        }
+        if (containers > YAML_JSON_MAX_CONTAINERS) {
+                if (ret_error && asprintf(ret_error, "invalid JSON: more than %d maps and lists", YAML_JSON_MAX_CONTAINERS) < 0)
+                        *ret_error = NULL;
+                return -EINVAL;
+        }
+        if (nodes > YAML_JSON_MAX_NODES) {
+                if (ret_error && asprintf(ret_error, "invalid JSON: more than %d nodes", YAML_JSON_MAX_NODES) < 0)
+                        *ret_error = NULL;
+                return -EINVAL;
+        }
+        return 0;
+}
+
 static int parse_json_text(const char *text, size_t len, json_object **ret, char **ret_error) {
         json_tokener *tok;
         json_object *o;
         enum json_tokener_error jerr;
         size_t off;
+        int r;
+
+        r = json_prescan(text, len, ret_error);
+        if (r < 0)
+                return r;
 
         tok = json_tokener_new_ex(YAML_JSON_MAX_DEPTH);
         if (!tok)

@@ -20,7 +20,7 @@ typedef struct Loader {
         yaml_parser_t parser;
         Frame stack[YAML_JSON_MAX_DEPTH];
         size_t depth;
-        size_t n_nodes;
+        size_t n_nodes, n_containers;
         json_object *root;
         bool have_root;
         char *error;
@@ -389,6 +389,8 @@ static int handle_event(Loader *l, yaml_event_t *e, bool *done) {
                         return loader_fail(l, &e->start_mark, "unsupported tag '%s'", tag);
                 if (++l->n_nodes > YAML_JSON_MAX_NODES)
                         return loader_fail(l, &e->start_mark, "more than %d nodes", YAML_JSON_MAX_NODES);
+                if (++l->n_containers > YAML_JSON_MAX_CONTAINERS)
+                        return loader_fail(l, &e->start_mark, "more than %d maps and lists", YAML_JSON_MAX_CONTAINERS);
                 if (l->depth >= YAML_JSON_MAX_DEPTH)
                         return loader_fail(l, &e->start_mark, "nesting deeper than %d levels", YAML_JSON_MAX_DEPTH);
 

@@ -8,6 +8,9 @@
 #define YAML_JSON_MAX_INPUT (1024 * 1024)
 #define YAML_JSON_MAX_DEPTH 64
 #define YAML_JSON_MAX_NODES 100000
+/* Every map costs json-c a hash table (~1 KiB): bound them separately so a
+ * 1 MiB document of "{}" cannot cost hundreds of MiB. */
+#define YAML_JSON_MAX_CONTAINERS 10000
 
 /* Convert one YAML document into a json_object tree.
  *
@@ -19,7 +22,8 @@
  * honoured, other tags are rejected. Anchors and aliases are rejected
  * (billion laughs), as are duplicate and non-scalar mapping keys, more
  * than one document, nesting deeper than YAML_JSON_MAX_DEPTH, more than
- * YAML_JSON_MAX_NODES nodes and input above YAML_JSON_MAX_INPUT bytes.
+ * YAML_JSON_MAX_NODES nodes or YAML_JSON_MAX_CONTAINERS maps and lists,
+ * and input above YAML_JSON_MAX_INPUT bytes.
  *
  * An empty stream yields a JSON null. Returns -EINVAL (with *ret_error,
  * "line L column C: …", if non-NULL), -E2BIG for too-large input, -ENOMEM. */

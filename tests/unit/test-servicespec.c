@@ -423,6 +423,7 @@ static char *nested(size_t depth) {
 }
 
 static void test_limits(void **state) {
+        int r;
         _cleanup_free_ char *err = NULL, *ok = NULL, *deep = NULL, *huge = NULL, *yaml_deep = NULL;
         ServiceSpec *s = NULL;
 
@@ -482,6 +483,45 @@ static void test_limits(void **state) {
         assert_int_equal(service_spec_parse(many, strlen(many), &s, &err), 0);
         assert_int_equal(strv_length(s->args), 4096);
         s = service_spec_free(s);
+
+        /* maps are expensive in json-c: at most 10000, in YAML and JSON */
+        for (int json = 0; json <= 1; json++)
+                for (size_t count = 9990; count <= 10010; count += 20) {
+                        _cleanup_free_ char *maps = malloc(64 + count * 3);
+                        size_t q;
+                        if (!maps)
+                                abort();
+                        q = (size_t) sprintf(maps, json ? "{\"image\":{\"name\":\"b\"},\"init\":[" : "image: {name: b}\ninit: [");
+                        for (size_t i = 0; i < count; i++) {
+                                memcpy(maps + q, "{},", 3);
+                                q += 3;
+                        }
+                        strcpy(maps + q - 1, json ? "]}" : "]\n");
+                        r = service_spec_parse(maps, strlen(maps), &s, &err);
+                        if (count < 10000) {
+                                /* + the root and image maps + the list: 9993 */
+                                assert_int_equal(r, 0);
+                                s = service_spec_free(s);
+                        } else {
+                                assert_int_equal(r, -EINVAL);
+                                assert_non_null(strstr(err, "more than 10000 maps and lists"));
+                                err = (free(err), NULL);
+                        }
+                }
+
+        /* JSON counts nodes before json-c allocates them */
+        _cleanup_free_ char *ones = malloc(64 + 100001 * 2);
+        if (!ones)
+                abort();
+        m = (size_t) sprintf(ones, "{\"image\":{\"name\":\"b\"},\"init\":[");
+        for (size_t i = 0; i < 100001; i++) {
+                memcpy(ones + m, "1,", 2);
+                m += 2;
+        }
+        strcpy(ones + m - 1, "]}");
+        assert_int_equal(service_spec_parse(ones, strlen(ones), &s, &err), -EINVAL);
+        assert_string_equal(err, "invalid JSON: more than 100000 nodes");
+        err = (free(err), NULL);
 
         /* NUL bytes inside the declared length */
         assert_int_equal(service_spec_parse("image: {name: b}\0x", 18, &s, &err), -EINVAL);

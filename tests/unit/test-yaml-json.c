@@ -230,6 +230,29 @@ static void test_size_and_node_limits(void **state) {
         json_object_put(o);
 }
 
+static void test_container_limit(void **state) {
+        size_t n = YAML_JSON_MAX_CONTAINERS, k = 0;
+        _cleanup_free_ char *doc = malloc(3 * n + 8);
+        json_object *o = NULL;
+
+        assert_non_null(doc);
+        /* the outer list plus n-1 empty maps: exactly at the limit */
+        doc[k++] = '[';
+        for (size_t i = 0; i < n - 1; i++) {
+                memcpy(doc + k, "{},", 3);
+                k += 3;
+        }
+        doc[k - 1] = ']';
+        doc[k] = 0;
+        assert_int_equal(yaml_to_json(doc, k, &o, NULL), 0);
+        assert_int_equal(json_object_array_length(o), n - 1);
+        json_object_put(o);
+
+        /* one more map is refused */
+        memcpy(doc + k - 1, ",{}]", 5);
+        check_error(doc, k + 3, -EINVAL, "more than 10000 maps and lists");
+}
+
 static void test_billion_laughs(void **state) {
         const char *doc =
                 "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
@@ -245,6 +268,7 @@ int main(void) {
                 cmocka_unit_test(test_rejects),
                 cmocka_unit_test(test_depth_limit),
                 cmocka_unit_test(test_size_and_node_limits),
+                cmocka_unit_test(test_container_limit),
                 cmocka_unit_test(test_billion_laughs),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
