@@ -13,7 +13,9 @@ API, and prints one JSON object on stdout:
   {"port": N, "auth_port": N, "token_port": N, "pids": [..], "images": {name: {...digests}}}
 
 token_port serves the anonymous registry's content behind Bearer token
-auth (its own /token realm; anonymous tokens, or Basic zl:secret).
+auth (its own /token realm; anonymous tokens, or Basic zl:secret), plus two
+misbehaving repositories: "huge" (a 5 MiB manifest) and "evil" (x:latest's
+manifest for any digest).
 
 Images (all built from /bin/busybox of busybox-static, reproducible tars):
   x:latest        OCI manifest, one tar+gzip layer
@@ -221,7 +223,14 @@ class TokenProxy:
                     challenge = 'Bearer realm="%s",service="zlayer-test",scope="repository:%s:pull"' % (realm, repo)
                     return self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"token needed"}]}',
                                       [("WWW-Authenticate", challenge), ("Content-Type", "application/json")])
-                req = urllib.request.Request("http://127.0.0.1:%d%s" % (upstream, self.path))
+                if repo == "huge":
+                    # Larger than any manifest the puller accepts.
+                    return self.reply(200, b" " * (5 << 20) + b"{}", [("Content-Type", OCI_MANIFEST)])
+                path = self.path
+                if repo == "evil":
+                    # Serves x:latest's manifest whatever digest was asked for.
+                    path = "/v2/x/manifests/latest" if parts[3] == "manifests" else path.replace("/evil/", "/x/", 1)
+                req = urllib.request.Request("http://127.0.0.1:%d%s" % (upstream, path))
                 if self.headers.get("Accept"):
                     req.add_header("Accept", self.headers["Accept"])
                 try:

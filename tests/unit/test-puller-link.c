@@ -543,6 +543,15 @@ static void test_pull_bearer_token(void **state) {
 
         assert_null(pull(&p, ref, dir, (Opts) { .insecure = -1, .username = "zl", .password = "bad" }, &e));
         assert_error(&e, ZL_ERROR_PULL_FAILED, "refused the credentials");
+
+        /* Misbehaving registries: an oversized manifest, wrong bytes for a digest. */
+        _cleanup_free_ char *huge = ref_of(token_port, "huge:latest"), *evil = NULL;
+        assert_null(pull(&p, huge, dir, NO_OPTS, &e));
+        assert_error(&e, ZL_ERROR_PULL_FAILED, "larger than 4194304 bytes");
+        assert_true(asprintf(&evil, "127.0.0.1:%d/evil@sha256:%064d", token_port, 0) > 0);
+        assert_null(pull(&p, evil, dir, NO_OPTS, &e));
+        assert_error(&e, ZL_ERROR_PULL_FAILED, "digest mismatch");
+        assert_int_equal(ingest_entries(dir), 0);
         puller_stop(&p);
         close(dir);
 }
