@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 
 #include "blob-store.h"
 #include "daemon-options.h"
@@ -89,6 +90,13 @@ int main(int argc, char **argv) {
         r = daemon_options_parse(&o, argc, argv, help);
         if (r != 0)
                 return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+
+        /* Checked before anything else opens an fd that could land on 3. */
+        struct stat st;
+        if (fstat(LINK_FD, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+                log_error("fd %d is not a socket: zlayer-puller is started by zlayerd with its link there.", LINK_FD);
+                return EXIT_FAILURE;
+        }
 
         /* Before any thread exists, so they all inherit it. */
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
