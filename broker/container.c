@@ -12,6 +12,17 @@
 #define DELETE_RETRIES 25
 #define DELETE_RETRY_USEC (200 * USEC_PER_MSEC)
 
+struct ContainerOp {
+        Container *container;
+        sd_bus_message *call;   /* may be NULL */
+        int signal;
+        unsigned retries;
+        sd_event_source *retry_timer;
+};
+typedef struct ContainerOp ContainerOp;
+
+static void container_op_free(ContainerOp *op);
+
 Container *container_new(void) {
         Container *c = calloc(1, sizeof(*c));
         if (c)
@@ -280,6 +291,15 @@ void container_unregister(Container *c) {
 }
 
 void containers_free_all(Broker *b) {
+        /* A Delete waiting to be retried holds the container and its caller. */
+        for (Container *c = b->containers; c; c = c->next)
+                if (c->delete_retry) {
+                        ContainerOp *op = c->delete_retry;
+                        if (op->call)
+                                (void) reply_error_errnof(op->call, ZL_ERROR_CANCELED, "removing %s was canceled: %s",
+                                                          c->id, "the broker is exiting");
+                        container_op_free(op);
+                }
         while (b->containers) {
                 Container *c = b->containers;
                 b->containers = c->next;
@@ -440,13 +460,6 @@ void containers_adopt_all(Broker *b) {
 
 /* Remove */
 
-typedef struct ContainerOp {
-        Container *container;
-        sd_bus_message *call;   /* may be NULL */
-        int signal;
-        unsigned retries;
-        sd_event_source *retry_timer;
-} ContainerOp;
 
 static ContainerOp *container_op_new(Container *c, sd_bus_message *call, int sig) {
         ContainerOp *op = calloc(1, sizeof(*op));
@@ -459,6 +472,8 @@ static ContainerOp *container_op_new(Container *c, sd_bus_message *call, int sig
 }
 
 static void container_op_free(ContainerOp *op) {
+        if (op->container->delete_retry == op)
+                op->container->delete_retry = NULL;
         sd_event_source_disable_unref(op->retry_timer);
         container_unref(op->container);
         sd_bus_message_unref(op->call);
@@ -471,6 +486,7 @@ static int on_delete_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         ContainerOp *op = userdata;
 
         op->retry_timer = sd_event_source_disable_unref(op->retry_timer);
+        op->container->delete_retry = NULL;
         if (worker_acquire(op->container->broker, WORKER_EXEC, delete_with_link, op) < 0) {
                 op->container->removing = false;
                 if (op->call)
@@ -492,6 +508,7 @@ static int on_delete_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_
             sd_event_add_time_relative(c->broker->event, &op->retry_timer, CLOCK_MONOTONIC, DELETE_RETRY_USEC, 0,
                                        on_delete_retry, op) >= 0) {
                 op->retries++;
+                c->delete_retry = op;
                 log_debug("zlayer-exec says %s is still running, retrying Delete.", c->id);
                 return 0;
         }

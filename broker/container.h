@@ -57,6 +57,7 @@ struct Container {
         bool registered;         /* on the bus and in the broker's list */
         bool removing;           /* Exec1.Delete in flight */
         sd_event_source *stop_timer;
+        struct ContainerOp *delete_retry; /* a Delete waiting for its next try */
         ContainerWaiter *waiters;
         unsigned n_waiters;
 };

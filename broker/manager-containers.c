@@ -229,7 +229,10 @@ static int on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
 
         if (e) {
                 log_warning("Starting container %s failed: %s: %s", c->id, e->name, strempty(e->message));
-                if (c->state == CONTAINER_INITIALIZING) {
+                /* Only zlayer-exec's own answer says the start failed; a lost
+                 * link says nothing, and Adopt on its successor will tell. */
+                if (c->state == CONTAINER_INITIALIZING && !worker_links_shutting_down(c->broker) &&
+                    strneq(e->name, ZL_ERROR_PREFIX, strlen(ZL_ERROR_PREFIX))) {
                         c->pid = 0;
                         (void) container_set_state(c, CONTAINER_FAILED);
                 }
@@ -264,7 +267,7 @@ static void start_with_link(Broker *b, sd_bus *link, int error, void *userdata) 
         int r;
 
         if (!link) {
-                if (c->state == CONTAINER_INITIALIZING)
+                if (c->state == CONTAINER_INITIALIZING && !worker_links_shutting_down(b))
                         (void) container_set_state(c, CONTAINER_FAILED);
                 (void) reply_error_errnof(op->call, ZL_ERROR_INTERNAL, "worker %s is not available", "exec");
                 start_op_free(op);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <sys/socket.h>
 
 #include "container.h"
 #include "errors.h"
@@ -23,6 +24,7 @@ struct WorkerLinks {
         sd_bus_slot *disconnect_slot[_WORKER_MAX];
         sd_bus_slot *exited_slot;
         WorkerWaiter *waiters;
+        bool shutting_down;
 };
 
 static const char *const worker_names[_WORKER_MAX] = {
@@ -63,22 +65,47 @@ static void worker_waiter_unlink(WorkerLinks *w, WorkerWaiter *x) {
 }
 
 static void worker_drop(WorkerLinks *w, WorkerKind k) {
+        sd_bus *link = w->link[k];
+
+        /* Forget the link first: the reply callbacks run below may ask for
+         * this worker again and must then wait for its successor. */
+        w->link[k] = NULL;
         if (k == WORKER_EXEC)
                 w->exited_slot = sd_bus_slot_unref(w->exited_slot);
         w->disconnect_slot[k] = sd_bus_slot_unref(w->disconnect_slot[k]);
-        if (w->link[k]) {
-                sd_bus_flush_close_unref(w->link[k]);
-                w->link[k] = NULL;
-        }
+        if (!link)
+                return;
+        /* Shut the socket down (the old worker sees EOF and exits) and let
+         * sd-bus notice: it then fails every call still waiting for a reply,
+         * so their callbacks run now, no caller is left hanging and nothing
+         * they hold is lost. (Inside this link's own dispatch, i.e. when it
+         * broke by itself, sd_bus_process() refuses: sd-bus is doing that
+         * already.) */
+        int fd = sd_bus_get_fd(link);
+        if (fd >= 0)
+                (void) shutdown(fd, SHUT_RDWR);
+        while (sd_bus_process(link, NULL) > 0)
+                ;
+        sd_bus_close_unref(link);
+}
+
+bool worker_links_shutting_down(Broker *b) {
+        return b->workers && b->workers->shutting_down;
 }
 
 WorkerLinks *worker_links_free(WorkerLinks *w) {
         if (!w)
                 return NULL;
-        while (w->waiters)
-                worker_waiter_unlink(w, w->waiters);
+        w->shutting_down = true;
         for (WorkerKind k = 0; k < _WORKER_MAX; k++)
                 worker_drop(w, k);
+        while (w->waiters) {
+                WorkerWaiter *x = w->waiters;
+                worker_ready_t cb = x->cb;
+                void *data = x->userdata;
+                worker_waiter_unlink(w, x);
+                cb(w->broker, NULL, -ESHUTDOWN, data);
+        }
         free(w);
         return NULL;
 }
@@ -104,6 +131,8 @@ int worker_acquire(Broker *b, WorkerKind k, worker_ready_t cb, void *userdata) {
         WorkerWaiter *x;
         int r;
 
+        if (w->shutting_down)
+                return -ESHUTDOWN;
         if (w->link[k]) {
                 cb(b, w->link[k], 0, userdata);
                 return 0;

@@ -21,7 +21,10 @@ int worker_kind_from_string(const char *s);
 typedef void (*worker_ready_t)(Broker *b, sd_bus *link, int error, void *userdata);
 
 int worker_links_new(Broker *b, WorkerLinks **ret);
+/* Fails what still waits for a worker (the callbacks run with -ESHUTDOWN). */
 WorkerLinks *worker_links_free(WorkerLinks *w);
+/* True while worker_links_free() runs: results are not worth persisting. */
+bool worker_links_shutting_down(Broker *b);
 
 /* Serve com.zlayer.Broker.Control1 on @fd (taken). */
 int control_link_open(Broker *b, int fd);

@@ -71,6 +71,55 @@ static void on_acquired(Broker *broker, sd_bus *link, int error, void *userdata)
         a->error = error;
 }
 
+/* A worker method that never answers. */
+static int never_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return 1;
+}
+static const sd_bus_vtable silent_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD("Pull", "s", "s", never_reply, 0),
+        SD_BUS_VTABLE_END
+};
+
+static int pending_failed;
+static int on_pending_reply(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+        assert_true(sd_bus_message_is_method_error(m, NULL));
+        pending_failed++;
+        return 0;
+}
+
+static void test_replaced_link_fails_pending_calls(void **state) {
+        sd_bus *old = NULL, *new = NULL;
+        int sp[2], sp2[2];
+        int got = 0;
+
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+        assert_int_equal(link_open_server(sp[1], b.event, &old), 0);
+        assert_int_equal(sd_bus_add_object_vtable(old, NULL, ZL_WORKER_PATH, ZL_PULLER_IFACE, silent_vtable, NULL), 0);
+        assert_int_equal(worker_attach(&b, WORKER_PULLER, sp[0]), 0);
+        assert_true(sd_bus_call_method_async(worker_link(&b, WORKER_PULLER), NULL, NULL, ZL_WORKER_PATH,
+                                             ZL_PULLER_IFACE, "Pull", on_pending_reply, NULL, "s", "x") >= 0);
+        /* let the call reach the silent worker */
+        for (int i = 0; i < 10; i++)
+                assert_true(sd_event_run(b.event, 10 * 1000) >= 0);
+        assert_int_equal(pending_failed, 0);
+
+        /* zlayerd restarted the puller: the call on the old link fails now. */
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp2), 0);
+        assert_int_equal(link_open_server(sp2[1], b.event, &new), 0);
+        assert_int_equal(worker_attach(&b, WORKER_PULLER, sp2[0]), 0);
+        assert_int_equal(pending_failed, 1);
+
+        /* The old worker sees EOF. */
+        for (int i = 0; i < 50 && !got; i++) {
+                assert_true(sd_event_run(b.event, 10 * 1000) >= 0);
+                got = sd_bus_is_open(old) <= 0;
+        }
+        assert_true(got);
+        sd_bus_close_unref(old);
+        sd_bus_close_unref(new);
+}
+
 static void test_wait_then_attach(void **state) {
         Acquired a = {}, a2 = {};
         sd_bus *worker = NULL;
@@ -123,8 +172,15 @@ static int fake_adopt(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return sd_bus_reply_method_return(m, "butisst", 1, 4242, UINT64_C(99), 0, "", "", UINT64_C(0));
 }
 
+static int delete_calls;
+static int fake_delete(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        delete_calls++;
+        return sd_bus_error_set(error, ZL_ERROR_INVALID_STATE, "still running");
+}
+
 static const sd_bus_vtable fake_exec_vtable[] = {
         SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD("Delete", "s", "", fake_delete, 0),
         SD_BUS_METHOD("Adopt", "s", "butisst", fake_adopt, 0),
         SD_BUS_SIGNAL("ContainerExited", "sisst", 0),
         SD_BUS_VTABLE_END
@@ -218,6 +274,14 @@ static void test_control_attach_adopt_exit(void **state) {
         assert_int_equal(loaded->exit_code, 3);
         container_unref(loaded);
 
+        /* A Delete that zlayer-exec keeps refusing is retried; the broker
+         * may exit meanwhile without losing track of it (ASan checks). */
+        assert_int_equal(container_remove(idle, NULL), 0);
+        for (int i = 0; i < 50 && delete_calls < 2; i++)
+                assert_true(sd_event_run(b.event, 100 * 1000) >= 0);
+        assert_true(delete_calls >= 2);
+        assert_true(idle->removing);
+
         /* zlayerd goes away: the broker's loop is told to exit with 0. */
         sd_bus_flush_close_unref(ctl);
         for (int i = 0; i < 50 && sd_event_get_state(b.event) != SD_EVENT_FINISHED; i++)
@@ -235,6 +299,7 @@ static void test_control_attach_adopt_exit(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_wait_then_attach, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_replaced_link_fails_pending_calls, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_control_attach_adopt_exit, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_wait_times_out, setup, teardown),
         };
