@@ -18,6 +18,7 @@ struct ContainerOp {
         int signal;
         unsigned retries;
         sd_event_source *retry_timer;
+        struct ContainerOp *next;
 };
 typedef struct ContainerOp ContainerOp;
 
@@ -291,12 +292,15 @@ void container_unregister(Container *c) {
 }
 
 void containers_free_all(Broker *b) {
-        /* A Delete waiting to be retried holds the container and its caller. */
+        /* The worker links are gone by now, so nothing will complete what
+         * is still in progress (a Delete waiting to be retried, say); it
+         * holds the container and its caller. */
         for (Container *c = b->containers; c; c = c->next)
-                if (c->delete_retry) {
-                        ContainerOp *op = c->delete_retry;
+                while (c->ops) {
+                        ContainerOp *op = c->ops;
+                        log_debug("Canceling a pending %s of %s at exit.", op->signal ? "Kill" : "Delete", c->id);
                         if (op->call)
-                                (void) reply_error_errnof(op->call, ZL_ERROR_CANCELED, "removing %s was canceled: %s",
+                                (void) reply_error_errnof(op->call, ZL_ERROR_CANCELED, "the call on %s was canceled: %s",
                                                           c->id, "the broker is exiting");
                         container_op_free(op);
                 }
@@ -468,12 +472,19 @@ static ContainerOp *container_op_new(Container *c, sd_bus_message *call, int sig
         op->container = container_ref(c);
         op->call = sd_bus_message_ref(call);
         op->signal = sig;
+        op->next = c->ops;
+        c->ops = op;
         return op;
 }
 
 static void container_op_free(ContainerOp *op) {
         if (op->container->delete_retry == op)
                 op->container->delete_retry = NULL;
+        for (ContainerOp **p = &op->container->ops; *p; p = &(*p)->next)
+                if (*p == op) {
+                        *p = op->next;
+                        break;
+                }
         sd_event_source_disable_unref(op->retry_timer);
         container_unref(op->container);
         sd_bus_message_unref(op->call);

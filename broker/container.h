@@ -58,6 +58,7 @@ struct Container {
         bool removing;           /* Exec1.Delete in flight */
         sd_event_source *stop_timer;
         struct ContainerOp *delete_retry; /* a Delete waiting for its next try */
+        struct ContainerOp *ops;          /* every Kill/Delete in progress */
         ContainerWaiter *waiters;
         unsigned n_waiters;
 };
