@@ -429,7 +429,10 @@ static int on_adopt_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
                 if (started_at > 0)
                         c->started_at = started_at;
                 log_info("Re-adopted running container %s (pid %u).", c->id, pid);
-                (void) container_set_state(c, c->state == CONTAINER_STOPPING ? CONTAINER_STOPPING : CONTAINER_RUNNING);
+                /* A stop in progress died with the previous broker (its timer
+                 * and callers with it): running again, StopContainer anew. */
+                (void) container_set_state(c, c->state == CONTAINER_STOPPING && c->stop_timer ? CONTAINER_STOPPING
+                                                                                               : CONTAINER_RUNNING);
         } else if (container_state_is_active(c->state))
                 container_apply_exit(c, exit_code, reason, sig, finished_at);
 out:

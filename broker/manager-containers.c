@@ -378,7 +378,7 @@ int method_stop_container(sd_bus_message *m, void *userdata, sd_bus_error *error
         r = add_waiter(c, WAITER_STOP, m, error);
         if (r < 0)
                 return r;
-        if (c->state == CONTAINER_STOPPING)
+        if (c->state == CONTAINER_STOPPING && c->stop_timer)
                 return 1; /* already on its way, with its own timer */
 
         sig = c->stop_signal ? signal_from_string(c->stop_signal) : SIGTERM;
