@@ -59,6 +59,11 @@ int method_get_container_pid(sd_bus_message *m, void *userdata, sd_bus_error *er
 int method_list_containers(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int method_get_container_logs(sd_bus_message *m, void *userdata, sd_bus_error *error);
 
+/* Pull @reference (normalized) for the broker itself: @done runs once with
+ * error NULL on success (manager-images.c). -EBUSY at the pull limit. */
+typedef void (*pull_done_t)(Broker *b, const char *reference, const sd_bus_error *error, void *userdata);
+int image_pull_start(Broker *b, const char *reference, pull_done_t done, void *userdata);
+
 /* Sends an error reply for a deferred call whose handler already returned. */
 int reply_error_errnof(sd_bus_message *call, const char *name, const char *fmt, ...) _printf_(3, 4);
 /* Forward a worker's error reply as it is. */

@@ -69,48 +69,18 @@ static int add_waiter(Container *c, WaiterKind kind, sd_bus_message *m, sd_bus_e
         return r;
 }
 
-int method_create_container(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Broker *b = userdata;
-        _cleanup_(service_spec_freep) ServiceSpec *spec = NULL;
-        _cleanup_free_ char *spec_error = NULL, *ref = NULL, *config_digest = NULL, *config_text = NULL,
-                            *launch_error = NULL, *path = NULL;
+/* The part of CreateContainer after validation and authorization: needs
+ * the image present. Answers like a method handler (for @m). */
+static int create_finish(Broker *b, sd_bus_message *m, const ServiceSpec *spec, const char *ref,
+                         const char *service, uint32_t replica, const char *id, sd_bus_error *error) {
+        _cleanup_free_ char *config_digest = NULL, *config_text = NULL, *launch_error = NULL, *path = NULL;
         _cleanup_strv_free_ char **diff_ids = NULL, **chains = NULL, **top_first = NULL;
         _cleanup_json_ json_object *launch = NULL;
         _cleanup_container_ Container *c = NULL;
         _cleanup_close_ int dfd = -1;
-        const char *service, *text;
-        char id[256];
-        uint32_t replica;
         ImageEntry entry;
         json_object *v;
         int r;
-
-        r = sd_bus_message_read(m, "sus", &service, &replica, &text);
-        if (r < 0)
-                return r;
-        if (!service_name_is_valid(service))
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "invalid service name '%s'", service);
-        r = container_id_format(service, replica, id, sizeof(id));
-        if (r < 0 || !container_id_is_valid(id))
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "invalid container id for service '%s' replica %u",
-                                         service, replica);
-        if (strlen(text) > SPEC_MAX)
-                return sd_bus_error_setf(error, ZL_ERROR_INVALID_SPEC, "spec of %zu bytes is larger than %d bytes",
-                                         strlen(text), SPEC_MAX);
-
-        r = service_spec_parse(text, strlen(text), &spec, &spec_error);
-        if (r < 0)
-                return sd_bus_error_setf(error, ZL_ERROR_INVALID_SPEC, "%s",
-                                         spec_error ?: (r == -ENOMEM ? "out of memory" : "invalid spec"));
-        if (isempty(spec->image))
-                return sd_bus_error_setf(error, ZL_ERROR_INVALID_SPEC, "image.name: missing");
-        r = image_reference_normalize(spec->image, &ref);
-        if (r < 0)
-                return sd_bus_error_setf(error, ZL_ERROR_INVALID_SPEC, "image.name: invalid reference '%s'", spec->image);
-
-        r = authz_require_root(m, "create containers", error);
-        if (r < 0)
-                return r;
 
         if (container_find(b, id))
                 return sd_bus_error_setf(error, ZL_ERROR_ALREADY_EXISTS, "container '%s' already exists", id);
@@ -202,6 +172,110 @@ int method_create_container(sd_bus_message *m, void *userdata, sd_bus_error *err
                 return -ENOMEM;
         log_info("Created container %s from %s.", id, ref);
         return sd_bus_reply_method_return(m, "so", id, path);
+}
+
+typedef struct CreateOp {
+        sd_bus_message *call;
+        ServiceSpec *spec;
+        char *ref, *service, *id;
+        uint32_t replica;
+} CreateOp;
+
+static void create_op_free(CreateOp *op) {
+        sd_bus_message_unref(op->call);
+        service_spec_free(op->spec);
+        free(op->ref);
+        free(op->service);
+        free(op->id);
+        free(op);
+}
+
+static void create_after_pull(Broker *b, const char *reference, const sd_bus_error *e, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        CreateOp *op = userdata;
+        int r;
+
+        if (e) {
+                (void) reply_forward_error(op->call, e);
+                create_op_free(op);
+                return;
+        }
+        r = create_finish(b, op->call, op->spec, op->ref, op->service, op->replica, op->id, &error);
+        if (r < 0) {
+                if (sd_bus_error_is_set(&error))
+                        (void) sd_bus_reply_method_error(op->call, &error);
+                else
+                        (void) sd_bus_reply_method_errno(op->call, r, NULL);
+        }
+        create_op_free(op);
+}
+
+int method_create_container(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Broker *b = userdata;
+        _cleanup_(service_spec_freep) ServiceSpec *spec = NULL;
+        _cleanup_free_ char *spec_error = NULL, *ref = NULL;
+        const char *service, *text;
+        char id[256];
+        uint32_t replica;
+        int r;
+
+        r = sd_bus_message_read(m, "sus", &service, &replica, &text);
+        if (r < 0)
+                return r;
+        if (!service_name_is_valid(service))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "invalid service name '%s'", service);
+        r = container_id_format(service, replica, id, sizeof(id));
+        if (r < 0 || !container_id_is_valid(id))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "invalid container id for service '%s' replica %u",
+                                         service, replica);
+        if (strlen(text) > SPEC_MAX)
+                return sd_bus_error_setf(error, ZL_ERROR_INVALID_SPEC, "spec of %zu bytes is larger than %d bytes",
+                                         strlen(text), SPEC_MAX);
+
+        r = service_spec_parse(text, strlen(text), &spec, &spec_error);
+        if (r < 0)
+                return sd_bus_error_setf(error, ZL_ERROR_INVALID_SPEC, "%s",
+                                         spec_error ?: (r == -ENOMEM ? "out of memory" : "invalid spec"));
+        if (isempty(spec->image))
+                return sd_bus_error_setf(error, ZL_ERROR_INVALID_SPEC, "image.name: missing");
+        r = image_reference_normalize(spec->image, &ref);
+        if (r < 0)
+                return sd_bus_error_setf(error, ZL_ERROR_INVALID_SPEC, "image.name: invalid reference '%s'", spec->image);
+
+        r = authz_require_root(m, "create containers", error);
+        if (r < 0)
+                return r;
+
+        if (spec->pull_policy == PULL_ALWAYS || spec->pull_policy == PULL_NEWER) {
+                /* Check what does not need the image before fetching it. */
+                if (container_find(b, id))
+                        return sd_bus_error_setf(error, ZL_ERROR_ALREADY_EXISTS, "container '%s' already exists", id);
+
+                CreateOp *op = calloc(1, sizeof(*op));
+                if (!op)
+                        return -ENOMEM;
+                op->call = sd_bus_message_ref(m);
+                op->spec = TAKE_PTR(spec);
+                op->ref = TAKE_PTR(ref);
+                op->service = strdup(service);
+                op->id = strdup(id);
+                op->replica = replica;
+                if (!op->service || !op->id) {
+                        create_op_free(op);
+                        return -ENOMEM;
+                }
+                r = image_pull_start(b, op->ref, create_after_pull, op);
+                if (r < 0) {
+                        if (r == -EBUSY)
+                                sd_bus_error_setf(error, ZL_ERROR_BUSY, "cannot pull %s for %s: too many pulls running",
+                                                  op->ref, id);
+                        create_op_free(op);
+                        return r;
+                }
+                return 1;
+        }
+
+        return create_finish(b, m, spec, ref, service, replica, id, error);
 }
 
 /* Start */

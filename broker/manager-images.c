@@ -32,6 +32,8 @@ typedef struct PullOp {
         char **chains;             /* chain hex, bottom first */
         size_t next_layer;
         bool counted;              /* in broker->n_pulls */
+        pull_done_t done;          /* set: an internal pull, no call to reply to */
+        void *userdata;
 } PullOp;
 
 static void pull_op_free(PullOp *op) {
@@ -58,9 +60,23 @@ static void pull_op_free(PullOp *op) {
         free(op);
 }
 
-static void pull_fail(PullOp *op, const char *name, const char *fmt, const char *arg1, const char *arg2) {
-        (void) reply_error_errnof(op->call, name, fmt, arg1, arg2);
+/* Completes the pull with an error, to the caller or to the internal user. */
+static void pull_complete_error(PullOp *op, const sd_bus_error *e) {
+        if (op->done)
+                op->done(op->broker, op->reference, e, op->userdata);
+        else
+                (void) reply_forward_error(op->call, e);
         pull_op_free(op);
+}
+
+static void pull_fail(PullOp *op, const char *name, const char *fmt, const char *arg1, const char *arg2) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *msg = NULL;
+
+        if (asprintf(&msg, fmt, arg1, arg2) < 0)
+                msg = NULL;
+        sd_bus_error_set(&e, name, msg ?: "out of memory");
+        pull_complete_error(op, &e);
 }
 
 static void pull_finish(PullOp *op) {
@@ -83,7 +99,10 @@ static void pull_finish(PullOp *op) {
         log_info("Pulled %s (%s).", op->reference, op->repo_digest);
         (void) sd_bus_emit_signal(b->bus, ZL_MANAGER_PATH, ZL_MANAGER_IFACE, "ImageNew", "ss", op->reference, op->repo_digest);
         (void) manager_emit_counts_changed(b);
-        (void) sd_bus_reply_method_return(op->call, "ss", op->reference, op->repo_digest);
+        if (op->done)
+                op->done(b, op->reference, NULL, op->userdata);
+        else
+                (void) sd_bus_reply_method_return(op->call, "ss", op->reference, op->repo_digest);
         pull_op_free(op);
 }
 
@@ -96,8 +115,7 @@ static int on_unpack_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         if (e) {
                 log_warning("Unpacking layer %s of %s failed: %s: %s", op->layers[op->next_layer], op->reference,
                             e->name, strempty(e->message));
-                (void) reply_forward_error(op->call, e);
-                pull_op_free(op);
+                pull_complete_error(op, e);
                 return 0;
         }
         op->next_layer++;
@@ -228,8 +246,7 @@ static int on_pull_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
 
         if (e) {
                 log_warning("Pulling %s failed: %s: %s", op->reference, e->name, strempty(e->message));
-                (void) reply_forward_error(op->call, e);
-                pull_op_free(op);
+                pull_complete_error(op, e);
                 return 0;
         }
         r = sd_bus_message_read(m, "s", &text);
@@ -431,6 +448,31 @@ int method_pull_image(sd_bus_message *m, void *userdata, sd_bus_error *error) {
 
 fail:
         pull_op_free(op);
+        return r;
+}
+
+int image_pull_start(Broker *b, const char *reference, pull_done_t done, void *userdata) {
+        PullOp *op;
+        int r;
+
+        if (b->n_pulls >= PULLS_MAX)
+                return -EBUSY;
+        op = calloc(1, sizeof(*op));
+        if (!op)
+                return -ENOMEM;
+        *op = (PullOp) { .broker = b, .insecure = -1, .done = done, .userdata = userdata, .counted = true };
+        op->reference = strdup(reference);
+        if (!op->reference) {
+                free(op);
+                return -ENOMEM;
+        }
+        b->n_pulls++;
+        log_info("Pulling %s.", op->reference);
+        r = worker_acquire(b, WORKER_PULLER, pull_with_link, op);
+        if (r < 0) {
+                op->done = NULL; /* the caller hears it from the return value */
+                pull_op_free(op);
+        }
         return r;
 }
 
