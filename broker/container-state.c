@@ -239,7 +239,13 @@ int container_state_save(const Container *c, int containers_fd) {
         dfd = openat(containers_fd, c->id, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (dfd < 0)
                 return -errno;
-        return write_file_atomic_at(dfd, "state.json", text, strlen(text), 0640);
+        /* A new container must survive a power loss; its later transitions
+         * need only be whole (rename): after a reboot its processes are gone
+         * anyway and Adopt settles the state. Skipping the fsyncs keeps them
+         * off the path of every start and exit. */
+        if (c->state == CONTAINER_PENDING)
+                return write_file_atomic_at(dfd, "state.json", text, strlen(text), 0640);
+        return write_file_replace_at(dfd, "state.json", text, strlen(text), 0640);
 }
 
 int container_state_load(int containers_fd, const char *id, Container **ret) {

@@ -44,7 +44,8 @@ ssize_t loop_read(int fd, void *buf, size_t len) {
         return (ssize_t) total;
 }
 
-int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode) {
+static int write_file_rename_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                                bool durable) {
         char tmp[NAME_MAX + 1];
         unsigned long long rnd;
         _cleanup_close_ int fd = -1;
@@ -64,7 +65,7 @@ int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t l
         r = loop_write(fd, data, len);
         if (r >= 0 && fchmod(fd, mode) < 0)
                 r = -errno;
-        if (r >= 0 && fsync(fd) < 0)
+        if (r >= 0 && durable && fsync(fd) < 0)
                 r = -errno;
         if (r >= 0 && renameat(dirfd, tmp, dirfd, name) < 0)
                 r = -errno;
@@ -74,8 +75,17 @@ int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t l
         }
 
         /* Make the rename itself durable. */
-        (void) fsync(dirfd);
+        if (durable)
+                (void) fsync(dirfd);
         return 0;
+}
+
+int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode) {
+        return write_file_rename_at(dirfd, name, data, len, mode, true);
+}
+
+int write_file_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode) {
+        return write_file_rename_at(dirfd, name, data, len, mode, false);
 }
 
 int read_fd_full(int fd, size_t max, char **ret, size_t *ret_len) {

@@ -8,6 +8,13 @@
  * the new file: temp file in the same directory, fsync, rename, fsync dir. */
 int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
 
+/* The same replace-by-rename, without the fsyncs: for runtime files under
+ * --run-dir (a tmpfs on real systems) that no reader may see half-written
+ * but that need not survive a power loss — the containers they describe do
+ * not either. An fsync costs milliseconds on a disk, and there are several
+ * of these on the path of every container start. */
+int write_file_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
+
 /* Read a whole file (at most @max bytes, else -EFBIG) NUL-terminated. */
 int read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len);
 int read_fd_full(int fd, size_t max, char **ret, size_t *ret_len);

@@ -193,7 +193,7 @@ static int prepare_dirs(Exec *e, const LaunchConfig *cfg, const char *json, sd_b
                 return sd_bus_error_set_errnof(error, errno, "opening %s: %m", run);
         for (size_t i = 0; i < 3; i++)
                 (void) unlinkat(rdir, (const char *[]) { "exit.json", "init.pid", "shim.pid" }[i], 0);
-        r = write_file_atomic_at(rdir, "launch.json", json, strlen(json), 0600);
+        r = write_file_replace_at(rdir, "launch.json", json, strlen(json), 0600);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, -r, "writing %s/launch.json: %m", run);
         return 0;

@@ -50,7 +50,7 @@ int proc_starttime(pid_t pid, uint64_t *ret) {
 int pid_file_write_at(int dirfd, const char *name, pid_t pid, uint64_t starttime) {
         char buf[64];
         int n = snprintf(buf, sizeof(buf), "%d %" PRIu64 "\n", (int) pid, starttime);
-        return write_file_atomic_at(dirfd, name, buf, (size_t) n, 0644);
+        return write_file_replace_at(dirfd, name, buf, (size_t) n, 0644);
 }
 
 int pid_file_read_at(int dirfd, const char *name, pid_t *ret_pid, uint64_t *ret_starttime) {

@@ -187,7 +187,7 @@ static int write_exit_json(int rundir, int exit_code, const char *reason, const 
         json_object_object_add(o, "signal", json_object_new_string(sig));
         json_object_object_add(o, "finished_at", json_object_new_uint64(finished_at));
         s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-        r = write_file_atomic_at(rundir, "exit.json", s, strlen(s), 0644);
+        r = write_file_replace_at(rundir, "exit.json", s, strlen(s), 0644);
         json_object_put(o);
         return r;
 }
