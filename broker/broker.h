@@ -10,6 +10,7 @@
 typedef struct Container Container;
 typedef struct ImageStore ImageStore;
 typedef struct WorkerLinks WorkerLinks;
+typedef struct AuthzQuery AuthzQuery;
 
 /* The broker's whole state: one per process, passed to every handler. */
 typedef struct Broker {
@@ -31,6 +32,8 @@ typedef struct Broker {
         unsigned n_containers;
         ImageStore *images;
         WorkerLinks *workers;
+        AuthzQuery *authz_queries;  /* polkit checks, pending or answered (authz.c) */
+        unsigned n_authz_pending;
 } Broker;
 
 /* Manager (manager.c) */
@@ -41,9 +44,15 @@ extern const sd_bus_vtable manager_vtable[];
 /* Unsupported methods (unsupported.c) */
 int method_unsupported(sd_bus_message *m, void *userdata, sd_bus_error *error);
 
-/* Authorization until polkit: uid 0 only (authz.c). Returns 0 when allowed,
- * else sets @error to AccessDenied naming the action and returns -EACCES. */
-int authz_require_root(sd_bus_message *m, const char *action, sd_bus_error *error);
+/* Authorization (authz.c): call after validating the arguments, before any
+ * change. @target is the container id or image reference (polkit detail), or
+ * NULL. Returns 1 when allowed (uid 0, or polkit said yes); 0 when polkit was
+ * asked: the handler must return 1 at once, it is dispatched again with the
+ * same message when polkit answers; < 0 refused, @error set to AccessDenied
+ * naming the action. */
+int authz_verify(Broker *b, sd_bus_message *m, const char *target, sd_bus_error *error);
+/* Drops every pending check (broker exit). */
+void authz_queries_free(Broker *b);
 
 /* Handlers (manager-images.c, manager-containers.c, logs.c) */
 int method_pull_image(sd_bus_message *m, void *userdata, sd_bus_error *error);

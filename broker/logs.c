@@ -192,9 +192,9 @@ int method_get_container_logs(sd_bus_message *m, void *userdata, sd_bus_error *e
         r = container_find_or_error(b, id, &c, error);
         if (r < 0)
                 return r;
-        r = authz_require_root(m, "read container logs", error);
-        if (r < 0)
-                return r;
+        r = authz_verify(b, m, c->id, error);
+        if (r <= 0)
+                return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
 
         snprintf(path, sizeof(path), "%s/ctr.log", c->id);
         fd = openat(b->containers_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);

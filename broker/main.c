@@ -237,6 +237,7 @@ finish:
         b.workers = worker_links_free(b.workers);
         containers_free_all(&b);
         image_store_free(b.images);
+        authz_queries_free(&b);
         if (b.bus)
                 sd_bus_flush_close_unref(b.bus);
         if (b.control)

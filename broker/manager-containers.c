@@ -242,9 +242,9 @@ int method_create_container(sd_bus_message *m, void *userdata, sd_bus_error *err
         if (r < 0)
                 return sd_bus_error_setf(error, ZL_ERROR_INVALID_SPEC, "image.name: invalid reference '%s'", spec->image);
 
-        r = authz_require_root(m, "create containers", error);
-        if (r < 0)
-                return r;
+        r = authz_verify(b, m, id, error);
+        if (r <= 0)
+                return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
 
         if (spec->pull_policy == PULL_ALWAYS || spec->pull_policy == PULL_NEWER) {
                 /* Check what does not need the image before fetching it. */
@@ -375,9 +375,9 @@ int method_start_container(sd_bus_message *m, void *userdata, sd_bus_error *erro
         r = container_find_or_error(b, id, &c, error);
         if (r < 0)
                 return r;
-        r = authz_require_root(m, "start containers", error);
-        if (r < 0)
-                return r;
+        r = authz_verify(b, m, c->id, error);
+        if (r <= 0)
+                return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
         if (container_state_is_active(c->state) || c->removing)
                 return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' is %s", c->id,
                                          c->removing ? "being removed" : container_state_to_string(c->state));
@@ -440,9 +440,9 @@ int method_stop_container(sd_bus_message *m, void *userdata, sd_bus_error *error
         r = container_find_or_error(b, id, &c, error);
         if (r < 0)
                 return r;
-        r = authz_require_root(m, "stop containers", error);
-        if (r < 0)
-                return r;
+        r = authz_verify(b, m, c->id, error);
+        if (r <= 0)
+                return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
 
         if (c->state == CONTAINER_INITIALIZING)
                 return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' is initializing", c->id);
@@ -489,9 +489,9 @@ int method_kill_container(sd_bus_message *m, void *userdata, sd_bus_error *error
         r = container_find_or_error(b, id, &c, error);
         if (r < 0)
                 return r;
-        r = authz_require_root(m, "kill containers", error);
-        if (r < 0)
-                return r;
+        r = authz_verify(b, m, c->id, error);
+        if (r <= 0)
+                return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
         if (c->state != CONTAINER_RUNNING && c->state != CONTAINER_STOPPING)
                 return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' is not running (%s)", c->id,
                                          container_state_to_string(c->state));
@@ -513,9 +513,9 @@ int method_remove_container(sd_bus_message *m, void *userdata, sd_bus_error *err
         r = container_find_or_error(b, id, &c, error);
         if (r < 0)
                 return r;
-        r = authz_require_root(m, "remove containers", error);
-        if (r < 0)
-                return r;
+        r = authz_verify(b, m, c->id, error);
+        if (r <= 0)
+                return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
         if (c->removing)
                 return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' is being removed", c->id);
         if (container_state_is_active(c->state)) {
@@ -551,6 +551,9 @@ int method_get_container_state(sd_bus_message *m, void *userdata, sd_bus_error *
         r = container_find_or_error(b, id, &c, error);
         if (r < 0)
                 return r;
+        r = authz_verify(b, m, c->id, error);
+        if (r <= 0)
+                return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
         return sd_bus_reply_method_return(m, "sis", container_state_to_string(c->state), c->exit_code, strempty(c->reason));
 }
 
@@ -575,6 +578,9 @@ int method_wait_container(sd_bus_message *m, void *userdata, sd_bus_error *error
         r = container_find_or_error(b, id, &c, error);
         if (r < 0)
                 return r;
+        r = authz_verify(b, m, c->id, error);
+        if (r <= 0)
+                return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
         if (kind == WAITER_NOT_RUNNING && !container_state_is_active(c->state))
                 return sd_bus_reply_method_return(m, "isst", c->exit_code, strempty(c->reason), strempty(c->signal),
                                                   c->finished_at);
@@ -596,6 +602,9 @@ int method_get_container_pid(sd_bus_message *m, void *userdata, sd_bus_error *er
         r = container_find_or_error(b, id, &c, error);
         if (r < 0)
                 return r;
+        r = authz_verify(b, m, c->id, error);
+        if (r <= 0)
+                return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
         return sd_bus_reply_method_return(m, "u", c->pid);
 }
 
@@ -603,6 +612,10 @@ int method_list_containers(sd_bus_message *m, void *userdata, sd_bus_error *erro
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Broker *b = userdata;
         int r;
+
+        r = authz_verify(b, m, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
 
         r = sd_bus_message_new_method_return(m, &reply);
         if (r < 0)

@@ -412,9 +412,11 @@ int method_pull_image(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 goto fail;
         }
 
-        r = authz_require_root(m, "pull images", error);
-        if (r < 0)
-                goto fail;
+        r = authz_verify(b, m, op->reference, error);
+        if (r <= 0) {
+                pull_op_free(op);
+                return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
+        }
 
         if (image_store_find(b->images, op->reference, &entry) >= 0) {
                 if (isempty(policy) || streq(policy, "if_not_present") || streq(policy, "never")) {
@@ -481,6 +483,10 @@ int method_list_images(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Broker *b = userdata;
         size_t n = image_store_count(b->images);
         int r;
+
+        r = authz_verify(b, m, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
 
         r = sd_bus_message_new_method_return(m, &reply);
         if (r < 0)

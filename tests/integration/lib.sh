@@ -156,6 +156,38 @@ zl_start_bus() {
         zl_log "private bus at $ZL_BUS"
 }
 
+# zl_start_polkitd: a real polkitd on $ZL_BUS (start the bus first). It runs
+# in its own mount namespace where $ZL_TMP/polkit/{actions,rules.d,vendor-rules.d}
+# are bind-mounted over /usr/share/polkit-1/actions, /etc/polkit-1/rules.d and
+# /usr/share/polkit-1/rules.d: it knows only our actions (with ZL_USER as the
+# action owner that may ask about other users) and the rules scenarios drop
+# into $ZL_POLKIT_RULES; nothing on the host changes. Sets ZL_POLKITD_PID.
+zl_start_polkitd() {
+        local dir=$ZL_TMP/polkit d i
+        [[ -x /usr/lib/polkit-1/polkitd ]] || zl_die "polkitd missing (apt-get install polkitd)"
+        for d in "$dir" "$dir/actions" "$dir/rules.d" "$dir/vendor-rules.d"; do
+                mkdir -p "$d" && chmod 0755 "$d"
+        done
+        sed "s|unix-user:zlayer<|unix-user:${ZL_USER:-zlayer}<|" "$ZL_SRCDIR/policy/com.zlayer.runtime1.policy" \
+                > "$dir/actions/com.zlayer.runtime1.policy"
+        ZL_POLKIT_RULES=$dir/rules.d
+        # unshare execs sh, sh execs polkitd: one pid throughout
+        DBUS_SYSTEM_BUS_ADDRESS=$ZL_BUS unshare --mount --propagation private sh -c '
+                mount --bind "$1/actions" /usr/share/polkit-1/actions &&
+                mount --bind "$1/rules.d" /etc/polkit-1/rules.d &&
+                mount --bind "$1/vendor-rules.d" /usr/share/polkit-1/rules.d &&
+                exec /usr/lib/polkit-1/polkitd --no-debug' sh "$dir" >> "$dir/log" 2>&1 &
+        ZL_POLKITD_PID=$!
+        zl_track "$ZL_POLKITD_PID"
+        for ((i = 0; i < 100; i++)); do
+                busctl --address="$ZL_BUS" status org.freedesktop.PolicyKit1 >/dev/null 2>&1 && break
+                sleep 0.1
+        done
+        busctl --address="$ZL_BUS" status org.freedesktop.PolicyKit1 >/dev/null 2>&1 ||
+                { cat "$dir/log" >&2; zl_die "polkitd did not take org.freedesktop.PolicyKit1"; }
+        zl_log "polkitd on the private bus (pid $ZL_POLKITD_PID)"
+}
+
 # zl_libexec BUILD: $ZL_TMP/libexec with the workers built in BUILD. Hard
 # links (copies across file systems), not symlinks: zlayer-exec finds
 # zlayer-shim next to /proc/self/exe, which resolves symlinks.
