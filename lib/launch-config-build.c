@@ -409,13 +409,40 @@ static json_object *build_rlimits(const ServiceSpec *spec) {
         return a;
 }
 
+/* security_opt (kept in spec->json): "seccomp=unconfined" turns the default
+ * profile off; "no-new-privileges" is what we do anyway. Anything else
+ * (profile files, apparmor, label) is refused rather than ignored. */
+static int build_seccomp(const ServiceSpec *spec, const char **ret, char **ret_error) {
+        json_object *opts;
+        const char *mode = "default";
+
+        if (spec->json && json_object_object_get_ex(spec->json, "security_opt", &opts) &&
+            json_object_is_type(opts, json_type_array))
+                for (size_t i = 0; i < json_object_array_length(opts); i++) {
+                        const char *o = json_object_get_string(json_object_array_get_idx(opts, i));
+                        if (!o)
+                                continue;
+                        if (streq(o, "seccomp=unconfined") || streq(o, "seccomp:unconfined"))
+                                mode = "unconfined";
+                        else if (streq(o, "seccomp=default") || streq(o, "seccomp:default"))
+                                mode = "default";
+                        else if (streq(o, "no-new-privileges") || streq(o, "no-new-privileges=true") ||
+                                 streq(o, "no-new-privileges:true"))
+                                continue;
+                        else
+                                return build_fail(ret_error, -EINVAL, "security_opt: unsupported option '%s'", o);
+                }
+        *ret = mode;
+        return 0;
+}
+
 int launch_config_build(const ServiceSpec *spec, const char *id, const char *image_ref,
                         const char *image_config_json, char *const *layers_top_first,
                         json_object **ret, char **ret_error) {
         _cleanup_(json_putp) json_object *image_root = NULL, *out = NULL;
         _cleanup_free_ char *stop_signal = NULL;
         json_object *config, *v = NULL;
-        const char *workdir, *user, *image_stop, *network_mode;
+        const char *workdir, *user, *image_stop, *network_mode, *seccomp = NULL;
         int r;
 
         if (ret_error)
@@ -491,6 +518,12 @@ int launch_config_build(const ServiceSpec *spec, const char *id, const char *ima
             add_obj(out, "cap_drop", caps_to_array(spec->cap_drop)) < 0 ||
             add_obj(out, "privileged", json_object_new_boolean(spec->privileged)) < 0 ||
             add_obj(out, "rlimits", build_rlimits(spec)) < 0)
+                return -ENOMEM;
+
+        r = build_seccomp(spec, &seccomp, ret_error);
+        if (r < 0)
+                return r;
+        if (add_str(out, "seccomp", seccomp) < 0)
                 return -ENOMEM;
 
         r = image_string(config, "StopSignal", &image_stop, ret_error);

@@ -450,6 +450,11 @@ static int parse_object(json_object *o, LaunchConfig *c, char **ret_error) {
         if ((r = parse_rlimits(o, c, ret_error)) < 0)
                 return r;
 
+        if ((r = get_string(o, "seccomp", false, "default", &c->seccomp, ret_error)) < 0)
+                return r;
+        if (!streq(c->seccomp, "default") && !streq(c->seccomp, "unconfined"))
+                return fail(ret_error, "seccomp: not \"default\" or \"unconfined\": %s", c->seccomp);
+
         if ((r = get_string(o, "stop_signal", false, "SIGTERM", &c->stop_signal, ret_error)) < 0)
                 return r;
         if (signal_from_string(c->stop_signal) < 0)
@@ -532,6 +537,7 @@ LaunchConfig *launch_config_free(LaunchConfig *c) {
         for (size_t i = 0; i < c->n_rlimits; i++)
                 free(c->rlimits[i].name);
         free(c->rlimits);
+        free(c->seccomp);
         free(c->stop_signal);
         free(c);
         return NULL;

@@ -62,6 +62,7 @@ typedef struct LaunchConfig {
         bool privileged;
         LaunchRlimit *rlimits;
         size_t n_rlimits;
+        char *seccomp;          /* "default" (lib/seccomp-profile.h) or "unconfined" */
         char *stop_signal;      /* "SIGTERM" style */
         uint64_t stop_grace_usec;
 } LaunchConfig;

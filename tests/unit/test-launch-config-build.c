@@ -216,7 +216,7 @@ static void test_full(void **state) {
                 "\"cap_add\":[\"CAP_NET_ADMIN\"],\"cap_drop\":[\"CAP_MKNOD\"],\"privileged\":false,"
                 "\"rlimits\":[{\"name\":\"nofile\",\"soft\":1024,\"hard\":4096},"
                 "{\"name\":\"core\",\"soft\":18446744073709551615,\"hard\":18446744073709551615}],"
-                "\"stop_signal\":\"SIGTERM\",\"stop_grace_usec\":30000000}");
+                "\"seccomp\":\"default\",\"stop_signal\":\"SIGTERM\",\"stop_grace_usec\":30000000}");
         json_object_put(o);
 }
 

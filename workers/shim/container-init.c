@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "seccomp-profile.h"
 #include "shim.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -172,6 +173,23 @@ static char **build_env(const LaunchConfig *c, const ContainerUser *u) {
         if (!env_get(c->env, "HOME") && asprintf(&env[n], "HOME=%s", u->home) < 0)
                 die("out of memory");
         return env;
+}
+
+/* The default seccomp profile, unless the container is privileged or its
+ * spec says seccomp=unconfined; the calls the container's capabilities make
+ * legitimate stay allowed (lib/seccomp-profile.h). */
+static void apply_seccomp(const LaunchConfig *c, const bool *caps, int ncaps) {
+        SeccompCaps mask = 0;
+        int r;
+
+        if (c->privileged || streq(strempty(c->seccomp), "unconfined"))
+                return;
+        for (int i = 0; i < ncaps && i < 64; i++)
+                if (caps[i])
+                        mask |= UINT64_C(1) << i;
+        r = seccomp_profile_apply_default(mask);
+        if (r < 0)
+                die("loading the seccomp profile: %s", strerror(-r));
 }
 
 _noreturn_ static void exec_entrypoint(const LaunchConfig *c, char **env) {
@@ -342,6 +360,7 @@ void container_init_run(const InitParams *p) {
                 signal(SIGPIPE, SIG_DFL);
                 sigemptyset(&old);
                 sigprocmask(SIG_SETMASK, &old, NULL);
+                apply_seccomp(c, want, ncaps); /* last, after no_new_privs */
                 exec_entrypoint(c, env);
         }
         run_forwarder(child, p->exit_status_fd, &all);

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The containers' default seccomp profile, loaded for real in a child. */
+#include <errno.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "launch-config.h"
+#include "seccomp-profile.h"
+
+static void test_ptrace_kernel_version(void **state) {
+        assert_true(seccomp_kernel_allows_ptrace("6.18.0-1-amd64"));
+        assert_true(seccomp_kernel_allows_ptrace("4.8.0"));
+        assert_true(seccomp_kernel_allows_ptrace("5.0"));
+        assert_false(seccomp_kernel_allows_ptrace("4.7.10"));
+        assert_false(seccomp_kernel_allows_ptrace("3.10.0-1160.el7"));
+        assert_false(seccomp_kernel_allows_ptrace("junk"));
+        assert_false(seccomp_kernel_allows_ptrace(NULL));
+}
+
+/* In the child: 0 when @ret/@err is what we expect, else the line number. */
+#define EXPECT(call, want_errno)                                                        \
+        do {                                                                            \
+                errno = 0;                                                              \
+                long _r = (call);                                                       \
+                if (_r != -1 || errno != (want_errno)) {                                \
+                        fprintf(stderr, "line %d: %s = %ld (%s), wanted errno %s\n",    \
+                                __LINE__, #call, _r, strerror(errno), strerror(want_errno)); \
+                        _exit(__LINE__ % 250 + 1);                                      \
+                }                                                                       \
+        } while (0)
+#define EXPECT_OK(call)                                                                 \
+        do {                                                                            \
+                if ((long) (call) < 0) {                                                \
+                        fprintf(stderr, "line %d: %s failed: %m\n", __LINE__, #call);   \
+                        _exit(__LINE__ % 250 + 1);                                      \
+                }                                                                       \
+        } while (0)
+
+static char target[] = "/tmp/zl-test-seccomp-XXXXXX";
+
+static int run_child(void (*fn)(void)) {
+        int st;
+        pid_t pid;
+
+        assert_non_null(mkdtemp(target));
+        pid = fork();
+
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                /* A mount that wrongly succeeds must not land on the host:
+                 * our own mount namespace (as root), a target of our own. */
+                if (geteuid() == 0 &&
+                    (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0))
+                        _exit(251);
+                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                        _exit(250);
+                fn();
+                _exit(0);
+        }
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        (void) umount2(target, MNT_DETACH);
+        assert_int_equal(rmdir(target), 0);
+        strcpy(target + strlen(target) - 6, "XXXXXX");
+        assert_true(WIFEXITED(st));
+        return WEXITSTATUS(st);
+}
+
+static void child_default(void) {
+        struct utsname u;
+        pid_t p;
+        int st;
+
+        EXPECT_OK(seccomp_profile_apply_default(0));
+        EXPECT(mount("none", target, "tmpfs", 0, NULL), EPERM);
+        EXPECT(umount2(target, MNT_DETACH), EPERM);
+        EXPECT(unshare(CLONE_NEWNET), EPERM);
+        EXPECT(unshare(CLONE_NEWUSER), EPERM);
+        EXPECT(setns(0, 0), EPERM);
+        EXPECT(syscall(SYS_clone, CLONE_NEWNET | SIGCHLD, 0, 0, 0, 0), EPERM);
+        EXPECT(syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0), EPERM);
+        EXPECT(syscall(SYS_clone3, NULL, 0), ENOSYS);
+        EXPECT(syscall(SYS_init_module, NULL, 0, ""), EPERM);
+        EXPECT(syscall(SYS_finit_module, -1, "", 0), EPERM);
+        EXPECT(syscall(SYS_delete_module, "nope", 0), EPERM);
+        EXPECT(syscall(SYS_kexec_load, 0, 0, NULL, 0), EPERM);
+        EXPECT(syscall(SYS_bpf, 0, NULL, 0), EPERM);
+        EXPECT(syscall(SYS_perf_event_open, NULL, 0, -1, -1, 0), EPERM);
+        EXPECT(syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3, 0), EPERM);
+        EXPECT(syscall(SYS_add_key, "user", "x", "y", 1, -3), EPERM);
+        EXPECT(syscall(SYS_open_by_handle_at, -1, NULL, 0), EPERM);
+        EXPECT(syscall(SYS_reboot, 0, 0, 0, NULL), EPERM);
+        EXPECT(syscall(SYS_swapon, "/nonexistent", 0), EPERM);
+        EXPECT(syscall(SYS_acct, NULL), EPERM);
+        EXPECT(syscall(SYS_settimeofday, NULL, NULL), EPERM);
+        EXPECT(syscall(SYS_iopl, 0), EPERM);
+        EXPECT(syscall(SYS_userfaultfd, 0), EPERM);
+        EXPECT(syscall(SYS_io_uring_setup, 1, NULL), EPERM);
+        /* everything else still works: fork (clone without namespace flags), exec-like basics */
+        EXPECT_OK(uname(&u));
+        EXPECT_OK(getpid());
+        p = fork();
+        EXPECT_OK(p);
+        if (p == 0)
+                _exit(7);
+        EXPECT_OK(waitpid(p, &st, 0));
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 7)
+                _exit(249);
+}
+
+static void test_default_profile_refuses(void **state) {
+        assert_int_equal(run_child(child_default), 0);
+}
+
+static void child_sys_admin(void) {
+        EXPECT_OK(seccomp_profile_apply_default(UINT64_C(1) << CAP_SYS_ADMIN));
+        /* with CAP_SYS_ADMIN (we are root here) a new namespace is allowed */
+        EXPECT_OK(unshare(CLONE_NEWUTS));
+        /* what CAP_SYS_ADMIN does not bring back stays refused */
+        EXPECT(syscall(SYS_init_module, NULL, 0, ""), EPERM);
+        EXPECT(syscall(SYS_keyctl, 0, -3, 0), EPERM);
+}
+
+static void test_capabilities_lift_refusals(void **state) {
+        if (geteuid() != 0)
+                skip();
+        assert_int_equal(run_child(child_sys_admin), 0);
+}
+
+#define LC(extra) "{\"id\":\"a-rep-1\",\"layers\":[\"" \
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"],\"args\":[\"/bin/true\"]" extra "}"
+
+/* The launch config's "seccomp" field: default "default", validated. */
+static void test_launch_config_seccomp_field(void **state) {
+        LaunchConfig *c = NULL;
+        char *err = NULL;
+
+        assert_int_equal(launch_config_parse(LC(""), &c, &err), 0);
+        assert_string_equal(c->seccomp, "default");
+        launch_config_free(c);
+        assert_int_equal(launch_config_parse(LC(",\"seccomp\":\"unconfined\""), &c, &err), 0);
+        assert_string_equal(c->seccomp, "unconfined");
+        launch_config_free(c);
+        assert_true(launch_config_parse(LC(",\"seccomp\":\"/etc/profile.json\""), &c, &err) < 0);
+        assert_non_null(err);
+        assert_non_null(strstr(err, "seccomp"));
+        free(err);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_ptrace_kernel_version),
+                cmocka_unit_test(test_default_profile_refuses),
+                cmocka_unit_test(test_capabilities_lift_refusals),
+                cmocka_unit_test(test_launch_config_seccomp_field),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
