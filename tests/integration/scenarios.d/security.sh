@@ -232,11 +232,56 @@ t_security_opt_unknown_refused() {
                 "$(spec_sh "$REG/busybox:latest" true '{"security_opt": ["apparmor=zl-nope"]}')"
 }
 
+# What the broker sends polkit: the caller's bus name, the action, details
+# {container, verb}, and AllowUserInteraction only when the caller's message
+# allows interactive authorization (busctl does by default, zl-client not).
+t_polkit_details_and_interactive() {
+        local mon=$ZL_TMP/pk-monitor.json mp id other out rc=0 rules=$ZL_POLKIT_RULES/45-zlayer-detail.rules
+        create pkdetail "$(spec_sh "$REG/busybox:latest" 'echo detail-line')" || return 1
+        id=$CID
+        create pkother "$(spec_sh "$REG/busybox:latest" true)" || return 1
+        other=$CID
+        busctl --address="$ZL_BUS" monitor --json=short \
+                --match="type='method_call',interface='org.freedesktop.PolicyKit1.Authority',member='CheckAuthorization'" \
+                > "$mon" 2>&1 &
+        mp=$!
+        sleep 0.5
+        sec_zc GetContainerLogs st "$id" 0 >/dev/null 2>&1
+        "${SEC_AS[@]}" busctl --address="$ZL_BUS" call "${MGR[@]}" GetContainerLogs st "$id" 0 >/dev/null 2>&1
+        sleep 0.5
+        kill "$mp"; wait "$mp" 2>/dev/null
+        out=$(jq -r 'select(.member == "CheckAuthorization") | .payload.data |
+                "\(.[0][0]) \(.[1]) container=\(.[2].container) verb=\(.[2].verb) flags=\(.[3])"' \
+                < <(grep '^{' "$mon") 2>/dev/null)
+        note "CheckAuthorization calls: $(tr '\n' '|' <<<"$out")"
+        [[ $(sed -n 1p <<<"$out") == "system-bus-name com.zlayer.runtime1.read-logs container=$id verb=GetContainerLogs flags=0" ]] ||
+                { fail "non-interactive check: $(sed -n 1p <<<"$out")"; rc=1; }
+        [[ $(sed -n 2p <<<"$out") == "system-bus-name com.zlayer.runtime1.read-logs container=$id verb=GetContainerLogs flags=1" ]] ||
+                { fail "interactive check: $(sed -n 2p <<<"$out")"; rc=1; }
+
+        # a rule that looks at the details grants this container only
+        start "$id" && wait_exit "$id" || rc=1
+        printf '%s\n' 'polkit.addRule(function(action, subject) {' \
+                '        if (action.id == "com.zlayer.runtime1.read-logs" && subject.user == "nobody" &&' \
+                "            action.lookup(\"container\") == \"$id\" && action.lookup(\"verb\") == \"GetContainerLogs\")" \
+                '                return polkit.Result.YES;' \
+                '        return polkit.Result.NOT_HANDLED;' \
+                '});' > "$rules.tmp"
+        chmod 0644 "$rules.tmp" && mv "$rules.tmp" "$rules"
+        sec_wait_until 20 sec_logs_allowed "$id" || { fail "rule on the container detail not applied"; rc=1; }
+        sec_logs_refused "$other" || { fail "the rule for $id let nobody read $other's logs"; rc=1; }
+        rm -f "$rules"
+        sec_wait_until 20 sec_logs_refused "$id" || { fail "polkitd kept the removed rule"; rc=1; }
+        discard "$id"; discard "$other"
+        return $rc
+}
+
 SCENARIOS+=(
         polkit-inspect-allowed t_polkit_inspect_allowed
         polkit-refuses-unprivileged t_polkit_refuses_unprivileged
         polkit-rules-grant-group t_polkit_rules_grant_group
         polkit-check-does-not-block t_polkit_check_does_not_block
+        polkit-details-and-interactive t_polkit_details_and_interactive
         polkit-unavailable t_polkit_unavailable
         bus-refuses-unlisted-method t_bus_refuses_unlisted_method
         seccomp-default-refuses t_seccomp_default_refuses
