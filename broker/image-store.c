@@ -8,6 +8,7 @@
 #include "ids.h"
 #include "image-store.h"
 #include "log.h"
+#include "reference.h"
 
 #define INDEX_MAX (64 * 1024 * 1024)
 #define MANIFEST_MAX (4 * 1024 * 1024)
@@ -197,6 +198,224 @@ int image_store_put(ImageStore *s, const ImageEntry *e) {
         return 0;
 }
 
+int image_store_remove(ImageStore *s, const char *reference) {
+        _cleanup_json_ json_object *manifests = NULL;
+        size_t len = json_object_array_length(s->manifests);
+        bool found = false;
+        int r;
+
+        manifests = json_object_new_array();
+        if (!manifests)
+                return -ENOMEM;
+        for (size_t j = 0; j < len; j++) {
+                json_object *old = json_object_array_get_idx(s->manifests, j);
+                ImageEntry oe;
+                if (entry_decode(old, &oe) >= 0 && streq(oe.reference, reference)) {
+                        found = true;
+                        continue;
+                }
+                json_object_array_add(manifests, json_object_get(old));
+        }
+        if (!found)
+                return -ENOENT;
+
+        json_object *previous = json_object_get(s->manifests);
+        json_object_object_add(s->index, "manifests", json_object_get(manifests));
+        s->manifests = manifests;
+        r = image_store_write(s);
+        if (r < 0) {
+                json_object_object_add(s->index, "manifests", previous);
+                s->manifests = previous;
+                return r;
+        }
+        json_object_put(previous);
+        return 0;
+}
+
+static const char *entry_manifest_digest(json_object *m) {
+        const char *d = json_get_string(m, "digest");
+        return d && digest_is_valid(d) ? d : NULL;
+}
+
+static int strv_add(char ***l, const char *s) {
+        size_t n = strv_length(*l);
+        char **nl = realloc(*l, (n + 2) * sizeof(char *));
+        if (!nl)
+                return -ENOMEM;
+        *l = nl;
+        nl[n] = strdup(s);
+        nl[n + 1] = NULL;
+        return nl[n] ? 0 : -ENOMEM;
+}
+
+int image_store_all_manifests(const ImageStore *s, char ***ret) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        size_t len = json_object_array_length(s->manifests);
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        for (size_t j = 0; j < len; j++) {
+                const char *d = entry_manifest_digest(json_object_array_get_idx(s->manifests, j));
+                if (d && (r = strv_add(&l, d)) < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int image_store_remove_untagged(ImageStore *s, char ***ret) {
+        _cleanup_json_ json_object *manifests = NULL;
+        _cleanup_strv_free_ char **removed = calloc(1, sizeof(char *));
+        size_t len = json_object_array_length(s->manifests);
+        int r;
+
+        if (!removed)
+                return -ENOMEM;
+        manifests = json_object_new_array();
+        if (!manifests)
+                return -ENOMEM;
+        for (size_t j = 0; j < len; j++) {
+                json_object *old = json_object_array_get_idx(s->manifests, j), *ann = NULL;
+                const char *d = entry_manifest_digest(old);
+
+                if (d && json_object_is_type(old, json_type_object)) {
+                        json_object_object_get_ex(old, "annotations", &ann);
+                        if (!json_get_string(ann, IMAGE_ANNOTATION_REF)) {
+                                r = strv_add(&removed, d);
+                                if (r < 0)
+                                        return r;
+                                continue;
+                        }
+                }
+                json_object_array_add(manifests, json_object_get(old));
+        }
+        if (removed[0]) {
+                json_object *previous = json_object_get(s->manifests);
+                json_object_object_add(s->index, "manifests", json_object_get(manifests));
+                s->manifests = manifests;
+                r = image_store_write(s);
+                if (r < 0) {
+                        json_object_object_add(s->index, "manifests", previous);
+                        s->manifests = previous;
+                        return r;
+                }
+                json_object_put(previous);
+        }
+        *ret = TAKE_PTR(removed);
+        return 0;
+}
+
+int image_entry_id(const ImageStore *s, const ImageEntry *e, char ret[72]) {
+        _cleanup_free_ char *config = NULL;
+        int r;
+
+        r = image_manifest_read(s->images_fd, e->manifest, &config, NULL, NULL);
+        if (r < 0)
+                return r;
+        snprintf(ret, 72, "%s", config);
+        return 0;
+}
+
+bool image_id_prefix_parse(const char *name, char ret[65]) {
+        const char *hex = name;
+        size_t n;
+
+        if (!name)
+                return false;
+        if (strneq(name, "sha256:", 7))
+                hex += 7;
+        n = strlen(hex);
+        if (n < 12 || n > 64)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = hex[i];
+                if (c >= 'A' && c <= 'F')
+                        c = (char) (c - 'A' + 'a');
+                else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+                        return false;
+                ret[i] = c;
+        }
+        ret[n] = 0;
+        return true;
+}
+
+/* "host/repo" of a normalized reference (up to '@' or the tag's ':'). */
+static size_t reference_repo_len(const char *ref) {
+        const char *at = strchr(ref, '@'), *slash = strrchr(ref, '/'), *colon;
+        size_t end = at ? (size_t) (at - ref) : strlen(ref);
+
+        colon = memrchr(ref, ':', end);
+        if (colon && (!slash || colon > slash))
+                end = (size_t) (colon - ref);
+        return end;
+}
+
+int image_store_resolve(const ImageStore *s, const char *name, ImageEntry *ret, char ret_id[72]) {
+        _cleanup_free_ char *ref = NULL;
+        size_t len = json_object_array_length(s->manifests);
+        char prefix[65], found_id[72] = "";
+        ImageEntry e, found = {};
+        int r;
+
+        if (isempty(name))
+                return -ENOENT;
+
+        if (image_reference_normalize(name, &ref) >= 0) {
+                const char *at = strchr(ref, '@');
+
+                if (image_store_find(s, ref, &e) >= 0) {
+                        if (ret_id && image_entry_id(s, &e, ret_id) < 0)
+                                ret_id[0] = 0;
+                        *ret = e;
+                        return 0;
+                }
+                if (at) {
+                        size_t rl = reference_repo_len(ref);
+                        for (size_t j = 0; j < len; j++) {
+                                if (entry_decode(json_object_array_get_idx(s->manifests, j), &e) < 0)
+                                        continue;
+                                if (reference_repo_len(e.reference) != rl || !strneq(e.reference, ref, rl))
+                                        continue;
+                                if (streq(e.repo_digest, at + 1) || streq(e.manifest, at + 1)) {
+                                        if (ret_id && image_entry_id(s, &e, ret_id) < 0)
+                                                ret_id[0] = 0;
+                                        *ret = e;
+                                        return 0;
+                                }
+                        }
+                }
+        }
+
+        if (!image_id_prefix_parse(name, prefix))
+                return -ENOENT;
+        for (size_t j = 0; j < len; j++) {
+                char id[72];
+
+                if (entry_decode(json_object_array_get_idx(s->manifests, j), &e) < 0)
+                        continue;
+                r = image_entry_id(s, &e, id);
+                if (r < 0) {
+                        log_debug_errno(r, "Cannot read the image id of %s: %m", e.reference);
+                        continue;
+                }
+                if (!strneq(id + 7, prefix, strlen(prefix)))
+                        continue;
+                if (found_id[0] && !streq(found_id, id))
+                        return -ENOTUNIQ;
+                if (!found_id[0]) {
+                        memcpy(found_id, id, sizeof(found_id));
+                        found = e;
+                }
+        }
+        if (!found_id[0])
+                return -ENOENT;
+        if (ret_id)
+                memcpy(ret_id, found_id, 72);
+        *ret = found;
+        return 0;
+}
+
 int image_blob_open(int images_fd, const char *digest) {
         char path[strlen("blobs/sha256/") + 65];
         int fd;
@@ -274,6 +493,34 @@ int image_manifest_read(int images_fd, const char *manifest_digest, char **ret_c
                 *ret_layers = TAKE_PTR(layers);
         if (ret_total_size)
                 *ret_total_size = total;
+        return 0;
+}
+
+int image_manifest_layer_sizes(int images_fd, const char *manifest_digest, uint64_t **ret, size_t *ret_n) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ uint64_t *sizes = NULL;
+        _cleanup_json_ json_object *o = NULL;
+        json_object *arr;
+        size_t n;
+        int r;
+
+        r = blob_read(images_fd, manifest_digest, MANIFEST_MAX, &text);
+        if (r < 0)
+                return r;
+        o = json_tokener_parse(text);
+        if (!o || !json_object_object_get_ex(o, "layers", &arr) || !json_object_is_type(arr, json_type_array))
+                return -EBADMSG;
+        n = json_object_array_length(arr);
+        if (n > LAYERS_MAX)
+                return -E2BIG;
+        sizes = calloc(n + 1, sizeof(uint64_t));
+        if (!sizes)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (json_int_size(json_object_array_get_idx(arr, i), &sizes[i]) < 0)
+                        return -EBADMSG;
+        *ret = TAKE_PTR(sizes);
+        *ret_n = n;
         return 0;
 }
 

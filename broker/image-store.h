@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,7 +36,33 @@ int image_store_get(const ImageStore *s, size_t i, ImageEntry *ret);
 int image_store_find(const ImageStore *s, const char *reference, ImageEntry *ret);
 /* Adds or moves @e->reference and writes index.json atomically. */
 int image_store_put(ImageStore *s, const ImageEntry *e);
+/* Drops the entry of @reference and writes index.json; -ENOENT when absent. */
+int image_store_remove(ImageStore *s, const char *reference);
 
+/* Every manifest digest the index holds, with a reference or without. */
+int image_store_all_manifests(const ImageStore *s, char ***ret);
+/* Drops the entries without a reference (untagged images, e.g. written by
+ * other tools); @ret gets their manifest digests. */
+int image_store_remove_untagged(ImageStore *s, char ***ret);
+
+/* The image id of an entry: its config digest ("sha256:<hex>", 72 bytes). */
+int image_entry_id(const ImageStore *s, const ImageEntry *e, char ret[72]);
+
+/* True when @name has the shape of an image id: "sha256:" or nothing,
+ * then 12 to 64 hex digits (lowercase or not). @ret gets the lowercase hex. */
+bool image_id_prefix_parse(const char *name, char ret[65]);
+
+/* Finds the image @name stands for, as dbus-api.md addresses images:
+ *   1. a reference, normalized, equal to an entry's;
+ *   2. a digest reference (repo@sha256:…) whose repository has an entry
+ *      with that repo-digest or manifest digest;
+ *   3. an image id or an id prefix of ≥ 12 hex digits.
+ * -ENOENT when nothing matches, -ENOTUNIQ when a prefix matches several
+ * image ids. @ret_id (optional) gets the image id. */
+int image_store_resolve(const ImageStore *s, const char *name, ImageEntry *ret, char ret_id[72]);
+
+/* The compressed sizes of the manifest's layers, bottom first (@ret_n of them). */
+int image_manifest_layer_sizes(int images_fd, const char *manifest_digest, uint64_t **ret, size_t *ret_n);
 /* Read the manifest blob: config digest, the layers' digests (bottom first)
  * and the sum of manifest + config + layer sizes. */
 int image_manifest_read(int images_fd, const char *manifest_digest, char **ret_config, char ***ret_layers,

@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "fileio.h"
 #include "ids.h"
+#include "image-ops.h"
 #include "image-store.h"
 #include "launch-config.h"
 #include "log.h"
@@ -238,9 +239,10 @@ int method_create_container(sd_bus_message *m, void *userdata, sd_bus_error *err
                                          spec_error ?: (r == -ENOMEM ? "out of memory" : "invalid spec"));
         if (isempty(spec->image))
                 return sd_bus_error_setf(error, ZL_ERROR_INVALID_SPEC, "image.name: missing");
-        r = image_reference_normalize(spec->image, &ref);
+        r = image_name_to_reference(b, spec->image, &ref);
         if (r < 0)
-                return sd_bus_error_setf(error, ZL_ERROR_INVALID_SPEC, "image.name: invalid reference '%s'", spec->image);
+                return sd_bus_error_setf(error, ZL_ERROR_INVALID_SPEC, "image.name: %s '%s'",
+                                         r == -ENOTUNIQ ? "ambiguous image id prefix" : "invalid reference", spec->image);
 
         r = authz_verify(b, m, id, error);
         if (r <= 0)

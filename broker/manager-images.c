@@ -5,6 +5,7 @@
 #include "digest.h"
 #include "errors.h"
 #include "ids.h"
+#include "image-ops.h"
 #include "image-store.h"
 #include "log.h"
 #include "reference.h"
@@ -435,6 +436,11 @@ int method_pull_image(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                                       op->reference, b->n_pulls);
                 goto fail;
         }
+        if (image_gc_running()) {
+                r = sd_bus_error_setf(error, ZL_ERROR_BUSY, "cannot pull %s while images are being removed",
+                                      op->reference);
+                goto fail;
+        }
 
         /* "newer" is "always" for now: the puller fetches only blobs it lacks. */
         op->call = sd_bus_message_ref(m);
@@ -457,7 +463,7 @@ int image_pull_start(Broker *b, const char *reference, pull_done_t done, void *u
         PullOp *op;
         int r;
 
-        if (b->n_pulls >= PULLS_MAX)
+        if (b->n_pulls >= PULLS_MAX || image_gc_running())
                 return -EBUSY;
         op = calloc(1, sizeof(*op));
         if (!op)

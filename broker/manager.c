@@ -4,6 +4,7 @@
 #include "config.h"
 #include "container.h"
 #include "errors.h"
+#include "image-ops.h"
 #include "image-store.h"
 #include "log.h"
 
@@ -62,11 +63,11 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("s", reference, "s", digest), method_pull_image, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("ListImages", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sst)", images),
                                 method_list_images, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("InspectImage", SD_BUS_ARGS("s", image), SD_BUS_RESULT("s", json), method_unsupported, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("GetImageHistory", SD_BUS_ARGS("s", image), SD_BUS_RESULT("a(sxsasts)", entries), method_unsupported, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("TagImage", SD_BUS_ARGS("s", source, "s", target), SD_BUS_NO_RESULT, method_unsupported, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("RemoveImage", SD_BUS_ARGS("s", image, "b", force), SD_BUS_NO_RESULT, method_unsupported, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("PruneImages", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", deleted, "t", reclaimed), method_unsupported, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("InspectImage", SD_BUS_ARGS("s", image), SD_BUS_RESULT("s", json), method_inspect_image, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("GetImageHistory", SD_BUS_ARGS("s", image), SD_BUS_RESULT("a(sxsasts)", entries), method_get_image_history, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("TagImage", SD_BUS_ARGS("s", source, "s", target), SD_BUS_NO_RESULT, method_tag_image, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("RemoveImage", SD_BUS_ARGS("s", image, "b", force), SD_BUS_NO_RESULT, method_remove_image, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("PruneImages", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", deleted, "t", reclaimed), method_prune_images, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("SearchImages", SD_BUS_ARGS("s", term, "u", limit), SD_BUS_RESULT("a(ssubb)", results), method_unsupported, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("SaveImages", SD_BUS_ARGS("as", names, "h", output), SD_BUS_NO_RESULT, method_unsupported, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("LoadImages", SD_BUS_ARGS("h", input, "b", quiet), SD_BUS_RESULT("as", references), method_unsupported, UNPRIV),

@@ -14,6 +14,7 @@
 #include "errors.h"
 #include "fileio.h"
 #include "ids.h"
+#include "layer-remove.h"
 #include "layer-unpack.h"
 #include "log.h"
 
@@ -231,12 +232,34 @@ static int method_unpack_layer(sd_bus_message *m, void *userdata, sd_bus_error *
         return 1; /* replied to in on_child_exit() */
 }
 
+/* Synchronous: a rename and an unlink walk of one layer (see layer-remove.c). */
+static int method_remove_layer(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *chain_id;
+        uint64_t size = 0;
+        int layers_fd, r;
+
+        r = sd_bus_message_read(m, "hs", &layers_fd, &chain_id);
+        if (r < 0)
+                return r;
+        if (!digest_is_valid(chain_id))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid chain id: %.100s", chain_id);
+        if (chain_is_busy(chain_id))
+                return sd_bus_error_setf(error, ZL_ERROR_BUSY, "Layer %s is being unpacked", chain_id);
+        r = layer_remove(layers_fd, chain_id, &size);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Failed to remove layer %s: %m", chain_id);
+        log_info("Removed layer %s, %llu bytes", chain_id, (unsigned long long) size);
+        return sd_bus_reply_method_return(m, "t", size);
+}
+
 static const sd_bus_vtable archive_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_NAMES("UnpackLayer", "hhss",
                                  SD_BUS_PARAM(blob) SD_BUS_PARAM(layers_dir) SD_BUS_PARAM(chain_id) SD_BUS_PARAM(diff_id),
                                  "t", SD_BUS_PARAM(size),
                                  method_unpack_layer, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("RemoveLayer", "hs", SD_BUS_PARAM(layers_dir) SD_BUS_PARAM(chain_id),
+                                 "t", SD_BUS_PARAM(size), method_remove_layer, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 
