@@ -32,6 +32,7 @@ typedef struct PullOp {
         char **diff_ids;
         char **chains;             /* chain hex, bottom first */
         size_t next_layer;
+        char *current_digest;      /* policy newer: the stored repo digest; pull only when the registry differs */
         bool counted;              /* in broker->n_pulls */
         pull_done_t done;          /* set: an internal pull, no call to reply to */
         void *userdata;
@@ -49,6 +50,7 @@ static void pull_op_free(PullOp *op) {
                 explicit_bzero(op->password, strlen(op->password));
         free(op->password);
         free(op->platform);
+        free(op->current_digest);
         if (op->result)
                 json_object_put(op->result);
         free(op->repo_digest);
@@ -266,6 +268,23 @@ static int on_pull_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
         return 0;
 }
 
+static int append_puller_options(sd_bus_message *m, PullOp *op) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && op->username)
+                r = sd_bus_message_append(m, "{sv}", "username", "s", op->username);
+        if (r >= 0 && op->password)
+                r = sd_bus_message_append(m, "{sv}", "password", "s", op->password);
+        if (r >= 0 && op->platform)
+                r = sd_bus_message_append(m, "{sv}", "platform", "s", op->platform);
+        if (r >= 0 && op->insecure >= 0)
+                r = sd_bus_message_append(m, "{sv}", "insecure", "b", op->insecure);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
 static void pull_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         PullOp *op = userdata;
@@ -279,21 +298,64 @@ static void pull_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
         if (r >= 0)
                 r = sd_bus_message_append(m, "sh", op->reference, b->images_fd);
         if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r >= 0 && op->username)
-                r = sd_bus_message_append(m, "{sv}", "username", "s", op->username);
-        if (r >= 0 && op->password)
-                r = sd_bus_message_append(m, "{sv}", "password", "s", op->password);
-        if (r >= 0 && op->platform)
-                r = sd_bus_message_append(m, "{sv}", "platform", "s", op->platform);
-        if (r >= 0 && op->insecure >= 0)
-                r = sd_bus_message_append(m, "{sv}", "insecure", "b", op->insecure);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
+                r = append_puller_options(m, op);
         if (r >= 0)
                 r = sd_bus_call_async(link, NULL, m, on_pull_reply, op, PULL_CALL_USEC);
         if (r < 0)
                 pull_fail(op, ZL_ERROR_INTERNAL, "failed to call Pull for %s: %s", op->reference, strerror(-r));
+}
+
+/* Policy newer: what does the registry serve for the reference now? */
+static int on_resolve_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        PullOp *op = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+        const char *digest;
+        int r;
+
+        if (e) {
+                log_warning("Resolving %s failed: %s: %s", op->reference, e->name, strempty(e->message));
+                pull_complete_error(op, e);
+                return 0;
+        }
+        r = sd_bus_message_read(m, "s", &digest);
+        if (r < 0 || !digest_is_valid(digest)) {
+                pull_fail(op, ZL_ERROR_INTERNAL, "zlayer-puller resolved %s to a malformed digest%s", op->reference, "");
+                return 0;
+        }
+        if (streq(digest, op->current_digest)) {
+                log_info("%s is up to date (%s).", op->reference, digest);
+                if (op->done)
+                        op->done(op->broker, op->reference, NULL, op->userdata);
+                else
+                        (void) sd_bus_reply_method_return(op->call, "ss", op->reference, digest);
+                pull_op_free(op);
+                return 0;
+        }
+        log_info("%s changed in the registry: %s → %s.", op->reference, op->current_digest, digest);
+        r = worker_acquire(op->broker, WORKER_PULLER, pull_with_link, op);
+        if (r < 0)
+                pull_fail(op, ZL_ERROR_INTERNAL, "failed to wait for worker %s: %s", "puller", strerror(-r));
+        return 0;
+}
+
+static void resolve_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        PullOp *op = userdata;
+        int r;
+
+        if (!link) {
+                pull_fail(op, ZL_ERROR_INTERNAL, "worker %s is not available%s", "puller", "");
+                return;
+        }
+        r = sd_bus_message_new_method_call(link, &m, NULL, ZL_WORKER_PATH, ZL_PULLER_IFACE, "Resolve");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", op->reference);
+        if (r >= 0)
+                r = append_puller_options(m, op);
+        if (r >= 0)
+                r = sd_bus_call_async(link, NULL, m, on_resolve_reply, op, PULL_CALL_USEC);
+        if (r < 0)
+                pull_fail(op, ZL_ERROR_INTERNAL, "failed to call Resolve for %s: %s", op->reference, strerror(-r));
 }
 
 static int read_string_option(sd_bus_message *m, const char *key, char **ret, sd_bus_error *error) {
@@ -425,6 +487,16 @@ int method_pull_image(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                         pull_op_free(op);
                         return r;
                 }
+                /* A digest reference cannot change: present is current. */
+                if (streq(policy, "newer") && strchr(op->reference, '@')) {
+                        r = sd_bus_reply_method_return(m, "ss", entry.reference, entry.repo_digest);
+                        pull_op_free(op);
+                        return r;
+                }
+                if (streq(policy, "newer") && !(op->current_digest = strdup(entry.repo_digest))) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
         } else if (streq(policy, "never")) {
                 r = sd_bus_error_setf(error, ZL_ERROR_NOT_FOUND, "image %s is not present and the policy is never",
                                       op->reference);
@@ -442,12 +514,13 @@ int method_pull_image(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 goto fail;
         }
 
-        /* "newer" is "always" for now: the puller fetches only blobs it lacks. */
+        /* "newer" with the image present asks the registry for the digest
+         * first; absent, it is a plain pull. */
         op->call = sd_bus_message_ref(m);
         op->counted = true;
         b->n_pulls++;
-        log_info("Pulling %s.", op->reference);
-        r = worker_acquire(b, WORKER_PULLER, pull_with_link, op);
+        log_info("%s %s.", op->current_digest ? "Checking" : "Pulling", op->reference);
+        r = worker_acquire(b, WORKER_PULLER, op->current_digest ? resolve_with_link : pull_with_link, op);
         if (r < 0) {
                 op->call = sd_bus_message_unref(op->call);
                 goto fail;

@@ -8,7 +8,7 @@
 #include "log.h"
 
 int daemon_options_parse(DaemonOptions *o, int argc, char **argv, const char *help_text) {
-        enum { ARG_ROOT = 0x100, ARG_RUN_DIR, ARG_USER, ARG_BUS, ARG_DEBUG };
+        enum { ARG_ROOT = 0x100, ARG_RUN_DIR, ARG_USER, ARG_BUS, ARG_DEBUG, ARG_AUTH_FILE };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "root", required_argument, NULL, ARG_ROOT },
@@ -16,6 +16,7 @@ int daemon_options_parse(DaemonOptions *o, int argc, char **argv, const char *he
                 { "user", required_argument, NULL, ARG_USER },
                 { "bus", required_argument, NULL, ARG_BUS },
                 { "debug", no_argument, NULL, ARG_DEBUG },
+                { "auth-file", required_argument, NULL, ARG_AUTH_FILE },
                 {}
         };
         int c;
@@ -24,6 +25,7 @@ int daemon_options_parse(DaemonOptions *o, int argc, char **argv, const char *he
                 .root = ZL_DEFAULT_ROOT,
                 .run_dir = ZL_DEFAULT_RUN_DIR,
                 .user = ZL_DEFAULT_USER,
+                .auth_file = ZL_DEFAULT_AUTH_FILE,
         };
 
         optind = 1;
@@ -47,12 +49,19 @@ int daemon_options_parse(DaemonOptions *o, int argc, char **argv, const char *he
                 case ARG_DEBUG:
                         o->debug = true;
                         break;
+                case ARG_AUTH_FILE:
+                        o->auth_file = optarg;
+                        break;
                 default:
                         return -EINVAL;
                 }
 
         if (optind < argc) {
                 log_error("Unexpected argument: %s", argv[optind]);
+                return -EINVAL;
+        }
+        if (o->auth_file[0] != '/') {
+                log_error("--auth-file must be an absolute path: %s", o->auth_file);
                 return -EINVAL;
         }
         if (o->root[0] != '/' || o->run_dir[0] != '/') {

@@ -10,12 +10,14 @@ typedef struct DaemonOptions {
         const char *run_dir;  /* --run-dir, default /run/zlayer */
         const char *user;     /* --user, default zlayer */
         const char *bus;      /* --bus, NULL = the system bus */
+        const char *auth_file; /* --auth-file, registry credentials (zlayer-puller) */
         bool debug;           /* --debug */
 } DaemonOptions;
 
 #define ZL_DEFAULT_ROOT "/var/lib/zlayer"
 #define ZL_DEFAULT_RUN_DIR "/run/zlayer"
 #define ZL_DEFAULT_USER "zlayer"
+#define ZL_DEFAULT_AUTH_FILE "/etc/zlayer/auth.json"
 
 /* Parses the shared options; returns 0, or 1 after --help was printed, or
  * -EINVAL after printing what is wrong. Sets the log level from --debug. */

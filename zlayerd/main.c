@@ -21,6 +21,7 @@ typedef struct Arguments {
         const char *run_dir;
         const char *user;
         const char *libexec_dir;
+        const char *auth_file;
         bool debug;
 } Arguments;
 
@@ -39,14 +40,17 @@ static void help(void) {
                "                      (default: %s)\n"
                "  --libexec-dir=DIR   where zlayer-broker and the workers are installed\n"
                "                      (default: %s)\n"
+               "  --auth-file=PATH    registry credentials in Docker's config.json format,\n"
+               "                      read by zlayer-puller at each pull; must be readable\n"
+               "                      by --user; missing = anonymous (default: %s)\n"
                "  --debug             log at debug level, and pass --debug to every child\n"
                "  -h --help           show this help\n"
                "     --version        show the version\n",
-               ZL_DEFAULT_ROOT, ZL_DEFAULT_RUN_DIR, ZL_DEFAULT_USER, ZL_LIBEXECDIR);
+               ZL_DEFAULT_ROOT, ZL_DEFAULT_RUN_DIR, ZL_DEFAULT_USER, ZL_LIBEXECDIR, ZL_DEFAULT_AUTH_FILE);
 }
 
 static int parse_argv(int argc, char **argv, Arguments *a) {
-        enum { ARG_BUS = 0x100, ARG_ROOT, ARG_RUN_DIR, ARG_USER, ARG_LIBEXEC_DIR, ARG_DEBUG, ARG_VERSION };
+        enum { ARG_BUS = 0x100, ARG_ROOT, ARG_RUN_DIR, ARG_USER, ARG_LIBEXEC_DIR, ARG_DEBUG, ARG_VERSION, ARG_AUTH_FILE };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -56,6 +60,7 @@ static int parse_argv(int argc, char **argv, Arguments *a) {
                 { "user", required_argument, NULL, ARG_USER },
                 { "libexec-dir", required_argument, NULL, ARG_LIBEXEC_DIR },
                 { "debug", no_argument, NULL, ARG_DEBUG },
+                { "auth-file", required_argument, NULL, ARG_AUTH_FILE },
                 {}
         };
         int c;
@@ -65,6 +70,7 @@ static int parse_argv(int argc, char **argv, Arguments *a) {
                 .run_dir = ZL_DEFAULT_RUN_DIR,
                 .user = ZL_DEFAULT_USER,
                 .libexec_dir = ZL_LIBEXECDIR,
+                .auth_file = ZL_DEFAULT_AUTH_FILE,
         };
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
@@ -93,6 +99,9 @@ static int parse_argv(int argc, char **argv, Arguments *a) {
                 case ARG_DEBUG:
                         a->debug = true;
                         break;
+                case ARG_AUTH_FILE:
+                        a->auth_file = optarg;
+                        break;
                 default: /* getopt printed what is wrong */
                         return -EINVAL;
                 }
@@ -107,6 +116,10 @@ static int parse_argv(int argc, char **argv, Arguments *a) {
         }
         if (a->run_dir[0] != '/') {
                 log_error("--run-dir must be an absolute path: %s", a->run_dir);
+                return -EINVAL;
+        }
+        if (a->auth_file[0] != '/') {
+                log_error("--auth-file must be an absolute path: %s", a->auth_file);
                 return -EINVAL;
         }
         if (a->libexec_dir[0] != '/') {
@@ -222,6 +235,7 @@ static int run(int argc, char **argv) {
         s.run_dir = a.run_dir;
         s.user = a.user;
         s.libexec_dir = a.libexec_dir;
+        s.auth_file = a.auth_file;
         s.debug = a.debug;
 
         r = supervisor_init(&s, event);

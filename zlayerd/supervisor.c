@@ -346,7 +346,7 @@ static int on_child_exit(sd_event_source *source, const siginfo_t *si, void *use
 }
 
 static char **child_argv(const Supervisor *s, const Child *c, const char *path) {
-        _cleanup_strv_free_ char **argv = calloc(7, sizeof(char *));
+        _cleanup_strv_free_ char **argv = calloc(8, sizeof(char *));
         size_t n = 0;
 
         if (!argv)
@@ -362,6 +362,12 @@ static char **child_argv(const Supervisor *s, const Child *c, const char *path) 
         /* Only the broker touches the public bus. */
         if (c->kind == CHILD_BROKER && s->bus_address &&
             asprintf(&argv[n++], "--bus=%s", s->bus_address) < 0) {
+                argv[n - 1] = NULL;
+                return NULL;
+        }
+        /* Only the puller reads registry credentials. */
+        if (c->kind == CHILD_PULLER && s->auth_file &&
+            asprintf(&argv[n++], "--auth-file=%s", s->auth_file) < 0) {
                 argv[n - 1] = NULL;
                 return NULL;
         }

@@ -54,6 +54,7 @@ struct Supervisor {
         const char *run_dir;
         const char *user;
         const char *libexec_dir;
+        const char *auth_file;     /* passed to zlayer-puller only */
         bool debug;
 
         Child children[_CHILD_KIND_MAX];

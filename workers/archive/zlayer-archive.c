@@ -10,11 +10,23 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include <linux/capability.h>
+#include <unistd.h>
+
 #include "archive-bus.h"
 #include "daemon-options.h"
 #include "errors.h"
 #include "link.h"
 #include "log.h"
+#include "sandbox.h"
+
+/* What extraction needs (chown and modes of any owner, device nodes for
+ * whiteouts, file capabilities, trusted.overlay.* xattrs), nothing more. */
+#define ARCHIVE_CAPS                                                                     \
+        ((UINT64_C(1) << CAP_CHOWN) | (UINT64_C(1) << CAP_DAC_OVERRIDE) |                \
+         (UINT64_C(1) << CAP_DAC_READ_SEARCH) | (UINT64_C(1) << CAP_FOWNER) |            \
+         (UINT64_C(1) << CAP_FSETID) | (UINT64_C(1) << CAP_MKNOD) |                      \
+         (UINT64_C(1) << CAP_SETFCAP) | (UINT64_C(1) << CAP_SYS_ADMIN))
 
 static const char help_text[] =
         "zlayer-archive [OPTIONS]\n\n"
@@ -51,6 +63,13 @@ static int run(int argc, char **argv) {
         /* Modes come from the layer (ARCHIVE_EXTRACT_PERM); this only covers
          * parents libarchive creates on its own. */
         umask(022);
+
+        /* Root, but only with ARCHIVE_CAPS, and no_new_privs (ARCHITECTURE.md §5). */
+        if (geteuid() == 0) {
+                r = sandbox_limit_capabilities(ARCHIVE_CAPS);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to limit the capabilities: %m");
+        }
 
         r = sd_event_default(&event);
         if (r < 0)

@@ -143,7 +143,7 @@ int main(int argc, char **argv) {
                 return EXIT_FAILURE;
         }
 
-        r = puller_new(event, bus, &puller);
+        r = puller_new(event, bus, o.auth_file, &puller);
         if (r < 0) {
                 log_error_errno(r, "Failed to register the puller object: %m");
                 return EXIT_FAILURE;

@@ -256,6 +256,12 @@ static int pull_image(Ctx *c) {
                 goto finish;
         }
 
+        if (c->req->resolve_only) {
+                c->res->json = strdup(top_digest);
+                k = c->res->json ? 0 : fail(c->res, ZL_ERROR_INTERNAL, "Out of memory");
+                goto finish;
+        }
+
         k = manifest_detect(top.data, top.len, content_type, &kind, &top_type);
         if (k == -EPROTONOSUPPORT) {
                 k = fail(c->res, ZL_ERROR_PULL_FAILED, "%s: %s has unsupported manifest type \"%s\"", c->host,
@@ -383,7 +389,7 @@ void pull_run(const PullRequest *req, PullResult *res) {
         c.ref = ref;
         c.host = ref->registry;
 
-        k = blob_store_open(req->images_fd, &c.store);
+        k = req->resolve_only ? 0 : blob_store_open(req->images_fd, &c.store);
         if (k < 0) {
                 fail(res, ZL_ERROR_PULL_FAILED, "Failed to open the image store: %s", strerror(-k));
                 return;

@@ -18,6 +18,7 @@ typedef struct PullRequest {
         bool insecure;
         Platform platform;
         atomic_bool *cancel;
+        bool resolve_only;      /* Resolve: fetch the top manifest, report its digest, store nothing */
 } PullRequest;
 
 void pull_request_done(PullRequest *req);
@@ -30,5 +31,6 @@ typedef struct PullResult {
 
 void pull_result_done(PullResult *res);
 
-/* Fills @res with either json or an error. */
+/* Fills @res with either json or an error; with resolve_only, json is the
+ * bare digest ("sha256:…") of what the registry serves for the reference. */
 void pull_run(const PullRequest *req, PullResult *res);

@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 
+#include "auth-file.h"
 #include "errors.h"
 #include "log.h"
 #include "macro.h"
@@ -22,6 +23,7 @@ struct Puller {
         sd_bus *bus;
         sd_bus_slot *slot;
         atomic_bool cancel;
+        char *auth_file;        /* read at each pull: a new login needs no restart */
         PullJob *jobs;
         unsigned n_jobs;
 };
@@ -80,6 +82,7 @@ static int job_done(sd_event_source *s, int fd, uint32_t revents, void *userdata
         j->thread_started = false;
 
         if (j->res.json)
+                /* Pull: the result JSON; Resolve: the digest. */
                 r = sd_bus_reply_method_return(j->call, "s", j->res.json);
         else
                 r = sd_bus_reply_method_errorf(j->call, j->res.error_name ?: ZL_ERROR_INTERNAL, "%s",
@@ -175,14 +178,41 @@ static int read_options(sd_bus_message *m, PullRequest *req, sd_bus_error *error
         return 0;
 }
 
-static int method_pull(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Puller *p = userdata;
+/* Without credentials in the options: the credential file's for the host. */
+static int credentials_from_file(Puller *p, PullRequest *req, sd_bus_error *error) {
+        _cleanup_free_ char *error_text = NULL;
+        ImageReference *ref = NULL;
+        int r;
+
+        if (req->username || isempty(p->auth_file))
+                return 0;
+        r = image_reference_parse(req->reference, &ref);
+        if (r < 0)
+                return r;
+        r = auth_file_lookup(p->auth_file, ref->registry, &req->username, &req->password, &error_text);
+        if (r == -ENOENT) {
+                r = 0;
+        } else if (r == -ENOMEM) {
+                /* as it is */
+        } else if (r < 0) {
+                r = sd_bus_error_setf(error, ZL_ERROR_PULL_FAILED, "Credential file %s: %s", p->auth_file,
+                                      error_text ?: strerror(-r));
+        } else
+                log_debug("Using the credentials of %s from %s.", ref->registry, p->auth_file);
+        image_reference_free(ref);
+        return r;
+}
+
+static int start_job(sd_bus_message *m, Puller *p, bool resolve_only, sd_bus_error *error) {
         PullJob *j;
         const char *reference;
         struct stat st;
-        int fd, r;
+        int fd = -1, r;
 
-        r = sd_bus_message_read(m, "sh", &reference, &fd);
+        if (resolve_only)
+                r = sd_bus_message_read(m, "s", &reference);
+        else
+                r = sd_bus_message_read(m, "sh", &reference, &fd);
         if (r < 0)
                 return r;
 
@@ -196,10 +226,12 @@ static int method_pull(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid image reference \"%s\"",
                                                  reference);
         }
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISDIR(st.st_mode))
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "images_dir is not a directory fd");
+        if (!resolve_only) {
+                if (fstat(fd, &st) < 0)
+                        return -errno;
+                if (!S_ISDIR(st.st_mode))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "images_dir is not a directory fd");
+        }
 
         if (p->n_jobs >= PULLS_MAX)
                 return sd_bus_error_setf(error, ZL_ERROR_BUSY, "%u pulls are running already", PULLS_MAX);
@@ -211,6 +243,7 @@ static int method_pull(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         j->done_fd = -1;
         j->req.images_fd = -1;
         j->req.cancel = &p->cancel;
+        j->req.resolve_only = resolve_only;
 
         r = read_options(m, &j->req, error);
         if (r < 0)
@@ -221,10 +254,15 @@ static int method_pull(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 r = -ENOMEM;
                 goto fail;
         }
-        j->req.images_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (j->req.images_fd < 0) {
-                r = -errno;
+        r = credentials_from_file(p, &j->req, error);
+        if (r < 0)
                 goto fail;
+        if (!resolve_only) {
+                j->req.images_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+                if (j->req.images_fd < 0) {
+                        r = -errno;
+                        goto fail;
+                }
         }
         j->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (j->done_fd < 0) {
@@ -244,12 +282,20 @@ static int method_pull(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         j->next = p->jobs;
         p->jobs = j;
         p->n_jobs++;
-        log_debug("Pull of %s started.", reference);
+        log_debug("%s of %s started.", resolve_only ? "Resolve" : "Pull", reference);
         return 1;
 
 fail:
         job_free(j);
         return r;
+}
+
+static int method_pull(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return start_job(m, userdata, false, error);
+}
+
+static int method_resolve(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return start_job(m, userdata, true, error);
 }
 
 static const sd_bus_vtable puller_vtable[] = {
@@ -258,10 +304,12 @@ static const sd_bus_vtable puller_vtable[] = {
                                  SD_BUS_PARAM(reference) SD_BUS_PARAM(images_dir) SD_BUS_PARAM(options),
                                  "s", SD_BUS_PARAM(result_json),
                                  method_pull, 0),
+        SD_BUS_METHOD_WITH_NAMES("Resolve", "sa{sv}", SD_BUS_PARAM(reference) SD_BUS_PARAM(options),
+                                 "s", SD_BUS_PARAM(digest), method_resolve, 0),
         SD_BUS_VTABLE_END,
 };
 
-int puller_new(sd_event *event, sd_bus *bus, Puller **ret) {
+int puller_new(sd_event *event, sd_bus *bus, const char *auth_file, Puller **ret) {
         Puller *p;
         int r;
 
@@ -271,6 +319,10 @@ int puller_new(sd_event *event, sd_bus *bus, Puller **ret) {
         p->event = sd_event_ref(event);
         p->bus = sd_bus_ref(bus);
         atomic_init(&p->cancel, false);
+        if (auth_file && !(p->auth_file = strdup(auth_file))) {
+                puller_free(p);
+                return -ENOMEM;
+        }
 
         r = sd_bus_add_object_vtable(bus, &p->slot, ZL_WORKER_PATH, ZL_PULLER_IFACE, puller_vtable, p);
         if (r < 0) {
@@ -292,6 +344,7 @@ Puller *puller_free(Puller *p) {
                 job_free(j);
         }
         sd_bus_slot_unref(p->slot);
+        free(p->auth_file);
         sd_bus_unref(p->bus);
         sd_event_unref(p->event);
         free(p);

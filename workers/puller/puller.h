@@ -13,7 +13,9 @@
 
 typedef struct Puller Puller;
 
-int puller_new(sd_event *event, sd_bus *bus, Puller **ret);
+/* @auth_file: Docker config.json-style credentials, read at each pull
+ * without username/password options (NULL = none). */
+int puller_new(sd_event *event, sd_bus *bus, const char *auth_file, Puller **ret);
 /* Cancels the pulls still running and waits for their threads. */
 Puller *puller_free(Puller *p);
 static inline void puller_freep(Puller **p) {

@@ -276,6 +276,38 @@ t_polkit_details_and_interactive() {
         return $rc
 }
 
+# sec_status PID FIELD: a field of /proc/PID/status ("Uid" gives the effective uid)
+sec_status() {
+        awk -v f="$2:" '$1 == f { print (f == "Uid:" ? $3 : $2); exit }' "/proc/$1/status"
+}
+
+# Each running daemon holds only what it needs: the broker and the puller
+# run as --user with no capability at all, zlayer-archive stays root with
+# the extraction capabilities only (lib/sandbox.c), all three with
+# no_new_privs. zlayer-exec keeps everything: it launches privileged
+# containers, which get the full set.
+t_daemon_privileges() {
+        local name pid uid eff prm bnd nnp rc=0 archive_caps=000000008820001f
+        for name in zlayer-broker zlayer-puller zlayer-archive zlayer-exec; do
+                pid=$(worker_pid "$name") || { fail "no $name child of zlayerd"; rc=1; continue; }
+                uid=$(sec_status "$pid" Uid) eff=$(sec_status "$pid" CapEff) prm=$(sec_status "$pid" CapPrm)
+                bnd=$(sec_status "$pid" CapBnd) nnp=$(sec_status "$pid" NoNewPrivs)
+                note "$name (pid $pid): uid $uid CapEff $eff CapPrm $prm CapBnd $bnd NoNewPrivs $nnp"
+                case $name in
+                zlayer-broker|zlayer-puller)
+                        [[ $uid == "$(id -u "$ZL_USER")" ]] || { fail "$name runs as uid $uid"; rc=1; }
+                        [[ $eff == 0000000000000000 && $prm == 0000000000000000 ]] ||
+                                { fail "$name has capabilities"; rc=1; }
+                        [[ $nnp == 1 ]] || { fail "$name lacks no_new_privs"; rc=1; } ;;
+                zlayer-archive)
+                        [[ $eff == "$archive_caps" && $prm == "$archive_caps" && $bnd == "$archive_caps" ]] ||
+                                { fail "$name capabilities are not $archive_caps"; rc=1; }
+                        [[ $nnp == 1 ]] || { fail "$name lacks no_new_privs"; rc=1; } ;;
+                esac
+        done
+        return $rc
+}
+
 SCENARIOS+=(
         polkit-inspect-allowed t_polkit_inspect_allowed
         polkit-refuses-unprivileged t_polkit_refuses_unprivileged
@@ -288,4 +320,5 @@ SCENARIOS+=(
         seccomp-unconfined-privileged t_seccomp_unconfined_privileged
         seccomp-unconfined-unprivileged t_seccomp_unconfined_unprivileged
         security-opt-unknown-refused t_security_opt_unknown_refused
+        daemon-privileges t_daemon_privileges
 )
