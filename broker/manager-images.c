@@ -7,6 +7,7 @@
 #include "ids.h"
 #include "image-ops.h"
 #include "image-store.h"
+#include "job.h"
 #include "log.h"
 #include "reference.h"
 #include "worker-links.h"
@@ -33,6 +34,10 @@ typedef struct PullOp {
         char **chains;             /* chain hex, bottom first */
         size_t next_layer;
         char *current_digest;      /* policy newer: the stored repo digest; pull only when the registry differs */
+        Job *job;                  /* the pull's Job object; its id is the puller's request id */
+        sd_bus_slot *progress_slot; /* match on the puller's Progress signals */
+        bool in_puller;            /* a Pull or Resolve call is out */
+        bool cancel_requested;
         bool counted;              /* in broker->n_pulls */
         pull_done_t done;          /* set: an internal pull, no call to reply to */
         void *userdata;
@@ -43,6 +48,13 @@ static void pull_op_free(PullOp *op) {
                 return;
         if (op->counted)
                 op->broker->n_pulls--;
+        sd_bus_slot_unref(op->progress_slot);
+        if (op->job) {
+                /* Every path ends the job first; this is a last resort. */
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                sd_bus_error_set(&e, ZL_ERROR_INTERNAL, "the pull ended unexpectedly");
+                job_finish(op->job, &e);
+        }
         sd_bus_message_unref(op->call);
         free(op->reference);
         free(op->username);
@@ -65,6 +77,7 @@ static void pull_op_free(PullOp *op) {
 
 /* Completes the pull with an error, to the caller or to the internal user. */
 static void pull_complete_error(PullOp *op, const sd_bus_error *e) {
+        job_finish(TAKE_PTR(op->job), e);
         if (op->done)
                 op->done(op->broker, op->reference, e, op->userdata);
         else
@@ -102,6 +115,7 @@ static void pull_finish(PullOp *op) {
         log_info("Pulled %s (%s).", op->reference, op->repo_digest);
         (void) sd_bus_emit_signal(b->bus, ZL_MANAGER_PATH, ZL_MANAGER_IFACE, "ImageNew", "ss", op->reference, op->repo_digest);
         (void) manager_emit_counts_changed(b);
+        job_finish(TAKE_PTR(op->job), NULL);
         if (op->done)
                 op->done(b, op->reference, NULL, op->userdata);
         else
@@ -156,6 +170,11 @@ static void unpack_with_link(Broker *b, sd_bus *link, int error, void *userdata)
 static void pull_unpack_next(PullOp *op) {
         Broker *b = op->broker;
         int r;
+
+        if (op->cancel_requested) {
+                pull_fail(op, ZL_ERROR_CANCELED, "pull of %s canceled%s", op->reference, "");
+                return;
+        }
 
         /* Skip layers already extracted: the archive worker renames a
          * layer into place only when it is whole. */
@@ -247,6 +266,11 @@ static int on_pull_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
         const char *text;
         int r;
 
+        op->in_puller = false;
+        op->progress_slot = sd_bus_slot_unref(op->progress_slot);
+        if (op->job && !e)
+                job_set_state(op->job, "unpacking");
+
         if (e) {
                 log_warning("Pulling %s failed: %s: %s", op->reference, e->name, strempty(e->message));
                 pull_complete_error(op, e);
@@ -272,6 +296,8 @@ static int append_puller_options(sd_bus_message *m, PullOp *op) {
         int r;
 
         r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && op->job)
+                r = sd_bus_message_append(m, "{sv}", "request", "u", job_id(op->job));
         if (r >= 0 && op->username)
                 r = sd_bus_message_append(m, "{sv}", "username", "s", op->username);
         if (r >= 0 && op->password)
@@ -285,6 +311,32 @@ static int append_puller_options(sd_bus_message *m, PullOp *op) {
         return r;
 }
 
+static int on_puller_progress(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        PullOp *op = userdata;
+        const char *digest, *status;
+        uint64_t current, total;
+        uint32_t request;
+
+        if (sd_bus_message_read(m, "usstt", &request, &digest, &status, &current, &total) < 0)
+                return 0;
+        if (op->job && request == job_id(op->job))
+                job_report(op->job, digest, status, current, total);
+        return 0;
+}
+
+/* Job.Cancel: the puller drops the transfer (and its temp file) and answers
+ * Canceled; between calls, the next step sees the flag. */
+static int pull_job_cancel(Job *j, void *userdata) {
+        PullOp *op = userdata;
+        sd_bus *link = worker_link(op->broker, WORKER_PULLER);
+
+        op->cancel_requested = true;
+        if (op->in_puller && link)
+                (void) sd_bus_call_method_async(link, NULL, NULL, ZL_WORKER_PATH, ZL_PULLER_IFACE, "Cancel", NULL, NULL,
+                                                "u", job_id(j));
+        return 0;
+}
+
 static void pull_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         PullOp *op = userdata;
@@ -294,13 +346,24 @@ static void pull_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
                 pull_fail(op, ZL_ERROR_INTERNAL, "worker %s is not available%s", "puller", "");
                 return;
         }
-        r = sd_bus_message_new_method_call(link, &m, NULL, ZL_WORKER_PATH, ZL_PULLER_IFACE, "Pull");
+        if (op->cancel_requested) {
+                pull_fail(op, ZL_ERROR_CANCELED, "pull of %s canceled%s", op->reference, "");
+                return;
+        }
+        op->progress_slot = sd_bus_slot_unref(op->progress_slot);
+        r = op->job ? sd_bus_match_signal(link, &op->progress_slot, NULL, ZL_WORKER_PATH, ZL_PULLER_IFACE, "Progress",
+                                          on_puller_progress, op)
+                    : 0;
+        if (r >= 0)
+                r = sd_bus_message_new_method_call(link, &m, NULL, ZL_WORKER_PATH, ZL_PULLER_IFACE, "Pull");
         if (r >= 0)
                 r = sd_bus_message_append(m, "sh", op->reference, b->images_fd);
         if (r >= 0)
                 r = append_puller_options(m, op);
         if (r >= 0)
                 r = sd_bus_call_async(link, NULL, m, on_pull_reply, op, PULL_CALL_USEC);
+        if (r >= 0)
+                op->in_puller = true;
         if (r < 0)
                 pull_fail(op, ZL_ERROR_INTERNAL, "failed to call Pull for %s: %s", op->reference, strerror(-r));
 }
@@ -311,6 +374,12 @@ static int on_resolve_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret
         const sd_bus_error *e = sd_bus_message_get_error(m);
         const char *digest;
         int r;
+
+        op->in_puller = false;
+        if (!e && op->cancel_requested) {
+                pull_fail(op, ZL_ERROR_CANCELED, "pull of %s canceled%s", op->reference, "");
+                return 0;
+        }
 
         if (e) {
                 log_warning("Resolving %s failed: %s: %s", op->reference, e->name, strempty(e->message));
@@ -324,6 +393,7 @@ static int on_resolve_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret
         }
         if (streq(digest, op->current_digest)) {
                 log_info("%s is up to date (%s).", op->reference, digest);
+                job_finish(TAKE_PTR(op->job), NULL);
                 if (op->done)
                         op->done(op->broker, op->reference, NULL, op->userdata);
                 else
@@ -354,6 +424,8 @@ static void resolve_with_link(Broker *b, sd_bus *link, int error, void *userdata
                 r = append_puller_options(m, op);
         if (r >= 0)
                 r = sd_bus_call_async(link, NULL, m, on_resolve_reply, op, PULL_CALL_USEC);
+        if (r >= 0)
+                op->in_puller = true;
         if (r < 0)
                 pull_fail(op, ZL_ERROR_INTERNAL, "failed to call Resolve for %s: %s", op->reference, strerror(-r));
 }
@@ -519,7 +591,12 @@ int method_pull_image(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         op->call = sd_bus_message_ref(m);
         op->counted = true;
         b->n_pulls++;
-        log_info("%s %s.", op->current_digest ? "Checking" : "Pulling", op->reference);
+        r = job_new(b, "pull", op->reference, sd_bus_message_get_sender(m), pull_job_cancel, op, &op->job);
+        if (r < 0) {
+                op->call = sd_bus_message_unref(op->call);
+                goto fail;
+        }
+        log_info("%s %s (job %u).", op->current_digest ? "Checking" : "Pulling", op->reference, job_id(op->job));
         r = worker_acquire(b, WORKER_PULLER, op->current_digest ? resolve_with_link : pull_with_link, op);
         if (r < 0) {
                 op->call = sd_bus_message_unref(op->call);
@@ -548,8 +625,11 @@ int image_pull_start(Broker *b, const char *reference, pull_done_t done, void *u
                 return -ENOMEM;
         }
         b->n_pulls++;
-        log_info("Pulling %s.", op->reference);
-        r = worker_acquire(b, WORKER_PULLER, pull_with_link, op);
+        r = job_new(b, "pull", op->reference, NULL, pull_job_cancel, op, &op->job);
+        if (r >= 0) {
+                log_info("Pulling %s (job %u).", op->reference, job_id(op->job));
+                r = worker_acquire(b, WORKER_PULLER, pull_with_link, op);
+        }
         if (r < 0) {
                 op->done = NULL; /* the caller hears it from the return value */
                 pull_op_free(op);

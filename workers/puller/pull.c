@@ -133,8 +133,26 @@ static int store_document(Ctx *c, const char *digest, const RegistryBuffer *buf)
         return 0;
 }
 
+typedef struct BlobFetch {
+        const PullRequest *req;
+        BlobWriter *writer;
+        const Descriptor *descriptor;
+        uint64_t got;
+} BlobFetch;
+
+static void report(const PullRequest *req, const Descriptor *d, const char *status, uint64_t current) {
+        if (req->progress)
+                req->progress(req->progress_userdata, d->digest, status, current, d->size);
+}
+
 static int layer_sink(const void *data, size_t len, void *userdata) {
-        return blob_writer_write(userdata, data, len);
+        BlobFetch *f = userdata;
+        int r = blob_writer_write(f->writer, data, len);
+        if (r < 0)
+                return r;
+        f->got += len;
+        report(f->req, f->descriptor, "downloading", f->got);
+        return r;
 }
 
 static int fetch_blob(Ctx *c, const Descriptor *d) {
@@ -148,6 +166,7 @@ static int fetch_blob(Ctx *c, const Descriptor *d) {
         k = blob_store_has(&c->store, d->digest, d->size);
         if (k > 0) {
                 log_debug("Blob %s already present.", d->digest);
+                report(c->req, d, "exists", d->size);
                 return 0;
         }
         if (k < 0)
@@ -161,7 +180,9 @@ static int fetch_blob(Ctx *c, const Descriptor *d) {
         if (asprintf(&what, "blobs/%s", d->digest) < 0)
                 return fail(c->res, ZL_ERROR_INTERNAL, "Out of memory");
 
-        k = registry_get(c->registry, what, NULL, layer_sink, w, &resp, &error);
+        report(c->req, d, "downloading", 0);
+        BlobFetch f = { .req = c->req, .writer = w, .descriptor = d };
+        k = registry_get(c->registry, what, NULL, layer_sink, &f, &resp, &error);
         registry_response_done(&resp);
         if (k == -EFBIG)
                 return fail(c->res, ZL_ERROR_PULL_FAILED, "%s: blob %s is larger than its descriptor's %" PRIu64 " bytes",
@@ -181,6 +202,7 @@ static int fetch_blob(Ctx *c, const Descriptor *d) {
                 return fail(c->res, ZL_ERROR_PULL_FAILED, "Failed to store %s in the image store: %s", d->digest,
                             strerror(-k));
         log_debug("Blob %s stored (%" PRIu64 " bytes).", d->digest, got);
+        report(c->req, d, "done", got);
         return 0;
 }
 

@@ -3,12 +3,19 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "manifest.h"
 
 /* One pull, start to end, blocking: manifest (through an index if need be),
  * config and layers into the image store. Runs in a thread of its own and
  * touches nothing but its arguments, so the bus stays on the loop thread. */
+
+/* Called from the pull's thread for each blob: status "downloading" (many
+ * times, current growing), "exists" (already in the store) or "done"
+ * (verified and stored). Must be thread-safe and must not block. */
+typedef void (*pull_progress_t)(void *userdata, const char *digest, const char *status, uint64_t current,
+                                uint64_t total);
 
 typedef struct PullRequest {
         char *reference;        /* normalized: host/repo:tag or host/repo@sha256:… */
@@ -18,6 +25,8 @@ typedef struct PullRequest {
         bool insecure;
         Platform platform;
         atomic_bool *cancel;
+        pull_progress_t progress;   /* optional */
+        void *progress_userdata;
         bool resolve_only;      /* Resolve: fetch the top manifest, report its digest, store nothing */
 } PullRequest;
 

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "auth-file.h"
 #include "errors.h"
@@ -15,6 +17,15 @@
 #include "reference.h"
 
 #define OPTION_VALUE_MAX 4096U
+/* "downloading" reports of one pull, at most this often (per pull). */
+#define PROGRESS_INTERVAL_USEC (250 * 1000ULL)
+
+/* One progress report, thread → loop through a pipe (atomic: < PIPE_BUF). */
+typedef struct ProgressRecord {
+        char digest[72];
+        char status[16];
+        uint64_t current, total;
+} ProgressRecord;
 
 typedef struct PullJob PullJob;
 
@@ -22,7 +33,6 @@ struct Puller {
         sd_event *event;
         sd_bus *bus;
         sd_bus_slot *slot;
-        atomic_bool cancel;
         char *auth_file;        /* read at each pull: a new login needs no restart */
         PullJob *jobs;
         unsigned n_jobs;
@@ -32,6 +42,11 @@ struct PullJob {
         Puller *puller;
         PullJob *next;
         sd_bus_message *call;
+        uint32_t request;          /* the caller's id for Progress and Cancel; 0 = none */
+        atomic_bool cancel;
+        int progress_pipe[2];      /* thread writes, loop reads */
+        sd_event_source *progress_source;
+        uint64_t last_report_usec; /* thread side */
         PullRequest req;
         PullResult res;
         pthread_t thread;
@@ -55,8 +70,12 @@ static void job_free(PullJob *j) {
         if (j->thread_started)
                 pthread_join(j->thread, NULL);
         sd_event_source_disable_unref(j->done_source);
+        sd_event_source_disable_unref(j->progress_source);
         if (j->done_fd >= 0)
                 close(j->done_fd);
+        for (size_t i = 0; i < 2; i++)
+                if (j->progress_pipe[i] >= 0)
+                        close(j->progress_pipe[i]);
         sd_bus_message_unref(j->call);
         pull_request_done(&j->req);
         pull_result_done(&j->res);
@@ -73,6 +92,39 @@ static void *job_thread(void *userdata) {
         return NULL;
 }
 
+/* Thread side: rate-limited "downloading", every other status at once.
+ * Never blocks: a full pipe drops the report. */
+static void job_progress(void *userdata, const char *digest, const char *status, uint64_t current, uint64_t total) {
+        PullJob *j = userdata;
+        ProgressRecord rec = { .current = current, .total = total };
+        struct timespec ts;
+        uint64_t now;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        now = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+        if (streq(status, "downloading") && current != 0 && current != total &&
+            now - j->last_report_usec < PROGRESS_INTERVAL_USEC)
+                return;
+        j->last_report_usec = now;
+        snprintf(rec.digest, sizeof(rec.digest), "%s", digest);
+        snprintf(rec.status, sizeof(rec.status), "%s", status);
+        (void) !write(j->progress_pipe[1], &rec, sizeof(rec));
+}
+
+/* Loop side: Progress signals on the link. */
+static int job_progress_drain(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        PullJob *j = userdata;
+        ProgressRecord rec;
+
+        while (read(j->progress_pipe[0], &rec, sizeof(rec)) == (ssize_t) sizeof(rec)) {
+                rec.digest[sizeof(rec.digest) - 1] = 0;
+                rec.status[sizeof(rec.status) - 1] = 0;
+                (void) sd_bus_emit_signal(j->puller->bus, ZL_WORKER_PATH, ZL_PULLER_IFACE, "Progress", "usstt",
+                                          j->request, rec.digest, rec.status, rec.current, rec.total);
+        }
+        return 0;
+}
+
 static int job_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         PullJob *j = userdata;
         Puller *p = j->puller;
@@ -80,6 +132,9 @@ static int job_done(sd_event_source *s, int fd, uint32_t revents, void *userdata
 
         pthread_join(j->thread, NULL);
         j->thread_started = false;
+        /* The last reports go out before the reply. */
+        if (j->progress_source)
+                (void) job_progress_drain(NULL, -1, 0, j);
 
         if (j->res.json)
                 /* Pull: the result JSON; Resolve: the digest. */
@@ -126,7 +181,7 @@ static int read_option(sd_bus_message *m, const char *key, const char *sig, char
         return sd_bus_message_exit_container(m);
 }
 
-static int read_options(sd_bus_message *m, PullRequest *req, sd_bus_error *error) {
+static int read_options(sd_bus_message *m, PullRequest *req, uint32_t *ret_request, sd_bus_error *error) {
         _cleanup_free_ char *platform = NULL, *auth_type = NULL;
         const char *key;
         int r;
@@ -148,6 +203,16 @@ static int read_options(sd_bus_message *m, PullRequest *req, sd_bus_error *error
                         r = read_option(m, key, "s", &auth_type, NULL, error);
                 else if (streq(key, "insecure"))
                         r = read_option(m, key, "b", NULL, &req->insecure, error);
+                else if (streq(key, "request")) {
+                        r = sd_bus_message_enter_container(m, 'v', "u");
+                        if (r == -ENXIO)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "Option \"request\" must be of type \"u\"");
+                        if (r >= 0)
+                                r = sd_bus_message_read(m, "u", ret_request);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(m);
+                }
                 else
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option \"%s\"", key);
                 if (r < 0)
@@ -241,13 +306,33 @@ static int start_job(sd_bus_message *m, Puller *p, bool resolve_only, sd_bus_err
                 return -ENOMEM;
         j->puller = p;
         j->done_fd = -1;
+        j->progress_pipe[0] = j->progress_pipe[1] = -1;
         j->req.images_fd = -1;
-        j->req.cancel = &p->cancel;
+        atomic_init(&j->cancel, false);
+        j->req.cancel = &j->cancel;
         j->req.resolve_only = resolve_only;
 
-        r = read_options(m, &j->req, error);
+        r = read_options(m, &j->req, &j->request, error);
         if (r < 0)
                 goto fail;
+        if (j->request != 0)
+                for (PullJob *o = p->jobs; o; o = o->next)
+                        if (o->request == j->request) {
+                                r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                      "Request %" PRIu32 " is running already", j->request);
+                                goto fail;
+                        }
+        if (j->request != 0 && !resolve_only) {
+                if (pipe2(j->progress_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+                        r = -errno;
+                        goto fail;
+                }
+                r = sd_event_add_io(p->event, &j->progress_source, j->progress_pipe[0], EPOLLIN, job_progress_drain, j);
+                if (r < 0)
+                        goto fail;
+                j->req.progress = job_progress;
+                j->req.progress_userdata = j;
+        }
 
         j->req.reference = strdup(reference);
         if (!j->req.reference) {
@@ -298,6 +383,25 @@ static int method_resolve(sd_bus_message *m, void *userdata, sd_bus_error *error
         return start_job(m, userdata, true, error);
 }
 
+static int method_cancel(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Puller *p = userdata;
+        uint32_t request;
+        int r;
+
+        r = sd_bus_message_read(m, "u", &request);
+        if (r < 0)
+                return r;
+        for (PullJob *j = p->jobs; j; j = j->next)
+                if (request != 0 && j->request == request) {
+                        /* curl's progress callback sees it within a second; the
+                         * Pull then answers Canceled and its temp file is gone. */
+                        atomic_store(&j->cancel, true);
+                        log_info("Canceling request %" PRIu32 " (%s).", request, j->req.reference);
+                        return sd_bus_reply_method_return(m, NULL);
+                }
+        return sd_bus_error_setf(error, ZL_ERROR_NOT_FOUND, "No pull with request %" PRIu32 " is running", request);
+}
+
 static const sd_bus_vtable puller_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_NAMES("Pull", "sha{sv}",
@@ -306,6 +410,10 @@ static const sd_bus_vtable puller_vtable[] = {
                                  method_pull, 0),
         SD_BUS_METHOD_WITH_NAMES("Resolve", "sa{sv}", SD_BUS_PARAM(reference) SD_BUS_PARAM(options),
                                  "s", SD_BUS_PARAM(digest), method_resolve, 0),
+        SD_BUS_METHOD_WITH_NAMES("Cancel", "u", SD_BUS_PARAM(request), "", , method_cancel, 0),
+        SD_BUS_SIGNAL_WITH_NAMES("Progress", "usstt",
+                                 SD_BUS_PARAM(request) SD_BUS_PARAM(digest) SD_BUS_PARAM(status)
+                                 SD_BUS_PARAM(current) SD_BUS_PARAM(total), 0),
         SD_BUS_VTABLE_END,
 };
 
@@ -318,7 +426,6 @@ int puller_new(sd_event *event, sd_bus *bus, const char *auth_file, Puller **ret
                 return -ENOMEM;
         p->event = sd_event_ref(event);
         p->bus = sd_bus_ref(bus);
-        atomic_init(&p->cancel, false);
         if (auth_file && !(p->auth_file = strdup(auth_file))) {
                 puller_free(p);
                 return -ENOMEM;
@@ -337,7 +444,8 @@ Puller *puller_free(Puller *p) {
         if (!p)
                 return NULL;
         /* curl's progress callback sees this within a second or so. */
-        atomic_store(&p->cancel, true);
+        for (PullJob *j = p->jobs; j; j = j->next)
+                atomic_store(&j->cancel, true);
         while (p->jobs) {
                 PullJob *j = p->jobs;
                 p->jobs = j->next;

@@ -3,13 +3,14 @@
 # InspectImage, GetImageHistory, TagImage, RemoveImage, PruneImages, pull
 # policies. Sourced by tests/integration/run.
 
-# img_push NAME [CONTENT]: pushes $REG/it-$TAG-NAME:1 to the registry,
-# made of the busybox fixture layer plus one layer unique to NAME (or to
-# CONTENT), with a config whose history has an empty-layer entry in between.
-# Prints the manifest digest.
+# img_push NAME [CONTENT [RANDOM_BYTES]]: pushes $REG/it-$TAG-NAME:1 to the
+# registry, made of the busybox fixture layer plus one layer unique to NAME
+# (or to CONTENT; with RANDOM_BYTES of incompressible data too), with a
+# config whose history has an empty-layer entry in between. Prints the
+# manifest digest.
 img_push() {
-        python3 - "$ZL_SRCDIR/tests/fixtures/build-images.py" "$REG" "it-$TAG-$1" "${2:-$1-$TAG}" <<'PY'
-import importlib.util, json, sys
+        python3 - "$ZL_SRCDIR/tests/fixtures/build-images.py" "$REG" "it-$TAG-$1" "${2:-$1-$TAG}" "${3:-0}" <<'PY'
+import importlib.util, json, os, sys
 spec = importlib.util.spec_from_file_location("fixtures", sys.argv[1])
 fx = importlib.util.module_from_spec(spec); spec.loader.exec_module(fx)
 host, repo, content = sys.argv[2], sys.argv[3], sys.argv[4]
@@ -19,6 +20,8 @@ bb = json.loads(body)
 _, _, bb_cfg = reg.request("GET", "/v2/busybox/blobs/" + bb["config"]["digest"])
 _, _, bb_layer = reg.request("GET", "/v2/busybox/blobs/" + bb["layers"][0]["digest"])
 t = fx.Tar(); t.dir("it"); t.file("it/content", content * 4096)
+if int(sys.argv[5]) > 0:
+    t.file("it/random", os.urandom(int(sys.argv[5])))
 tar = t.bytes(); layer = fx.gzip_bytes(tar)
 cfg = json.loads(bb_cfg)
 cfg["rootfs"]["diff_ids"] = [cfg["rootfs"]["diff_ids"][0], fx.sha256(tar)]
@@ -86,7 +89,9 @@ t_image_lookup_by_id() {
         local img
         img=$(bcall ListContainers | jq -r --arg c "$CID" '.data[0][] | select(.[0] == $c) | .[4]')
         discard "$CID"
-        [[ $img == "$REG/busybox:latest" ]] || { fail "container from ${id:7:12} has image '$img'"; return 1; }
+        # any reference of that image (the auth registry's busybox is the same image)
+        [[ -n $img && $(img_inspect "$img" | jq -r .Id) == "$id" ]] ||
+                { fail "container from ${id:7:12} has image '$img', not one of image $id"; return 1; }
 }
 
 t_image_history() {
@@ -267,6 +272,126 @@ t_image_auth_file() {
         expect_error PullFailed "127.0.0.1:$AUTH_PORT" PullImage 'ssa{sv}' "$AUTH_REG/busybox:latest" always 0
 }
 
+# img_slow_proxy PORT: a proxy to $REG on 127.0.0.1:PORT that serves blobs
+# at about 256 KiB/s, so a pull lasts long enough to watch and cancel.
+# Sets SLOW_PID.
+img_slow_proxy() {
+        python3 - "$1" "$REG" <<'PY' > "$ZL_TMP/slow-proxy.log" 2>&1 &
+import http.server, sys, time, urllib.request, urllib.error
+port, upstream = int(sys.argv[1]), sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def relay(self, head):
+        req = urllib.request.Request("http://" + upstream + self.path, method="HEAD" if head else "GET",
+                                     headers={k: v for k, v in self.headers.items() if k.lower() in ("accept", "authorization", "range")})
+        try:
+            r = urllib.request.urlopen(req, timeout=30)
+        except urllib.error.HTTPError as e:
+            r = e
+        body = b"" if head else r.read()
+        self.send_response(r.status if hasattr(r, "status") else r.code)
+        for k in ("Content-Type", "Docker-Content-Digest", "Docker-Distribution-Api-Version", "WWW-Authenticate"):
+            if r.headers.get(k):
+                self.send_header(k, r.headers[k])
+        self.send_header("Content-Length", str(len(body)) if not head else r.headers.get("Content-Length", "0"))
+        self.end_headers()
+        slow = "/blobs/" in self.path
+        try:
+            for i in range(0, len(body), 16384):
+                self.wfile.write(body[i:i + 16384])
+                self.wfile.flush()
+                if slow:
+                    time.sleep(1 / 16)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    def do_GET(self): self.relay(False)
+    def do_HEAD(self): self.relay(True)
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+        SLOW_PID=$!
+        zl_wait_http "http://127.0.0.1:$1/v2/" 10
+}
+
+# monitor FILE: Job signals and property changes on the bus, as JSON lines
+# (busctl monitor, root on the test bus). Sets MON_PID.
+img_monitor() {
+        busctl --address="$ZL_BUS" --json=short monitor \
+                --match="type='signal',interface='com.zlayer.Runtime1.Job'" \
+                --match="type='signal',member='JobNew'" --match="type='signal',member='JobRemoved'" \
+                --match="type='signal',member='PropertiesChanged',arg0='com.zlayer.Runtime1.Job'" > "$1" 2>/dev/null &
+        MON_PID=$!
+        sleep 0.5
+}
+
+t_image_pull_job_progress() {
+        local m=$ZL_TMP/jobs.out out port ref
+        port=$(zl_free_port)
+        img_push progress "" 400000 >/dev/null || return 1
+        img_slow_proxy "$port" || { kill "$SLOW_PID" 2>/dev/null; fail "slow proxy did not start"; return 1; }
+        ref=127.0.0.1:$port/it-$TAG-progress:1
+        img_monitor "$m"
+        out=$(pull "$ref" always)
+        local rc=$?
+        sleep 0.5
+        kill "$MON_PID" "$SLOW_PID" 2>/dev/null; wait "$MON_PID" "$SLOW_PID" 2>/dev/null
+        [[ $rc == 0 ]] || { fail "pull through the slow proxy failed"; return 1; }
+        local new removed progress pc
+        new=$(jq -c --arg r "$ref" 'select(.member == "JobNew" and .payload.data[2] == "pull" and .payload.data[3] == $r) | .payload.data' "$m" | head -1)
+        note "JobNew: $new"
+        [[ -n $new ]] || { fail "no JobNew for $ref: $(head -c 600 "$m")"; return 1; }
+        local id path
+        id=$(jq -r '.[0]' <<<"$new"); path=$(jq -r '.[1]' <<<"$new")
+        [[ $path == "/com/zlayer/Runtime1/job/$id" ]] || { fail "job path $path"; return 1; }
+        progress=$(jq -c --arg p "$path" 'select(.path == $p and .member == "Progress") | .payload.data' "$m")
+        note "Progress signals: $(wc -l <<<"$progress"); last: $(tail -1 <<<"$progress")"
+        # the unique layer is downloaded in many reports, the busybox one exists already or is downloaded
+        grep -q '"downloading"' <<<"$progress" || { fail "no downloading Progress"; return 1; }
+        grep -q '"done"' <<<"$progress" || { fail "no done Progress"; return 1; }
+        [[ $(grep -c '"downloading"' <<<"$progress") -le 40 ]] || { fail "Progress not rate-limited"; return 1; }
+        pc=$(jq -c --arg p "$path" 'select(.path == $p and .member == "PropertiesChanged") | .payload.data[1].Progress.data // empty' "$m" | tail -1)
+        [[ $pc == 1 ]] || { fail "Progress property ended at '$pc'"; return 1; }
+        removed=$(jq -c --argjson id "$id" 'select(.member == "JobRemoved" and .payload.data[0] == $id) | .payload.data' "$m")
+        note "JobRemoved: $removed"
+        [[ $(jq -r '.[2]' <<<"$removed") == done ]] || { fail "JobRemoved result not done"; return 1; }
+        # the object is gone with the job
+        busctl --address="$ZL_BUS" get-property com.zlayer.Runtime1 "$path" com.zlayer.Runtime1.Job State >/dev/null 2>&1 &&
+                { fail "job object $path still there"; return 1; }
+        bcall RemoveImage sb "$ref" false >/dev/null
+}
+
+t_image_pull_cancel() {
+        local m=$ZL_TMP/jobs-cancel.out port ref out id path i
+        port=$(zl_free_port)
+        img_push cancel "" 1500000 >/dev/null || return 1
+        img_slow_proxy "$port" || { kill "$SLOW_PID" 2>/dev/null; fail "slow proxy did not start"; return 1; }
+        ref=127.0.0.1:$port/it-$TAG-cancel:1
+        img_monitor "$m"
+        zc PullImage 'ssa{sv}' "$ref" always 0 > "$ZL_TMP/cancel-pull.out" 2>&1 &
+        local pp=$!
+        for ((i = 0; i < 100; i++)); do
+                grep -q '"downloading"' "$m" && break
+                sleep 0.1
+        done
+        path=$(jq -r --arg r "$ref" 'select(.member == "JobNew" and .payload.data[3] == $r) | .payload.data[1]' "$m" | head -1)
+        id=${path##*/}
+        [[ -n $path ]] || { kill "$MON_PID" "$SLOW_PID" "$pp" 2>/dev/null; fail "no JobNew"; return 1; }
+        [[ $(busctl --address="$ZL_BUS" get-property com.zlayer.Runtime1 "$path" com.zlayer.Runtime1.Job Type) == 's "pull"' ]] ||
+                { kill "$MON_PID" "$SLOW_PID" "$pp" 2>/dev/null; fail "Job Type"; return 1; }
+        busctl --address="$ZL_BUS" call com.zlayer.Runtime1 "$path" com.zlayer.Runtime1.Job Cancel ||
+                { kill "$MON_PID" "$SLOW_PID" "$pp" 2>/dev/null; fail "Cancel failed"; return 1; }
+        wait "$pp"
+        sleep 0.5
+        kill "$MON_PID" "$SLOW_PID" 2>/dev/null; wait "$MON_PID" "$SLOW_PID" 2>/dev/null
+        out=$(cat "$ZL_TMP/cancel-pull.out")
+        note "PullImage → $out"
+        [[ $out == "ERROR com.zlayer.Runtime1.Error.Canceled: "* ]] || { fail "PullImage did not answer Canceled"; return 1; }
+        jq -e --argjson id "$id" 'select(.member == "JobRemoved" and .payload.data[0] == $id and .payload.data[2] == "canceled")' "$m" >/dev/null ||
+                { fail "no JobRemoved canceled"; return 1; }
+        [[ -z $(ls -A "$ROOT/images/ingest" 2>/dev/null) ]] || { fail "ingest/ not empty: $(ls -A "$ROOT/images/ingest")"; return 1; }
+        expect_error NotFound "" InspectImage s "$ref"
+}
+
 SCENARIOS+=(
         image-inspect t_image_inspect
         image-lookup-by-id t_image_lookup_by_id
@@ -277,4 +402,6 @@ SCENARIOS+=(
         image-pull-never t_image_pull_never
         image-pull-newer t_image_pull_newer
         image-auth-file t_image_auth_file
+        image-pull-job-progress t_image_pull_job_progress
+        image-pull-cancel t_image_pull_cancel
 )
