@@ -240,6 +240,14 @@ t_seccomp_unconfined_unprivileged() {
                 has_line "$LOGS" "stdout unshare-user-ok"
 }
 
+# As in Docker, a capability brings back the calls it makes legitimate:
+# with CAP_SYS_ADMIN the filter lets mount and unshare through.
+t_seccomp_cap_sys_admin() {
+        SERVICE=capadmin run_sh "$REG/busybox:latest" "$SEC_PROBE" '{"cap_add": ["CAP_SYS_ADMIN"]}' || return 1
+        has_line "$LOGS" "stdout Seccomp:2" && has_line "$LOGS" "stdout mount-ok" &&
+                has_line "$LOGS" "stdout unshare-net-ok" && has_line "$LOGS" "stdout insmod-refused"
+}
+
 t_security_opt_unknown_refused() {
         expect_error InvalidSpec "apparmor=zl-nope" CreateContainer sus "$TAG-secopt" 1 \
                 "$(spec_sh "$REG/busybox:latest" true '{"security_opt": ["apparmor=zl-nope"]}')"
@@ -332,6 +340,7 @@ SCENARIOS+=(
         seccomp-default-refuses t_seccomp_default_refuses
         seccomp-unconfined-privileged t_seccomp_unconfined_privileged
         seccomp-unconfined-unprivileged t_seccomp_unconfined_unprivileged
+        seccomp-cap-sys-admin t_seccomp_cap_sys_admin
         security-opt-unknown-refused t_security_opt_unknown_refused
         daemon-privileges t_daemon_privileges
 )
