@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Container verbs: ps start stop kill rm wait rename pause unpause container. */
+#include <getopt.h>
+#include <inttypes.h>
+
+#include "format.h"
+#include "table.h"
+#include "zlayerctl.h"
+
+#define HELP_OPTION { "help", no_argument, NULL, 'h' }
+
+static bool state_is_running(const char *s) {
+        return streq(s, "running") || streq(s, "stopping") || streq(s, "paused");
+}
+
+/* docker's STATUS column: "Up 3 minutes", "Exited (3) 2 minutes ago", "Created". */
+static const char *container_status(const ContainerInfo *c, uint64_t now, char *buf, size_t size) {
+        char d[64];
+
+        if (state_is_running(c->state)) {
+                snprintf(buf, size, "Up %s%s",
+                         c->started ? format_duration_human(now > c->started ? now - c->started : 0, d, sizeof d) : "",
+                         streq(c->state, "stopping") ? " (stopping)" : streq(c->state, "paused") ? " (Paused)" : "");
+        } else if (streq(c->state, "exited") || streq(c->state, "failed")) {
+                int n = snprintf(buf, size, "%s (%" PRIi32 ")", streq(c->state, "exited") ? "Exited" : "Failed", c->exit_code);
+                if (c->finished && n >= 0 && (size_t) n < size)
+                        format_time_ago(c->finished, now, buf + n + 1, size - n - 1), buf[n] = ' ';
+        } else if (streq(c->state, "pending") || streq(c->state, "initializing"))
+                snprintf(buf, size, "Created");
+        else
+                snprintf(buf, size, "%s", c->state);
+        return buf;
+}
+
+static const char *field_header(const char *field) {
+        static const char *const map[][2] = {
+                { ".ID", "CONTAINER ID" }, { ".Names", "NAMES" }, { ".Image", "IMAGE" }, { ".Status", "STATUS" },
+                { ".State", "STATE" }, { ".Service", "SERVICE" }, { ".Replica", "REPLICA" },
+                { ".RunningFor", "CREATED" }, { ".CreatedAt", "CREATED AT" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(map); i++)
+                if (streq(field, map[i][0]))
+                        return map[i][1];
+        return NULL;
+}
+
+/* Splits a tab-separated line into a row of @t, or (t NULL) makes the
+ * table with the line as headers. Missing cells are empty; cells beyond
+ * the header's columns are dropped. */
+static int table_from_line(char *line, Table *t, Table **ret) {
+        const char *cells[32] = {};
+        size_t n = 0;
+
+        for (char *s = line; n < ELEMENTSOF(cells); n++) {
+                char *tab = strchr(s, '\t');
+                cells[n] = s;
+                if (!tab || n + 1 == ELEMENTSOF(cells)) {
+                        n++;
+                        break;
+                }
+                *tab = 0;
+                s = tab + 1;
+        }
+        if (!t) {
+                *ret = table_new(n, cells);
+                return *ret ? 0 : -ENOMEM;
+        }
+        return table_add_row(t, cells);
+}
+
+/* Expands docker's Go template fields; unknown fields are an error. With
+ * @c NULL, each field becomes its column header. */
+static int expand_format(const char *fmt, const ContainerInfo *c, uint64_t now, char **ret) {
+        _cleanup_free_ char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+        char buf[128], rep[16];
+
+        if (!f)
+                return -ENOMEM;
+        for (const char *p = fmt; *p;) {
+                if (p[0] == '\\' && p[1] == 't') {
+                        fputc('\t', f);
+                        p += 2;
+                        continue;
+                }
+                if (p[0] == '\\' && p[1] == 'n') {
+                        fputc('\n', f);
+                        p += 2;
+                        continue;
+                }
+                if (strneq(p, "{{", 2)) {
+                        const char *e = strstr(p, "}}"), *v;
+                        char field[64];
+                        size_t n;
+
+                        if (!e) {
+                                fclose(f);
+                                return -EINVAL;
+                        }
+                        p += 2;
+                        while (*p == ' ')
+                                p++;
+                        n = e - p;
+                        while (n > 0 && p[n - 1] == ' ')
+                                n--;
+                        if (n >= sizeof field) {
+                                fclose(f);
+                                return -EINVAL;
+                        }
+                        memcpy(field, p, n);
+                        field[n] = 0;
+                        if (c)
+                                snprintf(rep, sizeof rep, "%" PRIu32, c->replica);
+                        if (!c && (v = field_header(field)))
+                                ;
+                        else if (!c)
+                                v = NULL;
+                        else if (streq(field, ".ID"))
+                                v = c->id;
+                        else if (streq(field, ".Names"))
+                                v = c->name;
+                        else if (streq(field, ".Image"))
+                                v = c->image;
+                        else if (streq(field, ".Status"))
+                                v = container_status(c, now, buf, sizeof buf);
+                        else if (streq(field, ".State"))
+                                v = c->state;
+                        else if (streq(field, ".Service"))
+                                v = c->service;
+                        else if (streq(field, ".Replica"))
+                                v = rep;
+                        else if (streq(field, ".RunningFor"))
+                                v = format_time_ago(c->created, now, buf, sizeof buf);
+                        else if (streq(field, ".CreatedAt"))
+                                v = format_timestamp(c->created, buf, sizeof buf);
+                        else
+                                v = NULL;
+                        if (!v) {
+                                fclose(f);
+                                fprintf(stderr, "zlayerctl ps: unknown format field '%s' (known: .ID .Names .Image "
+                                        ".Status .State .Service .Replica .RunningFor .CreatedAt)\n", field);
+                                return -EINVAL;
+                        }
+                        fputs(v, f);
+                        p = e + 2;
+                        continue;
+                }
+                fputc(*p++, f);
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+static json_object *container_json(const ContainerInfo *c) {
+        json_object *o = json_object_new_object();
+        char ts[64];
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "id", json_object_new_string(c->id));
+        json_object_object_add(o, "name", json_object_new_string(c->name));
+        json_object_object_add(o, "service", json_object_new_string(c->service));
+        json_object_object_add(o, "replica", json_object_new_int64(c->replica));
+        json_object_object_add(o, "image", json_object_new_string(c->image));
+        json_object_object_add(o, "state", json_object_new_string(c->state));
+        json_object_object_add(o, "exit_code", json_object_new_int(c->exit_code));
+        json_object_object_add(o, "created", json_object_new_string(format_timestamp(c->created, ts, sizeof ts)));
+        json_object_object_add(o, "created_usec", json_object_new_int64((int64_t) c->created));
+        json_object_object_add(o, "started_usec", json_object_new_int64((int64_t) c->started));
+        json_object_object_add(o, "finished_usec", json_object_new_int64((int64_t) c->finished));
+        json_object_object_add(o, "path", json_object_new_string(c->path));
+        return o;
+}
+
+int verb_ps(int argc, char **argv) {
+        static const struct option options[] = {
+                { "all",    no_argument,       NULL, 'a' },
+                { "quiet",  no_argument,       NULL, 'q' },
+                { "json",   no_argument,       NULL, 'j' },
+                { "format", required_argument, NULL, 'f' },
+                HELP_OPTION,
+                {}
+        };
+        ContainerInfo *l = NULL;
+        size_t n = 0;
+        bool all = false, quiet = false, json = false;
+        const char *format = NULL;
+        uint64_t now = now_usec();
+        _cleanup_(table_freep) Table *t = NULL;
+        _cleanup_(json_object_putp) json_object *arr = NULL;
+        int c, r, ret = 0;
+
+        while ((c = getopt_long(argc, argv, "aqh", options, NULL)) >= 0)
+                switch (c) {
+                case 'a': all = true; break;
+                case 'q': quiet = true; break;
+                case 'j': json = true; break;
+                case 'f': format = optarg; break;
+                case 'h':
+                        printf("Usage: zlayerctl ps [-a] [-q] [--json] [--format TEMPLATE]\n\n"
+                               "List running containers (all with -a). TEMPLATE fields: {{.ID}} {{.Names}} {{.Image}}\n"
+                               "{{.Status}} {{.State}} {{.Service}} {{.Replica}} {{.RunningFor}} {{.CreatedAt}};\n"
+                               "a \"table \" prefix prints aligned columns with headers.\n");
+                        return 0;
+                default:
+                        return usage_error(argv[0], "bad option");
+                }
+        if (optind != argc)
+                return usage_error(argv[0], "takes no arguments");
+        r = list_containers(&l, &n);
+        if (r < 0)
+                return EXIT_ZL;
+        arr = json_object_new_array();
+        if (!arr)
+                goto oom;
+        if (!format && !json && !quiet)
+                t = table_new(5, (const char *[]) { "CONTAINER ID", "IMAGE", "CREATED", "STATUS", "NAMES" });
+        else if (format && strneq(format, "table", 5)) {
+                /* "table {{.ID}}\t{{.Names}}": tab-separated fields become aligned columns */
+                _cleanup_free_ char *hdr = NULL;
+                format += 5 + strspn(format + 5, " ");
+                if (expand_format(format, NULL, now, &hdr) < 0) {
+                        ret = usage_error(argv[0], "bad --format template '%s'", format);
+                        goto out;
+                }
+                r = table_from_line(hdr, NULL, &t);
+                if (r < 0)
+                        goto oom;
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (!all && !state_is_running(l[i].state))
+                        continue;
+                if (json) {
+                        json_object *o = container_json(&l[i]);
+                        if (!o)
+                                goto oom;
+                        json_object_array_add(arr, o);
+                } else if (quiet)
+                        printf("%s\n", l[i].id);
+                else if (format) {
+                        _cleanup_free_ char *line = NULL;
+                        if (expand_format(format, &l[i], now, &line) < 0) {
+                                ret = usage_error(argv[0], "bad --format template '%s'", format);
+                                goto out;
+                        }
+                        if (t) {
+                                r = table_from_line(line, t, NULL);
+                                if (r < 0)
+                                        goto oom;
+                        } else
+                                printf("%s\n", line);
+                } else {
+                        char created[64], status[128];
+                        r = table_add_row(t, (const char *[]) { l[i].id, l[i].image,
+                                                                format_time_ago(l[i].created, now, created, sizeof created),
+                                                                container_status(&l[i], now, status, sizeof status), l[i].name });
+                        if (r < 0)
+                                goto oom;
+                }
+        }
+        if (json)
+                print_json(arr);
+        else if (t)
+                table_print(t, stdout, true);
+out:
+        container_info_free_many(l, n);
+        return ret;
+oom:
+        container_info_free_many(l, n);
+        return ctl_fail(NULL, -ENOMEM, "ps");
+}
+
+/* One call per container argument; docker prints each name it handled and
+ * exits 125 (here) when any failed, after trying all. */
+static int for_each_container(int argc, char **argv, int first, const char *method, const char *types,
+                              uint64_t u, const char *s) {
+        int ret = 0;
+
+        if (first >= argc)
+                return usage_error(argv[0], "requires at least 1 argument (CONTAINER)");
+        for (int i = first; i < argc; i++) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                int r;
+
+                if (streq(types, "s"))
+                        r = ctl_call(CALL_FOREVER, method, &error, NULL, types, argv[i]);
+                else if (streq(types, "st"))
+                        r = ctl_call(CALL_FOREVER, method, &error, NULL, types, argv[i], u);
+                else if (streq(types, "sb"))
+                        r = ctl_call(CALL_FOREVER, method, &error, NULL, types, argv[i], (int) u);
+                else
+                        r = ctl_call(CALL_FOREVER, method, &error, NULL, types, argv[i], s);
+                if (r < 0)
+                        ret = ctl_fail(&error, r, argv[0]);
+                else
+                        printf("%s\n", argv[i]);
+        }
+        return ret;
+}
+
+int verb_start(int argc, char **argv) {
+        static const struct option options[] = {
+                { "attach", no_argument, NULL, 'a' }, { "interactive", no_argument, NULL, 'i' }, HELP_OPTION, {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "aih", options, NULL)) >= 0)
+                switch (c) {
+                case 'a':
+                case 'i':
+                        fprintf(stderr, "zlayerctl start: -a/-i need AttachContainer, which this zlayerctl does not "
+                                        "drive yet; start without them and use 'zlayerctl logs'\n");
+                        return EXIT_ZL;
+                case 'h': printf("Usage: zlayerctl start CONTAINER...\n"); return 0;
+                default: return usage_error(argv[0], "bad option");
+                }
+        return for_each_container(argc, argv, optind, "StartContainer", "s", 0, NULL);
+}
+
+int verb_stop(int argc, char **argv) {
+        static const struct option options[] = { { "time", required_argument, NULL, 't' }, HELP_OPTION, {} };
+        uint64_t timeout = 0;   /* the spec's grace period, else 10 s */
+        char *end;
+        int c;
+
+        while ((c = getopt_long(argc, argv, "t:h", options, NULL)) >= 0)
+                switch (c) {
+                case 't': {
+                        unsigned long s;
+                        errno = 0;
+                        s = strtoul(optarg, &end, 10);
+                        if (errno || *end || optarg[0] == '-')
+                                return usage_error(argv[0], "invalid -t value '%s' (seconds)", optarg);
+                        /* 0 means "now" to docker but "the default" to StopContainer */
+                        timeout = s == 0 ? 1 : (uint64_t) s * USEC_PER_SEC;
+                        break;
+                }
+                case 'h':
+                        printf("Usage: zlayerctl stop [-t SECONDS] CONTAINER...\n");
+                        return 0;
+                default:
+                        return usage_error(argv[0], "bad option");
+                }
+        return for_each_container(argc, argv, optind, "StopContainer", "st", timeout, NULL);
+}
+
+int verb_kill(int argc, char **argv) {
+        static const struct option options[] = { { "signal", required_argument, NULL, 's' }, HELP_OPTION, {} };
+        const char *sig = "";
+        int c;
+
+        while ((c = getopt_long(argc, argv, "s:h", options, NULL)) >= 0)
+                switch (c) {
+                case 's': sig = optarg; break;
+                case 'h': printf("Usage: zlayerctl kill [-s SIGNAL] CONTAINER...\n"); return 0;
+                default: return usage_error(argv[0], "bad option");
+                }
+        return for_each_container(argc, argv, optind, "KillContainer", "ss", 0, sig);
+}
+
+int verb_rm(int argc, char **argv) {
+        static const struct option options[] = { { "force", no_argument, NULL, 'f' }, HELP_OPTION, {} };
+        bool force = false;
+        int c;
+
+        while ((c = getopt_long(argc, argv, "fh", options, NULL)) >= 0)
+                switch (c) {
+                case 'f': force = true; break;
+                case 'h': printf("Usage: zlayerctl rm [-f] CONTAINER...\n"); return 0;
+                default: return usage_error(argv[0], "bad option");
+                }
+        return for_each_container(argc, argv, optind, "RemoveContainer", "sb", force, NULL);
+}
+
+int verb_pause(int argc, char **argv) {
+        return for_each_container(argc, argv, 1, "PauseContainer", "s", 0, NULL);
+}
+
+int verb_unpause(int argc, char **argv) {
+        return for_each_container(argc, argv, 1, "UnpauseContainer", "s", 0, NULL);
+}
+
+int verb_rename(int argc, char **argv) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        if (argc != 3)
+                return usage_error(argv[0], "requires exactly 2 arguments (CONTAINER NEW_NAME)");
+        r = ctl_call(CALL_DEFAULT, "RenameContainer", &error, NULL, "ss", argv[1], argv[2]);
+        return r < 0 ? ctl_fail(&error, r, "rename") : 0;
+}
+
+int verb_wait(int argc, char **argv) {
+        int ret = 0;
+
+        if (argc < 2)
+                return usage_error(argv[0], "requires at least 1 argument (CONTAINER)");
+        for (int i = 1; i < argc; i++) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                int32_t code;
+                int r;
+
+                r = ctl_call(CALL_FOREVER, "WaitContainer", &error, &reply, "ss", argv[i], "");
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "i", &code);
+                if (r < 0)
+                        ret = ctl_fail(&error, r, "wait");
+                else
+                        printf("%" PRIi32 "\n", code);
+        }
+        return ret;
+}
+
+int prune_containers(void);
+
+int verb_container(int argc, char **argv) {
+        if (argc >= 2 && streq(argv[1], "prune"))
+                return prune_containers();
+        if (argc >= 2 && (streq(argv[1], "ls") || streq(argv[1], "list")))
+                return verb_ps(argc - 1, argv + 1);
+        return usage_error("container", "subcommands: ls, prune");
+}

@@ -1,0 +1,266 @@
+# shellcheck shell=bash
+# zlayerctl (cli/), driven as a person would: through its own output and
+# exit codes. Sourced by tests/integration/run; uses its helpers.
+
+ZLCTL=$BUILD/cli/zlayerctl
+# zctl ARGS…: zlayerctl on the suite's bus
+zctl() { timeout 120 "$ZLCTL" --bus="$ZL_BUS" "$@"; }
+cli_built() { [[ -x $ZLCTL ]] || { fail "$ZLCTL is not built"; return 1; }; }
+
+t_cli_pull_pipe_then_images() {
+        cli_built || return 1
+        local out rc
+        out=$(zctl pull "$REG/busybox:latest" | cat); rc=${PIPESTATUS[0]}
+        note "pull: $(tr '\n' '|' <<<"$out")"
+        [[ $rc == 0 ]] || { fail "pull exited $rc"; return 1; }
+        has_line "$out" "Pulling $REG/busybox:latest" || return 1
+        has_line "$out" "Digest: $(zl_fixture_digest busybox)" || return 1
+        [[ $(tail -1 <<<"$out") == "$REG/busybox:latest" ]] || { fail "last line is not the reference"; return 1; }
+        [[ $out != *$'\e'* ]] || { fail "escape sequences in a pipe"; return 1; }
+        out=$(zctl images) || { fail "images failed"; return 1; }
+        note "images: $(tr '\n' '|' <<<"$out")"
+        grep -Eq "^REPOSITORY +TAG +DIGEST +SIZE$" <<<"$out" || { fail "no table header"; return 1; }
+        grep -Eq "^$REG/busybox +latest +sha256:[0-9a-f]{12} +[0-9.]+[kM]?B$" <<<"$out" || { fail "no busybox row"; return 1; }
+        zctl images --json | jq -e --arg r "$REG/busybox:latest" --arg d "$(zl_fixture_digest busybox)" \
+                'map(select(.reference == $r and .digest == $d and .size > 0)) | length == 1' >/dev/null ||
+                { fail "images --json lacks $REG/busybox:latest"; return 1; }
+}
+
+t_cli_run_output_and_exit_code() {
+        cli_built || return 1
+        local out rc
+        out=$(zctl run --rm --service "$TAG-clirun" "$REG/busybox:latest" sh -c 'echo to-out; echo to-err >&2; exit 3' \
+                2> "$ZL_TMP/cli.err"); rc=$?
+        note "run: rc $rc, stdout '$out', stderr '$(tr '\n' '|' < "$ZL_TMP/cli.err")'"
+        [[ $rc == 3 ]] || { fail "run exited $rc, the container exited 3"; return 1; }
+        [[ $out == to-out ]] || { fail "stdout '$out'"; return 1; }
+        grep -qx to-err "$ZL_TMP/cli.err" || { fail "stderr lacks to-err"; return 1; }
+        # --rm: gone afterwards
+        zctl ps -a --format '{{.ID}}' | grep -qx "$TAG-clirun-rep-0" && { fail "--rm left $TAG-clirun-rep-0"; return 1; }
+        return 0
+}
+
+t_cli_run_generated_name() {
+        cli_built || return 1
+        local id
+        id=$(zctl run -d "$REG/busybox:latest" sleep 100) || { fail "run -d failed"; return 1; }
+        note "generated id $id"
+        [[ $id =~ ^[a-z]+-[a-z]+-rep-0$ ]] || { fail "id '$id' is not adjective-noun-rep-0"; zctl rm -f "$id" >/dev/null; return 1; }
+        zctl rm -f "$id" >/dev/null || { fail "rm -f $id failed"; return 1; }
+}
+
+t_cli_detach_ps_stop_rm() {
+        cli_built || return 1
+        local id out
+        id=$(zctl run -d --service "$TAG-clid" "$REG/busybox:latest" sleep 1000) || { fail "run -d failed"; return 1; }
+        [[ $id == "$TAG-clid-rep-0" ]] || { fail "run -d printed '$id'"; return 1; }
+        out=$(zctl ps) || return 1
+        note "ps: $(grep -F "$id" <<<"$out")"
+        grep -Eq "^$id +$REG/busybox:latest +.* ago +Up .* +$id$" <<<"$out" || { fail "ps lacks a running $id row"; return 1; }
+        zctl ps --json | jq -e --arg id "$id" 'map(select(.id == $id and .state == "running" and .created_usec > 0)) | length == 1' \
+                >/dev/null || { fail "ps --json lacks running $id"; return 1; }
+        [[ $(zctl ps --format '{{.ID}}|{{.Names}}|{{.Image}}|{{.State}}' | grep -F "$id|") == "$id|$id|$REG/busybox:latest|running" ]] ||
+                { fail "ps --format: $(zctl ps --format '{{.ID}}|{{.Names}}|{{.Image}}|{{.State}}')"; return 1; }
+        [[ $(zctl stop -t 1 "$id") == "$id" ]] || { fail "stop did not print $id"; return 1; }
+        zctl ps --format '{{.ID}}' | grep -qx "$id" && { fail "ps (without -a) still shows the stopped $id"; return 1; }
+        out=$(zctl ps -a --format '{{.ID}} {{.Status}}' | grep "^$id ")
+        note "ps -a: $out"
+        [[ $out =~ ^$id\ Exited\ \(143\)\ .*ago$ ]] || { fail "ps -a status '$out'"; return 1; }
+        [[ $(zctl wait "$id") == 143 ]] || { fail "wait did not print 143"; return 1; }
+        [[ $(zctl rm "$id") == "$id" ]] || { fail "rm did not print $id"; return 1; }
+        zctl ps -a --format '{{.ID}}' | grep -qx "$id" && { fail "rm left $id"; return 1; }
+        out=$(zctl rm "$id" 2>&1); local rc=$?
+        [[ $rc == 125 && $out == *"$id"* ]] || { fail "rm of a removed container: rc $rc '$out'"; return 1; }
+}
+
+t_cli_run_flags() {
+        cli_built || return 1
+        local out
+        out=$(zctl run --rm --service "$TAG-cliflags" -e GREETING=hello-e -w /tmp -u 1234:4321 "$REG/busybox:latest" \
+                sh -c 'echo "$GREETING"; pwd; id -u; id -g') || { fail "run failed"; return 1; }
+        note "run -e -w -u: $(tr '\n' '|' <<<"$out")"
+        [[ $out == $'hello-e\n/tmp\n1234\n4321' ]] || { fail "output '$out'"; return 1; }
+        out=$(zctl run --rm --service "$TAG-cliep" --entrypoint /bin/echo "$REG/busybox:latest" from entrypoint) ||
+                { fail "run --entrypoint failed"; return 1; }
+        [[ $out == "from entrypoint" ]] || { fail "--entrypoint output '$out'"; return 1; }
+}
+
+t_cli_run_bind_volume() {
+        cli_built || return 1
+        local dir=$ZL_TMP/cli-bind out
+        mkdir -p "$dir/ro" "$dir/rw" && chmod 0777 "$dir/rw"
+        echo from-host > "$dir/ro/file"
+        out=$(zctl run --rm --service "$TAG-clibind" -v "$dir/ro:/in:ro" -v "$dir/rw:/out" --tmpfs /scratch \
+                "$REG/busybox:latest" sh -c 'cat /in/file; touch /in/x 2>/dev/null && echo ro-writable || echo ro-readonly; echo from-ctr > /out/f; touch /scratch/t && echo tmpfs-ok') ||
+                { fail "run -v failed: $out"; return 1; }
+        note "run -v: $(tr '\n' '|' <<<"$out")"
+        [[ $out == $'from-host\nro-readonly\ntmpfs-ok' ]] || { fail "output '$out'"; return 1; }
+        [[ $(cat "$dir/rw/f") == from-ctr ]] || { fail "rw bind not written through"; return 1; }
+}
+
+t_cli_run_memory_cgroup() {
+        cli_built || return 1
+        local id pid mem pids
+        id=$(zctl run -d --service "$TAG-climem" --memory 48m --pids-limit 33 "$REG/busybox:latest" sleep 1000) ||
+                { fail "run -d --memory failed"; return 1; }
+        pid=$(cpid "$id")
+        mem=$(cgroup_dir "$pid" memory) && pids=$(cgroup_dir "$pid" pids) || { fail "no cgroups for $pid"; return 1; }
+        [[ $(cat "$mem/memory.limit_in_bytes") == $((48 * 1024 * 1024)) ]] ||
+                { fail "memory.limit_in_bytes $(cat "$mem/memory.limit_in_bytes")"; return 1; }
+        [[ $(cat "$pids/pids.max") == 33 ]] || { fail "pids.max $(cat "$pids/pids.max")"; return 1; }
+        zctl rm -f "$id" >/dev/null || { fail "rm -f failed"; return 1; }
+}
+
+t_cli_logs_tail() {
+        cli_built || return 1
+        local id out
+        id=$(zctl create --service "$TAG-clilogs" "$REG/busybox:latest" sh -c 'for i in 1 2 3 4 5; do echo line$i; done') ||
+                { fail "create failed"; return 1; }
+        [[ $(zctl ps -a --format '{{.ID}} {{.Status}}' | grep "^$id ") == "$id Created" ]] || { fail "created container not 'Created'"; return 1; }
+        zctl start "$id" >/dev/null || { fail "start failed"; return 1; }
+        [[ $(zctl wait "$id") == 0 ]] || { fail "wait did not print 0"; return 1; }
+        out=$(zctl logs --tail 2 "$id")
+        [[ $out == $'line4\nline5' ]] || { fail "logs --tail 2: '$out'"; return 1; }
+        out=$(zctl logs -t "$id" | tail -1)
+        [[ $out =~ ^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z\ line5$ ]] || { fail "logs -t: '$out'"; return 1; }
+        out=$(zctl logs -f "$id" 2>&1); local rc=$?
+        note "logs -f: rc $rc"
+        if [[ $out == *"not supported by this zlayerd"* ]]; then
+                [[ $rc == 125 ]] || { fail "logs -f unsupported but exit $rc"; return 1; }
+        else
+                [[ $rc == 0 && $out == *line5* ]] || { fail "logs -f: rc $rc '$out'"; return 1; }
+        fi
+        zctl rm "$id" >/dev/null
+}
+
+t_cli_exit_codes_125_127() {
+        cli_built || return 1
+        local rc out
+        out=$(zctl run --rm --service "$TAG-clibad" "127.0.0.1:$DEAD_PORT/nope:latest" true 2>&1); rc=$?
+        note "bad image: rc $rc: $(tr '\n' '|' <<<"$out")"
+        [[ $rc == 125 && $out == *"127.0.0.1:$DEAD_PORT"* ]] || { fail "bad image gave $rc"; return 1; }
+        out=$(zctl run --rm --service "$TAG-clinocmd" "$REG/busybox:latest" /no/such/cmd 2>&1); rc=$?
+        note "missing command: rc $rc: $out"
+        [[ $rc == 127 && $out == *"/no/such/cmd"* ]] || { fail "missing command gave $rc"; return 1; }
+        zctl ps -a --format '{{.ID}}' | grep -q "^$TAG-clinocmd" && { fail "--rm left the failed container"; return 1; }
+        out=$(zctl run --bogus-flag "$REG/busybox:latest" 2>&1); rc=$?
+        [[ $rc == 125 ]] || { fail "unknown flag gave $rc"; return 1; }
+        out=$(zctl frobnicate 2>&1); rc=$?
+        [[ $rc == 125 && $out == *frobnicate* ]] || { fail "unknown verb gave $rc: $out"; return 1; }
+}
+
+t_cli_bus_from_env_info_version() {
+        cli_built || return 1
+        local out
+        out=$(ZLAYER_BUS_ADDRESS=$ZL_BUS timeout 30 "$ZLCTL" version) || { fail "version via ZLAYER_BUS_ADDRESS failed"; return 1; }
+        grep -q "^ Version: " <<<"$out" && [[ $(grep -c "Version:" <<<"$out") == 2 ]] || { fail "version: $out"; return 1; }
+        out=$(ZLAYER_BUS_ADDRESS=$ZL_BUS timeout 30 "$ZLCTL" info) || { fail "info failed"; return 1; }
+        has_line "$out" "Storage Root: $ROOT" || return 1
+        grep -Eq "^Images: [1-9]" <<<"$out" || { fail "info: $out"; return 1; }
+        ZLAYER_BUS_ADDRESS=unix:path=$ZL_TMP/no-such-bus timeout 30 "$ZLCTL" ps >/dev/null 2>&1
+        [[ $? == 125 ]] || { fail "ps on a missing bus did not exit 125"; return 1; }
+}
+
+t_cli_inspect() {
+        cli_built || return 1
+        local out rc
+        out=$(zctl inspect "$REG/busybox:latest" 2>&1); rc=$?
+        if [[ $out == *"not supported by this zlayerd"* ]]; then
+                [[ $rc == 125 ]] || { fail "unsupported inspect exit $rc"; return 1; }
+                note "InspectImage unsupported: $out"
+        else
+                [[ $rc == 0 ]] || { fail "inspect exit $rc: $out"; return 1; }
+                jq -e 'length == 1 and (.[0] | type == "object")' <<<"$out" >/dev/null || { fail "inspect output is not a JSON array of one object"; return 1; }
+        fi
+        out=$(zctl inspect no-such-thing-xyz 2>&1); rc=$?
+        [[ $rc == 125 && $out == *no-such-thing-xyz* ]] || { fail "inspect of nothing: $rc $out"; return 1; }
+}
+
+t_cli_deploy_idempotent() {
+        cli_built || return 1
+        local f=$ZL_TMP/deploy.yaml svc=$TAG-clidep out n
+        cat > "$f" <<EOY
+version: v1
+deployment: clitest
+services:
+  $svc:
+    image:
+      name: $REG/busybox:latest
+    command:
+      entrypoint: ["/bin/sleep", "1000"]
+    scale:
+      mode: fixed
+      replicas: 2
+EOY
+        out=$(zctl deploy "$f") || { fail "deploy failed: $out"; return 1; }
+        note "deploy: $(tr '\n' '|' <<<"$out")"
+        has_line "$out" "$svc-rep-1: created and started" && has_line "$out" "$svc-rep-2: created and started" || return 1
+        n=$(zctl ps --format '{{.ID}} {{.State}}' | grep -c "^$svc-rep-[12] running$")
+        [[ $n == 2 ]] || { fail "$n running replicas after deploy"; return 1; }
+        out=$(zctl deploy "$f") || { fail "second deploy failed"; return 1; }
+        has_line "$out" "$svc-rep-1: running (unchanged)" && has_line "$out" "$svc-rep-2: running (unchanged)" || return 1
+        [[ $(zctl ps -a --format '{{.ID}}' | grep -c "^$svc-") == 2 ]] || { fail "second deploy changed the count"; return 1; }
+        zctl rm -f "$svc-rep-1" "$svc-rep-2" >/dev/null
+}
+
+t_cli_ps_table_in_tmux() {
+        cli_built || return 1
+        command -v tmux >/dev/null || { fail "tmux is not installed (apt-get install tmux)"; return 1; }
+        local id sock=$ZL_TMP/tmux.sock screen hdr row i
+        id=$(zctl run -d --service "$TAG-clitty" "$REG/busybox:latest" sleep 1000) || { fail "run -d failed"; return 1; }
+        tmux -S "$sock" new-session -d -x 220 -y 40 -s clitest "env -u TMUX bash --norc --noprofile" || { fail "tmux failed"; return 1; }
+        tmux -S "$sock" send-keys -t clitest "PS1='$ '; clear; '$ZLCTL' --bus='$ZL_BUS' ps; echo END-OF-PS" Enter
+        for ((i = 0; i < 50; i++)); do
+                screen=$(tmux -S "$sock" capture-pane -p -t clitest)
+                grep -q '^END-OF-PS' <<<"$screen" && break
+                sleep 0.1
+        done
+        tmux -S "$sock" kill-server
+        zctl rm -f "$id" >/dev/null
+        note "screen: $(grep -v '^$' <<<"$screen" | tr '\n' '|')"
+        hdr=$(grep '^CONTAINER ID' <<<"$screen") || { fail "no header on the terminal"; return 1; }
+        row=$(grep "^$id " <<<"$screen") || { fail "no row for $id on the terminal"; return 1; }
+        # every column of the row starts where its header does
+        local col off
+        for col in IMAGE CREATED STATUS NAMES; do
+                off=$(awk -v h="$hdr" -v c="$col" 'BEGIN { print index(h, c) }')
+                [[ $off -gt 1 && ${row:off-2:1} == " " && ${row:off-1:1} != " " ]] ||
+                        { fail "column $col (offset $off) not aligned: '$row'"; return 1; }
+        done
+        [[ ${row:$(( $(awk -v h="$hdr" 'BEGIN { print index(h, "IMAGE") }') - 1 ))} == "$REG/busybox:latest "* ]] ||
+                { fail "IMAGE column does not hold the image"; return 1; }
+}
+
+t_cli_bash_completion() {
+        cli_built || return 1
+        local id out
+        id=$(zctl create --service "$TAG-clicomp" "$REG/busybox:latest" true) || { fail "create failed"; return 1; }
+        out=$(PATH=$BUILD/cli:$PATH ZLAYER_BUS_ADDRESS=$ZL_BUS bash --norc -c '
+                . "$1"
+                COMP_WORDS=(zlayerctl st); COMP_CWORD=1; _zlayerctl; echo "verbs: ${COMPREPLY[*]}"
+                COMP_WORDS=(zlayerctl rm ""); COMP_CWORD=2; _zlayerctl; echo "ids: ${COMPREPLY[*]}"
+                COMP_WORDS=(zlayerctl run ""); COMP_CWORD=2; _zlayerctl; echo "images: ${COMPREPLY[*]}"
+                COMP_WORDS=(zlayerctl stop --t); COMP_CWORD=2; _zlayerctl; echo "flags: ${COMPREPLY[*]}"' _ "$ZL_SRCDIR/cli/zlayerctl.bash")
+        zctl rm "$id" >/dev/null
+        note "completion: $(tr '\n' '|' <<<"$out")"
+        has_line "$out" "verbs: start stats stop" && has_line "$out" "flags: --time" || return 1
+        grep -q "^ids: .*\b$id\b" <<<"$out" || { fail "container $id not completed"; return 1; }
+        grep -qF "$REG/busybox:latest" <<<"$(grep '^images: ' <<<"$out")" || { fail "image not completed"; return 1; }
+}
+
+SCENARIOS+=(
+        cli-pull-pipe-then-images t_cli_pull_pipe_then_images
+        cli-run-output-and-exit-code t_cli_run_output_and_exit_code
+        cli-run-generated-name t_cli_run_generated_name
+        cli-detach-ps-stop-wait-rm t_cli_detach_ps_stop_rm
+        cli-run-env-workdir-user-entrypoint t_cli_run_flags
+        cli-run-bind-volume-tmpfs t_cli_run_bind_volume
+        cli-run-memory-pids-cgroup t_cli_run_memory_cgroup
+        cli-create-start-wait-logs-tail t_cli_logs_tail
+        cli-exit-codes-125-127 t_cli_exit_codes_125_127
+        cli-bus-env-info-version t_cli_bus_from_env_info_version
+        cli-inspect t_cli_inspect
+        cli-deploy-idempotent t_cli_deploy_idempotent
+        cli-ps-table-in-tmux t_cli_ps_table_in_tmux
+        cli-bash-completion t_cli_bash_completion
+)
