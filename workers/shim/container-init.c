@@ -252,6 +252,24 @@ static void send_credentials(int fd) {
         close(fd);
 }
 
+/* What the container sees as its pid 1: not the shim's command line, which
+ * names host paths. prctl(PR_SET_MM_ARG_*) would need CAP_SYS_RESOURCE, so
+ * the inherited argv strings are overwritten in place. */
+static void set_title(char *area, size_t size) {
+        static const char title[] = "zlayer-init";
+
+        (void) prctl(PR_SET_NAME, title, 0, 0, 0);
+        if (!area || size < sizeof(title))
+                return;
+        memset(area, 0, size);
+        memcpy(area, title, sizeof(title));
+        /* A non-NUL last byte tells the kernel the title was rewritten
+         * (setproctitle style): /proc/PID/cmdline then ends at the first NUL
+         * instead of showing the whole old area as NULs. */
+        if (size > sizeof(title))
+                area[size - 1] = ' ';
+}
+
 _noreturn_ static void run_forwarder(pid_t child, int exit_status_fd, const sigset_t *all) {
         /* the entrypoint's copy of error_fd alone decides EOF (exec) now */
         close(error_fd);
@@ -363,5 +381,6 @@ void container_init_run(const InitParams *p) {
                 apply_seccomp(c, want, ncaps); /* last, after no_new_privs */
                 exec_entrypoint(c, env);
         }
+        set_title(p->title_area, p->title_size);
         run_forwarder(child, p->exit_status_fd, &all);
 }

@@ -321,6 +321,8 @@ int main(int argc, char **argv) {
                         .stderr_fd = err[1],
                         .exit_status_fd = exit_pipe[1],
                         .pid_socket = pid_sock[1],
+                        .title_area = argv[0],
+                        .title_size = (size_t) (argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]),
                 };
                 close(exit_pipe[0]);
                 close(pid_sock[0]);

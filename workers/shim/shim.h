@@ -17,6 +17,10 @@ typedef struct InitParams {
         int exit_status_fd;      /* CLOEXEC write end: the entrypoint's wait status */
         int pid_socket;          /* CLOEXEC: the entrypoint sends its credentials, so
                                   * the shim learns its host pid (SCM_CREDENTIALS) */
+        char *title_area;        /* the shim's argv strings, which the container's pid 1
+                                  * inherits: overwritten so that /proc/1/cmdline inside
+                                  * does not show host paths */
+        size_t title_size;
 } InitParams;
 
 /* Runs in the cloned child (pid 1 of the container): builds the container,
