@@ -175,6 +175,12 @@ static json_object *container_json(const ContainerInfo *c) {
         return o;
 }
 
+/* Newest first, as docker lists them. */
+static int compare_created_desc(const void *a, const void *b) {
+        const ContainerInfo *x = a, *y = b;
+        return x->created < y->created ? 1 : x->created > y->created ? -1 : strcmp(x->id, y->id);
+}
+
 int verb_ps(int argc, char **argv) {
         static const struct option options[] = {
                 { "all",    no_argument,       NULL, 'a' },
@@ -213,6 +219,8 @@ int verb_ps(int argc, char **argv) {
         r = list_containers(&l, &n);
         if (r < 0)
                 return EXIT_ZL;
+        if (n > 1)
+                qsort(l, n, sizeof *l, compare_created_desc);
         arr = json_object_new_array();
         if (!arr)
                 goto oom;

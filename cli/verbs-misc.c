@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "errors.h"
+#include "exec-pty.h"
 #include "stream.h"
 #include "zlayerctl.h"
 
@@ -62,24 +63,50 @@ int verb_exec(int argc, char **argv) {
         sd_bus *bus;
         int c, r;
 
+        ExecPtyOptions po = {};
+        _cleanup_strv_free_ char **env = NULL;
+        size_t n_env = 0;
+        bool pty = false;
+
         while ((c = getopt_long(argc, argv, "+ite:u:w:h", options, NULL)) >= 0)
                 switch (c) {
-                case 'i':
-                case 't':
-                case 'e':
-                case 'u':
-                case 'w':
-                        fprintf(stderr, "zlayerctl exec: -i, -t, -e, -u and -w need ExecPty, which this zlayerctl "
-                                        "does not drive yet; plain 'exec CONTAINER COMMAND' works\n");
-                        return EXIT_ZL;
+                case 'i': po.interactive = pty = true; break;
+                case 't': po.tty = pty = true; break;
+                case 'e': {
+                        char **n = realloc(env, (n_env + 2) * sizeof *env);
+                        if (!n)
+                                return EXIT_ZL;
+                        env = n;
+                        /* NAME alone: from our environment, as docker */
+                        if (strchr(optarg, '='))
+                                env[n_env] = strdup(optarg);
+                        else if (getenv(optarg))
+                                (void) asprintf(&env[n_env], "%s=%s", optarg, getenv(optarg));
+                        else {
+                                env[n_env] = NULL;
+                                break;
+                        }
+                        if (!env[n_env])
+                                return EXIT_ZL;
+                        env[++n_env] = NULL;
+                        pty = true;
+                        break;
+                }
+                case 'u': po.user = optarg; pty = true; break;
+                case 'w': po.workdir = optarg; pty = true; break;
                 case 'h':
-                        printf("Usage: zlayerctl exec CONTAINER COMMAND [ARG...]\n");
+                        printf("Usage: zlayerctl exec [-i] [-t] [-e NAME=VALUE] [-u USER] [-w DIR] CONTAINER COMMAND [ARG...]\n");
                         return 0;
                 default:
                         return usage_error(argv[0], "bad option");
                 }
         if (argc - optind < 2)
                 return usage_error(argv[0], "requires at least 2 arguments (CONTAINER COMMAND [ARG...])");
+        if (pty) {
+                po.command = argv + optind + 1;
+                po.env = env;
+                return exec_pty(argv[optind], &po);
+        }
         r = ctl_bus(&bus);
         if (r < 0)
                 return EXIT_ZL;

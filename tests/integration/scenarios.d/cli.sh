@@ -248,6 +248,117 @@ t_cli_bash_completion() {
         grep -qF "$REG/busybox:latest" <<<"$(grep '^images: ' <<<"$out")" || { fail "image not completed"; return 1; }
 }
 
+t_cli_run_forwards_sigterm() {
+        cli_built || return 1
+        local pid rc i
+        "$ZLCTL" --bus="$ZL_BUS" run --rm --service "$TAG-clisig" "$REG/busybox:latest" \
+                sh -c 'trap "echo got-term; exit 9" TERM; echo ready; while :; do sleep 0.1; done' > "$ZL_TMP/clisig.out" 2>&1 &
+        pid=$!
+        for ((i = 0; i < 100; i++)); do grep -q ready "$ZL_TMP/clisig.out" && break; sleep 0.1; done
+        grep -q ready "$ZL_TMP/clisig.out" || { fail "the container never said ready"; kill "$pid"; return 1; }
+        kill -TERM "$pid"
+        wait "$pid"; rc=$?
+        note "run after SIGTERM: rc $rc, output $(tr '\n' '|' < "$ZL_TMP/clisig.out")"
+        [[ $rc == 9 ]] || { fail "run exited $rc, the container's trap exits 9"; return 1; }
+        grep -qx got-term "$ZL_TMP/clisig.out" || { fail "the container's trap output was not printed"; return 1; }
+}
+
+# ExecPty may not be in every daemon yet: then the verbs must say so (125).
+cli_exec_pty_supported() {
+        local out rc
+        out=$(zctl exec -e PROBE=1 "$1" true 2>&1); rc=$?
+        if [[ $out == *"not supported by this zlayerd"* ]]; then
+                [[ $rc == 125 ]] || { fail "unsupported ExecPty exit $rc"; return 2; }
+                note "ExecPty unsupported: $out"
+                return 1
+        fi
+        [[ $rc == 0 ]] || { fail "exec -e … true exit $rc: $out"; return 2; }
+}
+
+t_cli_exec() {
+        cli_built || return 1
+        local id out rc
+        id=$(zctl run -d --service "$TAG-cliexec" "$REG/busybox:latest" sleep 1000) || { fail "run -d failed"; return 1; }
+        out=$(zctl exec "$id" sh -c 'echo buffered-out; echo buffered-err >&2; exit 4' 2> "$ZL_TMP/cliexec.err"); rc=$?
+        if grep -q "not supported by this zlayerd" "$ZL_TMP/cliexec.err"; then
+                [[ $rc == 125 ]] || { fail "unsupported Exec exit $rc"; return 1; }
+        else
+                [[ $rc == 4 && $out == buffered-out ]] || { fail "exec: rc $rc '$out'"; return 1; }
+                grep -qx buffered-err "$ZL_TMP/cliexec.err" || { fail "exec stderr"; return 1; }
+        fi
+        cli_exec_pty_supported "$id"; rc=$?
+        if [[ $rc == 0 ]]; then
+                out=$(zctl exec -e FOO=bar -w /tmp -u 1234 "$id" sh -c 'echo "$FOO $(pwd) $(id -u)"; exit 5'); rc=$?
+                [[ $rc == 5 && $out == "bar /tmp 1234" ]] || { fail "exec -e -w -u: rc $rc '$out'"; return 1; }
+                out=$(printf 'line-a\nline-b\n' | zctl exec -i "$id" sh -c 'cat; echo stdin-closed') ||
+                        { fail "exec -i failed"; return 1; }
+                [[ $out == $'line-a\nline-b\nstdin-closed' ]] || { fail "exec -i output '$out'"; return 1; }
+                out=$(zctl exec -t "$id" true < /dev/null 2>&1); rc=$?
+                [[ $rc == 125 && $out == *"not a TTY"* ]] || { fail "exec -t without a tty: rc $rc '$out'"; return 1; }
+        elif [[ $rc == 2 ]]; then
+                return 1
+        fi
+        zctl rm -f "$id" >/dev/null
+}
+
+# tmux_wait SOCK PATTERN: until the pane shows a line matching PATTERN (5 s)
+tmux_wait() {
+        local i
+        for ((i = 0; i < 50; i++)); do
+                TMUX_SCREEN=$(tmux -S "$1" capture-pane -p -t clitest)
+                grep -q -- "$2" <<<"$TMUX_SCREEN" && return 0
+                sleep 0.1
+        done
+        fail "the terminal never showed '$2': $(grep -v '^$' <<<"$TMUX_SCREEN" | tr '\n' '|')"
+        return 1
+}
+
+t_cli_exec_it_in_tmux() {
+        cli_built || return 1
+        command -v tmux >/dev/null || { fail "tmux is not installed (apt-get install tmux)"; return 1; }
+        local id sock=$ZL_TMP/tmux-exec.sock rc
+        id=$(zctl run -d --service "$TAG-cliexit" "$REG/busybox:latest" sleep 1000) || { fail "run -d failed"; return 1; }
+        cli_exec_pty_supported "$id"; rc=$?
+        if [[ $rc != 0 ]]; then
+                zctl rm -f "$id" >/dev/null
+                [[ $rc == 1 ]]; return
+        fi
+        tmux -S "$sock" new-session -d -x 120 -y 40 -s clitest "env -u TMUX bash --norc --noprofile" || { fail "tmux failed"; return 1; }
+        tmux -S "$sock" send-keys -t clitest "PS1='host\$ '; clear; '$ZLCTL' --bus='$ZL_BUS' exec -it $id sh" Enter
+        (
+                tmux_wait "$sock" '^/ #' || exit 1
+                tmux -S "$sock" send-keys -t clitest "stty size" Enter
+                tmux_wait "$sock" '^40 120$' || exit 1
+                tmux -S "$sock" resize-window -t clitest -x 100 -y 30
+                sleep 0.3
+                tmux -S "$sock" send-keys -t clitest "clear; stty size" Enter
+                tmux_wait "$sock" '^30 100$' || exit 1
+                tmux -S "$sock" send-keys -t clitest "exit 7" Enter
+                tmux_wait "$sock" '^host\$$' || exit 1
+                tmux -S "$sock" send-keys -t clitest 'echo "rc=$?"; stty -a | grep -o -- "-\?icanon"' Enter
+                tmux_wait "$sock" '^rc=7$' || exit 1
+                tmux_wait "$sock" '^icanon$' || { fail "the terminal was left raw"; exit 1; }
+        ); rc=$?
+        tmux -S "$sock" kill-server
+        zctl rm -f "$id" >/dev/null
+        return $rc
+}
+
+t_cli_pull_tty_bars() {
+        cli_built || return 1
+        command -v script >/dev/null || { fail "script(1) missing"; return 1; }
+        local pipe tty
+        pipe=$(zctl pull "$REG/layered:latest" | cat) || { fail "pull into a pipe failed"; return 1; }
+        if ! grep -Eq '^[0-9a-f]{12}: ' <<<"$pipe"; then
+                note "no per-layer lines: this zlayerd has no pull Jobs; pipe output: $(tr '\n' '|' <<<"$pipe")"
+                return 0
+        fi
+        tty=$(script -qfec "'$ZLCTL' --bus='$ZL_BUS' pull '$REG/layered:latest'" /dev/null) || { fail "pull on a pty failed"; return 1; }
+        note "pty: $(cat -v <<<"$tty" | tr '\n' '|' | cut -c1-400)"
+        [[ $tty == *$'\e[2K'* ]] || { fail "no bar redraws (ESC [2K) on a terminal"; return 1; }
+        grep -q "Digest: $(zl_fixture_digest layered)" <<<"$tty" || { fail "no digest line on the terminal"; return 1; }
+}
+
 SCENARIOS+=(
         cli-pull-pipe-then-images t_cli_pull_pipe_then_images
         cli-run-output-and-exit-code t_cli_run_output_and_exit_code
@@ -263,4 +374,8 @@ SCENARIOS+=(
         cli-deploy-idempotent t_cli_deploy_idempotent
         cli-ps-table-in-tmux t_cli_ps_table_in_tmux
         cli-bash-completion t_cli_bash_completion
+        cli-run-forwards-sigterm t_cli_run_forwards_sigterm
+        cli-exec t_cli_exec
+        cli-exec-it-in-tmux t_cli_exec_it_in_tmux
+        cli-pull-tty-bars t_cli_pull_tty_bars
 )
