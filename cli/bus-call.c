@@ -47,9 +47,11 @@ int ctl_bus(sd_bus **ret) {
                                 isempty(address) ? "(system)" : address, strerror(-r));
                         return r;
                 }
+                if (polkit_agent_wanted() && polkit_agent_open(address) >= 0)
+                        (void) sd_bus_set_allow_interactive_authorization(the_bus, 1);
+                /* verbs run event loops on the bus and keep using it afterwards */
+                (void) sd_bus_set_close_on_exit(the_bus, 0);
         }
-        /* verbs run event loops on the bus and keep using it afterwards */
-        (void) sd_bus_set_close_on_exit(the_bus, 0);
         *ret = the_bus;
         return 0;
 }

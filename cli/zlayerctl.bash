@@ -21,7 +21,7 @@ _zlayerctl() {
         done
         if [[ -z $verb ]]; then
                 if [[ $cur == -* ]]; then
-                        COMPREPLY=($(compgen -W "--bus= --help --version" -- "$cur"))
+                        COMPREPLY=($(compgen -W "--bus= --no-ask-password --help --version" -- "$cur"))
                         [[ ${COMPREPLY[0]} == --bus= ]] && compopt -o nospace
                 else
                         COMPREPLY=($(compgen -W "$(__zlayerctl --list-verbs)" -- "$cur"))

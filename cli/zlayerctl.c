@@ -8,6 +8,7 @@
 #include "zlayerctl.h"
 
 const char *arg_bus_address;
+bool arg_ask_password = true;
 
 static int verb_help(int argc, char **argv);
 
@@ -58,6 +59,7 @@ static void help(FILE *f) {
                    "Options:\n"
                    "  --bus=ADDRESS   D-Bus address of zlayerd's bus (default: $ZLAYER_BUS_ADDRESS,\n"
                    "                  else the system bus)\n"
+                   "  --no-ask-password  Do not start a polkit agent to ask for a password\n"
                    "  -h, --help      Show this help\n"
                    "  -v, --version   Print the version\n\n"
                    "Commands:\n");
@@ -83,6 +85,7 @@ int main(int argc, char **argv) {
                 { "help",       no_argument,       NULL, 'h' },
                 { "version",    no_argument,       NULL, 'v' },
                 { "list-verbs", no_argument,       NULL, 'L' },
+                { "no-ask-password", no_argument,  NULL, 'P' },
                 {}
         };
         int c, r;
@@ -105,6 +108,9 @@ int main(int argc, char **argv) {
                 case 'L':
                         list_verbs();
                         return 0;
+                case 'P':
+                        arg_ask_password = false;
+                        break;
                 default:
                         fprintf(stderr, "zlayerctl: unknown option '%s'\nSee 'zlayerctl --help'.\n", argv[optind - 1]);
                         return EXIT_ZL;

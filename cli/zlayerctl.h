@@ -29,6 +29,12 @@ typedef struct Verb {
 
 /* zlayerctl.c */
 extern const char *arg_bus_address;   /* NULL = system bus */
+extern bool arg_ask_password;         /* false with --no-ask-password */
+
+/* polkit-agent.c: whether to run pkttyagent (non-root, stdin a terminal,
+ * asking allowed), and running it for the rest of the process. */
+bool polkit_agent_wanted(void);
+int polkit_agent_open(const char *bus_address);
 
 /* bus-call.c: one connection per process, opened on first use. */
 int ctl_bus(sd_bus **ret);

@@ -16,6 +16,7 @@
 #include "macro.h"
 
 const char *arg_bus_address;   /* defined by zlayerctl.c in the program */
+bool arg_ask_password;
 
 #define SEC USEC_PER_SEC
 

@@ -359,6 +359,27 @@ t_cli_pull_tty_bars() {
         grep -q "Digest: $(zl_fixture_digest layered)" <<<"$tty" || { fail "no digest line on the terminal"; return 1; }
 }
 
+# A non-root user on a terminal gets pkttyagent (as systemctl does), unless
+# --no-ask-password; root and pipes never. Watched with strace: this machine
+# has no logind session, so polkit cannot route a challenge to the agent.
+t_cli_polkit_agent_on_tty() {
+        cli_built || return 1
+        command -v tmux >/dev/null && command -v strace >/dev/null || { fail "tmux or strace missing"; return 1; }
+        [[ -x /usr/bin/pkttyagent ]] || { fail "/usr/bin/pkttyagent missing (polkitd package)"; return 1; }
+        local sock=$ZL_TMP/tmux-pk.sock t=$ZL_TMP/pk-trace as="setpriv --reuid=65534 --regid=65534 --clear-groups"
+        rm -f "$t".*
+        tmux -S "$sock" new-session -d -x 200 -y 40 -s clitest "env -u TMUX bash --norc --noprofile" || { fail "tmux failed"; return 1; }
+        tmux -S "$sock" send-keys -t clitest "clear; for m in user nopw root; do case \$m in user) p='$as'; o=;; nopw) p='$as'; o=--no-ask-password;; root) p=; o=;; esac; strace -f -o $t.\$m -e trace=execve \$p '$ZLCTL' \$o --bus='$ZL_BUS' ps > /dev/null; done; echo PK-DONE" Enter
+        tmux_wait "$sock" '^PK-DONE' || { tmux -S "$sock" kill-server; return 1; }
+        tmux -S "$sock" kill-server
+        grep -q 'execve("/usr/bin/pkttyagent", \["/usr/bin/pkttyagent", "--notify-fd", "3", "--fallback"\].* = 0$' "$t.user" ||
+                { fail "no pkttyagent for a non-root user on a terminal"; return 1; }
+        ! grep -q pkttyagent "$t.nopw" || { fail "pkttyagent despite --no-ask-password"; return 1; }
+        ! grep -q pkttyagent "$t.root" || { fail "pkttyagent for root"; return 1; }
+        setpriv --reuid=65534 --regid=65534 --clear-groups strace -f -o "$t.pipe" -e trace=execve "$ZLCTL" --bus="$ZL_BUS" ps < /dev/null > /dev/null 2>&1
+        ! grep -q pkttyagent "$t.pipe" || { fail "pkttyagent without a terminal"; return 1; }
+}
+
 SCENARIOS+=(
         cli-pull-pipe-then-images t_cli_pull_pipe_then_images
         cli-run-output-and-exit-code t_cli_run_output_and_exit_code
@@ -378,4 +399,5 @@ SCENARIOS+=(
         cli-exec t_cli_exec
         cli-exec-it-in-tmux t_cli_exec_it_in_tmux
         cli-pull-tty-bars t_cli_pull_tty_bars
+        cli-polkit-agent-on-tty t_cli_polkit_agent_on_tty
 )
