@@ -125,13 +125,23 @@ static int v1_apply_resources(const CgroupDriver *d, const char *path, const Lau
                 if ((r = hierarchy_dir(d, "memory", path, &dir)) < 0)
                         return r;
                 if (res->memory > 0) {
+                        bool memsw = cgroup_file_exists(dir, "memory.memsw.limit_in_bytes");
+                        /* memsw is memory+swap; Docker's default is twice the memory. */
+                        int64_t sw = res->memory_swap == -1 ? -1 :
+                                     res->memory_swap > 0 ? res->memory_swap : 2 * res->memory;
+
                         r = write_i64(dir, "memory.limit_in_bytes", res->memory);
+                        /* the kernel keeps memory <= memsw at every step: raising
+                         * both (an update of a running container) goes memsw first */
+                        if (r == -EINVAL && memsw) {
+                                r = write_i64(dir, "memory.memsw.limit_in_bytes", sw);
+                                if (r < 0)
+                                        return r;
+                                r = write_i64(dir, "memory.limit_in_bytes", res->memory);
+                        }
                         if (r < 0)
                                 return r;
-                        /* memsw is memory+swap; Docker's default is twice the memory. */
-                        if (cgroup_file_exists(dir, "memory.memsw.limit_in_bytes")) {
-                                int64_t sw = res->memory_swap == -1 ? -1 :
-                                             res->memory_swap > 0 ? res->memory_swap : 2 * res->memory;
+                        if (memsw) {
                                 r = write_i64(dir, "memory.memsw.limit_in_bytes", sw);
                                 if (r < 0)
                                         return r;
@@ -210,10 +220,51 @@ static int v1_read_oom_kills(const CgroupDriver *d, const char *path, uint64_t *
         return cgroup_read_keyed(dir, "memory.oom_control", "oom_kill", ret);
 }
 
+/* The v1 freezer: writing FROZEN starts the transition, freezer.state reads
+ * FREEZING until every task stopped. */
+static int v1_freeze(const CgroupDriver *d, const char *path, bool frozen) {
+        _cleanup_free_ char *dir = NULL;
+        const char *want = frozen ? "FROZEN" : "THAWED";
+        int r;
+
+        if (!hierarchy_present(d, "freezer"))
+                return -EOPNOTSUPP;
+        if ((r = hierarchy_dir(d, "freezer", path, &dir)) < 0)
+                return r;
+        if (access(dir, F_OK) < 0)
+                return -errno;
+        r = cgroup_write_file(dir, "freezer.state", want);
+        if (r < 0)
+                return r;
+        return cgroup_wait_value(dir, "freezer.state", want);
+}
+
+/* Every v1 hierarchy lists the same tasks; take one that is there. */
+static int v1_procs_dir(const CgroupDriver *d, const char *path, char **ret) {
+        static const char *const order[] = { "pids", "memory", "cpu", "freezer", "cpuset", "systemd" };
+
+        for (size_t i = 0; i < ELEMENTSOF(order); i++) {
+                _cleanup_free_ char *dir = NULL;
+                int r;
+
+                if (!hierarchy_present(d, order[i]))
+                        continue;
+                if ((r = hierarchy_dir(d, order[i], path, &dir)) < 0)
+                        return r;
+                if (access(dir, F_OK) < 0)
+                        return -errno;
+                *ret = TAKE_PTR(dir);
+                return 0;
+        }
+        return -ENOENT;
+}
+
 const CgroupDriverOps cgroup_v1_ops = {
         .create = v1_create,
         .apply_resources = v1_apply_resources,
         .attach_pid = v1_attach_pid,
         .destroy = v1_destroy,
         .read_oom_kills = v1_read_oom_kills,
+        .freeze = v1_freeze,
+        .procs_dir = v1_procs_dir,
 };

@@ -168,10 +168,31 @@ static int v2_read_oom_kills(const CgroupDriver *d, const char *path, uint64_t *
         return cgroup_read_keyed(dir, "memory.events", "oom_kill", ret);
 }
 
+/* cgroup.freeze (5.2+); cgroup.events says "frozen 1" once every task stopped. */
+static int v2_freeze(const CgroupDriver *d, const char *path, bool frozen) {
+        _cleanup_free_ char *dir = NULL;
+        int r;
+
+        if ((r = dir_of(d, path, &dir)) < 0)
+                return r;
+        if (!cgroup_file_exists(dir, "cgroup.freeze") && !cgroup_file_exists(dir, "cgroup.procs"))
+                return -ENOENT;
+        r = cgroup_write_file(dir, "cgroup.freeze", frozen ? "1" : "0");
+        if (r < 0)
+                return r == -ENOENT ? -EOPNOTSUPP : r;
+        return cgroup_wait_value(dir, "cgroup.events", frozen ? "frozen 1" : "frozen 0");
+}
+
+static int v2_procs_dir(const CgroupDriver *d, const char *path, char **ret) {
+        return dir_of(d, path, ret);
+}
+
 const CgroupDriverOps cgroup_v2_ops = {
         .create = v2_create,
         .apply_resources = v2_apply_resources,
         .attach_pid = v2_attach_pid,
         .destroy = v2_destroy,
         .read_oom_kills = v2_read_oom_kills,
+        .freeze = v2_freeze,
+        .procs_dir = v2_procs_dir,
 };

@@ -173,3 +173,74 @@ int cgroup_read_keyed(const char *dir, const char *file, const char *key, uint64
         }
         return -ENODATA;
 }
+
+static int pid_compare(const void *a, const void *b) {
+        pid_t x = *(const pid_t *) a, y = *(const pid_t *) b;
+        return x < y ? -1 : x > y;
+}
+
+#define CGROUP_PIDS_MAX 65536
+
+int cgroup_read_pids(const CgroupDriver *d, const char *path, pid_t **ret, size_t *ret_n) {
+        _cleanup_free_ char *dir = NULL, *s = NULL;
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0, cap = 0;
+        int r;
+
+        r = d->ops->procs_dir(d, path, &dir);
+        if (r < 0)
+                return r;
+        r = cgroup_read_file(dir, "cgroup.procs", &s);
+        if (r < 0)
+                return r;
+        for (char *p = s, *end; *p; p = end) {
+                long v;
+
+                while (*p == '\n')
+                        p++;
+                if (!*p)
+                        break;
+                errno = 0;
+                v = strtol(p, &end, 10);
+                if (errno != 0 || end == p || v <= 0 || v > INT32_MAX || (*end && *end != '\n'))
+                        return -EBADMSG;
+                if (n >= CGROUP_PIDS_MAX)
+                        return -E2BIG;
+                if (n == cap) {
+                        pid_t *t = reallocarray(pids, cap ? cap * 2 : 16, sizeof(pid_t));
+                        if (!t)
+                                return -ENOMEM;
+                        pids = t;
+                        cap = cap ? cap * 2 : 16;
+                }
+                pids[n++] = (pid_t) v;
+        }
+        if (n > 0)
+                qsort(pids, n, sizeof(pid_t), pid_compare);
+        *ret = TAKE_PTR(pids);
+        *ret_n = n;
+        return 0;
+}
+
+/* Polls @file in @dir until a line equals @want (the freezer reports the
+ * transition asynchronously). A fake tree has nothing to poll. */
+int cgroup_wait_value(const char *dir, const char *file, const char *want) {
+        for (int i = 0; i < 200; i++) {
+                _cleanup_free_ char *s = NULL;
+                int r = cgroup_read_file(dir, file, &s);
+                if (r == -ENOENT)
+                        return 0;
+                if (r < 0)
+                        return r;
+                for (char *line = s; line;) {
+                        char *nl = strchr(line, '\n');
+                        if (nl)
+                                *nl = '\0';
+                        if (streq(line, want))
+                                return 0;
+                        line = nl ? nl + 1 : NULL;
+                }
+                nanosleep(&(struct timespec) { .tv_nsec = 10 * 1000 * 1000 }, NULL);
+        }
+        return -ETIMEDOUT;
+}

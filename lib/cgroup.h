@@ -29,6 +29,12 @@ typedef struct CgroupDriverOps {
         int (*destroy)(const CgroupDriver *d, const char *path);
         /* the "oom_kill" counter of the memory controller */
         int (*read_oom_kills)(const CgroupDriver *d, const char *path, uint64_t *ret);
+        /* freeze (true) or thaw (false) every task of @path; returns once the
+         * kernel reports the new state (-ETIMEDOUT after 2 s), -EOPNOTSUPP
+         * without a freezer */
+        int (*freeze)(const CgroupDriver *d, const char *path, bool frozen);
+        /* the absolute directory whose cgroup.procs lists the tasks of @path */
+        int (*procs_dir)(const CgroupDriver *d, const char *path, char **ret);
 } CgroupDriverOps;
 
 struct CgroupDriver {
@@ -72,6 +78,12 @@ static inline int cgroup_read_oom_kills(const CgroupDriver *d, const char *path,
         return d->ops->read_oom_kills(d, path, ret);
 }
 
+static inline int cgroup_freeze(const CgroupDriver *d, const char *path, bool frozen) {
+        return d->ops->freeze(d, path, frozen);
+}
+/* The pids in @path's cgroup.procs (sorted, at most 65536). */
+int cgroup_read_pids(const CgroupDriver *d, const char *path, pid_t **ret, size_t *ret_n);
+
 /* v2 cpu.weight from v1 cpu.shares (the runc/Docker conversion). */
 uint64_t cgroup_shares_to_weight(uint64_t shares);
 
@@ -85,5 +97,7 @@ int cgroup_read_file(const char *dir, const char *file, char **ret);
 bool cgroup_file_exists(const char *dir, const char *file);
 int cgroup_mkdir_p(const char *base, const char *path);
 int cgroup_rmdir_path(const char *base, const char *path);
+/* Polls @dir/@file (2 s at most) until one of its lines is @want. */
+int cgroup_wait_value(const char *dir, const char *file, const char *want);
 /* Finds "key N" in a flat-keyed file such as memory.events. */
 int cgroup_read_keyed(const char *dir, const char *file, const char *key, uint64_t *ret);
