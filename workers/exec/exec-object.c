@@ -8,6 +8,7 @@
 
 #include "errors.h"
 #include "exec.h"
+#include "exec-lifecycle.h"
 #include "fileio.h"
 #include "ids.h"
 #include "launch-config.h"
@@ -314,6 +315,10 @@ static int method_kill(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                         return sd_bus_error_setf(error, ZL_ERROR_NOT_FOUND, "The init of container %s is gone", id);
                 return sd_bus_error_set_errnof(error, errno, "Signalling %s: %m", id);
         }
+        /* a paused container gets the signal when thawed (Docker does the same) */
+        _cleanup_free_ char *cg = NULL;
+        if (cgroup_container_path(id, &cg) >= 0 && (r = cgroup_freeze(e->cgroup, cg, false)) < 0 && r != -EOPNOTSUPP)
+                log_warning_errno(r, "Failed to thaw %s after signalling it: %m", id);
         return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -441,6 +446,11 @@ const sd_bus_vtable exec_vtable[] = {
                                               "s", reason, "s", signal, "t", finished_at),
                                 method_adopt, 0),
         SD_BUS_METHOD_WITH_ARGS("Delete", SD_BUS_ARGS("s", id), SD_BUS_NO_RESULT, method_delete, 0),
+        SD_BUS_METHOD_WITH_ARGS("Freeze", SD_BUS_ARGS("s", id, "b", frozen), SD_BUS_NO_RESULT, method_freeze, 0),
+        SD_BUS_METHOD_WITH_ARGS("Changes", SD_BUS_ARGS("s", id), SD_BUS_RESULT("a(sy)", changes), method_changes, 0),
+        SD_BUS_METHOD_WITH_ARGS("DiskUsage", SD_BUS_ARGS("s", id), SD_BUS_RESULT("t", bytes), method_disk_usage, 0),
+        SD_BUS_METHOD_WITH_ARGS("UpdateResources", SD_BUS_ARGS("s", id, "s", launch_json), SD_BUS_NO_RESULT,
+                                method_update_resources, 0),
         SD_BUS_SIGNAL_WITH_ARGS("ContainerExited",
                                 SD_BUS_ARGS("s", id, "i", exit_code, "s", reason, "s", signal, "t", finished_at), 0),
         SD_BUS_VTABLE_END,
