@@ -56,6 +56,24 @@ static int add_uint(json_object *o, const char *key, uint64_t v) {
         return json_object_object_add(o, key, s) < 0 ? -ENOMEM : 0;
 }
 
+static int add_bool(json_object *o, const char *key, bool v) {
+        json_object *s = json_object_new_boolean(v);
+        if (!s)
+                return -ENOMEM;
+        return json_object_object_add(o, key, s) < 0 ? -ENOMEM : 0;
+}
+
+static int get_bool(json_object *o, const char *key, bool *ret) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v))
+                return 0;
+        if (!json_object_is_type(v, json_type_boolean))
+                return log_warning_errno(-EBADMSG, "state.json: '%s' is not a boolean", key);
+        *ret = json_object_get_boolean(v);
+        return 0;
+}
+
 int container_state_to_json(const Container *c, char **ret) {
         _cleanup_json_ json_object *o = json_object_new_object(), *labels = json_object_new_object();
         int r;
@@ -77,7 +95,11 @@ int container_state_to_json(const Container *c, char **ret) {
             (r = add_uint(o, "created_at", c->created_at)) < 0 ||
             (r = add_uint(o, "started_at", c->started_at)) < 0 ||
             (r = add_uint(o, "finished_at", c->finished_at)) < 0 ||
-            (r = add_uint(o, "restart_count", c->restart_count)) < 0)
+            (r = add_uint(o, "restart_count", c->restart_count)) < 0 ||
+            (r = add_bool(o, "paused", c->paused)) < 0 ||
+            (r = add_bool(o, "stopped_by_user", c->stopped_by_user)) < 0 ||
+            (r = add_int(o, "restart_max", c->restart_max)) < 0 ||
+            (c->restart_kind && (r = add_string(o, "restart_kind", c->restart_kind)) < 0))
                 return r;
 
         for (char **l = c->labels; l && l[0] && l[1]; l += 2)
@@ -161,8 +183,13 @@ int container_state_from_json(Container *c, const char *text) {
             (r = get_string(o, "image_digest", false, &c->image_digest)) < 0 ||
             (r = get_string(o, "state", true, &state)) < 0 ||
             (r = get_string(o, "reason", false, &c->reason)) < 0 ||
-            (r = get_string(o, "signal", false, &c->signal)) < 0)
+            (r = get_string(o, "signal", false, &c->signal)) < 0 ||
+            (r = get_string(o, "restart_kind", false, &c->restart_kind)) < 0 ||
+            (r = get_bool(o, "paused", &c->paused)) < 0 ||
+            (r = get_bool(o, "stopped_by_user", &c->stopped_by_user)) < 0)
                 return r;
+        if (c->restart_kind && !restart_kind_is_valid(c->restart_kind))
+                return log_warning_errno(-EBADMSG, "state.json: unknown restart_kind '%s'", c->restart_kind);
 
         if (!container_id_is_valid(c->id))
                 return log_warning_errno(-EBADMSG, "state.json: invalid id '%s'", c->id);
@@ -197,6 +224,10 @@ int container_state_from_json(Container *c, const char *text) {
         if ((r = get_int(o, "restart_count", 0, UINT32_MAX, &i)) < 0)
                 return r;
         c->restart_count = i;
+        i = c->restart_max;
+        if ((r = get_int(o, "restart_max", -1, INT32_MAX, &i)) < 0)
+                return r;
+        c->restart_max = i;
         if ((r = get_uint64(o, "created_at", &c->created_at)) < 0 ||
             (r = get_uint64(o, "started_at", &c->started_at)) < 0 ||
             (r = get_uint64(o, "finished_at", &c->finished_at)) < 0)

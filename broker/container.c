@@ -26,8 +26,10 @@ static void container_op_free(ContainerOp *op);
 
 Container *container_new(void) {
         Container *c = calloc(1, sizeof(*c));
-        if (c)
+        if (c) {
                 c->n_ref = 1;
+                c->restart_max = -1;
+        }
         return c;
 }
 
@@ -47,6 +49,8 @@ Container *container_unref(Container *c) {
                 free(w);
         }
         sd_event_source_disable_unref(c->stop_timer);
+        sd_event_source_disable_unref(c->restart_timer);
+        free(c->restart_kind);
         free(c->id);
         free(c->name);
         free(c->service);
@@ -219,6 +223,15 @@ int container_set_state(Container *c, ContainerState s) {
         Broker *b = c->broker;
         int r;
 
+        if (s == CONTAINER_INITIALIZING && !c->restarting) {
+                /* started by a user: the policy counts afresh */
+                c->stopped_by_user = false;
+                c->restart_backoff = 0;
+                if (c->restart_count > 0) {
+                        c->restart_count = 0;
+                        container_emit_changed(c, "RestartCount", NULL);
+                }
+        }
         c->state = s;
         r = container_state_save(c, b->containers_fd);
         if (r < 0)
@@ -268,6 +281,7 @@ void container_unregister(Container *c) {
         b->n_containers--;
         c->registered = false;
         c->stop_timer = sd_event_source_disable_unref(c->stop_timer);
+        c->restart_timer = sd_event_source_disable_unref(c->restart_timer);
 
         while (c->waiters) {
                 ContainerWaiter *w = c->waiters;
@@ -349,6 +363,7 @@ void container_apply_exit(Container *c, int32_t exit_code, const char *reason, c
         c->exit_code = exit_code;
         c->finished_at = finished_at;
         c->pid = 0;
+        c->paused = false;
         c->stop_timer = sd_event_source_disable_unref(c->stop_timer);
         log_info("Container %s exited: code %d, reason %s%s%s.", c->id, exit_code, c->reason,
                  isempty(sig) ? "" : ", signal ", strempty(sig));
@@ -397,6 +412,8 @@ void container_apply_exit(Container *c, int32_t exit_code, const char *reason, c
                 sd_bus_message_unref(w->call);
                 free(w);
         }
+        if (c->registered && !c->removing)
+                container_restart_on_exit(c);
         container_unref(c);
 }
 
@@ -456,6 +473,7 @@ static void adopt_with_link(Broker *b, sd_bus *link, int error, void *userdata) 
 }
 
 void containers_adopt_all(Broker *b) {
+        containers_restart_pending(b);
         for (Container *c = b->containers; c; c = c->next) {
                 if (c->state != CONTAINER_RUNNING && c->state != CONTAINER_STOPPING &&
                     c->state != CONTAINER_INITIALIZING)
@@ -610,7 +628,8 @@ static int on_kill_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
                     container_state_is_active(op->container->state) &&
                     worker_acquire(op->container->broker, WORKER_EXEC, adopt_with_link, container_ref(op->container)) < 0)
                         container_unref(op->container);
-        }
+        } else
+                op->container->paused = false; /* zlayer-exec thaws after signalling */
         if (op->call) {
                 if (e)
                         (void) reply_forward_error(op->call, e);
@@ -647,6 +666,12 @@ int container_kill(Container *c, int sig, sd_bus_message *call) {
 
         if (!op)
                 return -ENOMEM;
+        /* every kill comes from a user (Stop, Kill, Remove force): the
+         * restart policy must not undo it */
+        if (!c->stopped_by_user) {
+                c->stopped_by_user = true;
+                (void) container_state_save(c, c->broker->containers_fd);
+        }
         r = worker_acquire(c->broker, WORKER_EXEC, kill_with_link, op);
         if (r < 0)
                 container_op_free(op);

@@ -54,6 +54,16 @@ struct Container {
         char *stop_signal;
         uint64_t stop_grace_usec;
 
+        /* lifecycle.c, restart.c */
+        bool paused;             /* cgroup frozen (state stays running) */
+        bool pausing;            /* a Freeze in flight */
+        bool stopped_by_user;    /* Stop/Kill: the restart policy leaves it */
+        char *restart_kind;      /* set by UpdateContainerResources; NULL = the spec's */
+        int64_t restart_max;     /* idem; -1 = the spec's */
+        unsigned restart_backoff; /* consecutive quick restarts */
+        bool restarting;         /* the policy (not a user) is starting it */
+        sd_event_source *restart_timer;
+
         bool registered;         /* on the bus and in the broker's list */
         bool removing;           /* Exec1.Delete in flight */
         sd_event_source *stop_timer;
@@ -102,6 +112,13 @@ int container_add_waiter(Container *c, WaiterKind kind, sd_bus_message *call);
 
 /* An exit reported by zlayer-exec (signal or Adopt). */
 void container_apply_exit(Container *c, int32_t exit_code, const char *reason, const char *sig, uint64_t finished_at);
+
+/* Restart policies (restart.c). */
+int container_set_restart_policy(Container *c, const char *kind, int64_t max_attempts);
+void container_restart_on_exit(Container *c);
+void container_restart_cancel(Container *c);
+void containers_restart_pending(Broker *b);
+bool restart_kind_is_valid(const char *s);
 
 /* Ask zlayer-exec to Adopt every container we believe active. */
 void containers_adopt_all(Broker *b);

@@ -448,8 +448,10 @@ int method_stop_container(sd_bus_message *m, void *userdata, sd_bus_error *error
 
         if (c->state == CONTAINER_INITIALIZING)
                 return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' is initializing", c->id);
-        if (!container_state_is_active(c->state))
+        if (!container_state_is_active(c->state)) {
+                container_restart_cancel(c); /* and a policy restart on its way */
                 return sd_bus_reply_method_return(m, NULL);
+        }
 
         r = add_waiter(c, WAITER_STOP, m, error);
         if (r < 0)

@@ -6,6 +6,7 @@
 #include "errors.h"
 #include "image-ops.h"
 #include "image-store.h"
+#include "lifecycle.h"
 #include "log.h"
 
 #define UNPRIV SD_BUS_VTABLE_UNPRIVILEGED
@@ -84,9 +85,9 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_kill_container, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("RemoveContainer", SD_BUS_ARGS("s", id, "b", force), SD_BUS_NO_RESULT,
                                 method_remove_container, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("RenameContainer", SD_BUS_ARGS("s", id, "s", new_name), SD_BUS_NO_RESULT, method_unsupported, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("PauseContainer", SD_BUS_ARGS("s", id), SD_BUS_NO_RESULT, method_unsupported, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("UnpauseContainer", SD_BUS_ARGS("s", id), SD_BUS_NO_RESULT, method_unsupported, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("RenameContainer", SD_BUS_ARGS("s", id, "s", new_name), SD_BUS_NO_RESULT, method_rename_container, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("PauseContainer", SD_BUS_ARGS("s", id), SD_BUS_NO_RESULT, method_pause_container, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("UnpauseContainer", SD_BUS_ARGS("s", id), SD_BUS_NO_RESULT, method_unpause_container, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("GetContainerState", SD_BUS_ARGS("s", id),
                                 SD_BUS_RESULT("s", state, "i", exit_code, "s", reason),
                                 method_get_container_state, UNPRIV),
@@ -106,16 +107,16 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("OpenContainerStats", SD_BUS_ARGS("s", id, "t", interval), SD_BUS_RESULT("h", stream), method_unsupported, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("GetContainerPid", SD_BUS_ARGS("s", id), SD_BUS_RESULT("u", pid),
                                 method_get_container_pid, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("GetContainerIP", SD_BUS_ARGS("s", id), SD_BUS_RESULT("s", address), method_unsupported, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("GetContainerPortOverride", SD_BUS_ARGS("s", id), SD_BUS_RESULT("q", port), method_unsupported, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("InspectContainer", SD_BUS_ARGS("s", id), SD_BUS_RESULT("s", json), method_unsupported, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("TopContainer", SD_BUS_ARGS("s", id, "as", ps_args), SD_BUS_RESULT("as", titles, "aas", processes), method_unsupported, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("GetContainerChanges", SD_BUS_ARGS("s", id), SD_BUS_RESULT("a(sy)", changes), method_unsupported, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("GetContainerPorts", SD_BUS_ARGS("s", id), SD_BUS_RESULT("a(qssq)", ports), method_unsupported, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("UpdateContainerResources", SD_BUS_ARGS("s", id, "a{sv}", update), SD_BUS_RESULT("as", warnings), method_unsupported, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("GetContainerIP", SD_BUS_ARGS("s", id), SD_BUS_RESULT("s", address), method_get_container_ip, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("GetContainerPortOverride", SD_BUS_ARGS("s", id), SD_BUS_RESULT("q", port), method_get_container_port_override, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("InspectContainer", SD_BUS_ARGS("s", id), SD_BUS_RESULT("s", json), method_inspect_container, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("TopContainer", SD_BUS_ARGS("s", id, "as", ps_args), SD_BUS_RESULT("as", titles, "aas", processes), method_top_container, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("GetContainerChanges", SD_BUS_ARGS("s", id), SD_BUS_RESULT("a(sy)", changes), method_get_container_changes, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("GetContainerPorts", SD_BUS_ARGS("s", id), SD_BUS_RESULT("a(qssq)", ports), method_get_container_ports, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("UpdateContainerResources", SD_BUS_ARGS("s", id, "a{sv}", update), SD_BUS_RESULT("as", warnings), method_update_container_resources, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("ListContainers", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sssussto)", containers),
                                 method_list_containers, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("PruneContainers", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", deleted, "t", reclaimed), method_unsupported, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("PruneContainers", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", deleted, "t", reclaimed), method_prune_containers, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("ArchiveGet", SD_BUS_ARGS("s", id, "s", path),
                     SD_BUS_RESULT("h", tar, "s", name, "x", size, "u", mode, "s", mtime, "s", link_target), method_unsupported, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("ArchivePut", SD_BUS_ARGS("s", id, "s", path, "h", tar, "a{sv}", options), SD_BUS_NO_RESULT, method_unsupported, UNPRIV),

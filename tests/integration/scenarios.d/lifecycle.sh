@@ -1,0 +1,325 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
+# Container lifecycle (issue 4): rename, pause, inspect, ports/IP, top,
+# changes, prune, resource updates, restart policies.
+
+# ctr_path ID: the container's object path
+ctr_path() { bcall ListContainers | jq -r --arg id "$1" '.data[0][] | select(.[0] == $id) | .[7]'; }
+# ctr_prop ID PROPERTY: a Container property's value
+ctr_prop() {
+        busctl --address="$ZL_BUS" --json=short get-property com.zlayer.Runtime1 "$(ctr_path "$1")" \
+                com.zlayer.Runtime1.Container "$2" | jq -r '.data'
+}
+inspect() { bcall InspectContainer s "$1" | jq -r '.data[0]'; }
+# wait_for SECONDS COMMAND…: until COMMAND succeeds
+wait_for() {
+        local secs=$1 i; shift
+        for ((i = 0; i < secs * 10; i++)); do "$@" && return 0; sleep 0.1; done
+        return 1
+}
+
+t_lifecycle_rename() {
+        local w=$ZL_TMP/rename-watch.out wp i other new=$TAG-renamed
+        SERVICE=rename run_sleep || return 1
+        local id=$CID
+        SERVICE=rename-other run_sleep || return 1
+        other=$CID
+        "$ZLC" "$ZL_BUS" watch 30 > "$w" 2>&1 &
+        wp=$!
+        for ((i = 0; i < 50; i++)); do grep -q WATCHING "$w" && break; sleep 0.1; done
+
+        bcall RenameContainer ss "$id" "$new" >/dev/null || { fail "RenameContainer failed"; return 1; }
+        sleep 0.3
+        kill "$wp"; wait "$wp" 2>/dev/null
+        grep -q "^PropertiesChanged .* com.zlayer.Runtime1.Container .*Name=\"$new\"" "$w" ||
+                { fail "no PropertiesChanged Name=$new: $(tr '\n' '|' < "$w")"; return 1; }
+        # the new name addresses it, the id still does, the id did not change
+        [[ $(cpid "$new") == "$PID" || $(cpid "$new") -gt 0 ]] || { fail "GetContainerPid by the new name"; return 1; }
+        [[ $(cpid "$new") == $(cpid "$id") ]] || { fail "id and new name address different containers"; return 1; }
+        [[ $(ctr_prop "$id" Name) == "$new" ]] || { fail "Name property is $(ctr_prop "$id" Name)"; return 1; }
+        [[ $(ctr_prop "$id" Id) == "$id" ]] || { fail "Id changed to $(ctr_prop "$id" Id)"; return 1; }
+        bcall ListContainers | jq -e --arg id "$id" --arg n "$new" '.data[0][] | select(.[0] == $id and .[1] == $n)' >/dev/null ||
+                { fail "ListContainers does not show $id named $new"; return 1; }
+        [[ $(jq -r .name "$ROOT/containers/$id/state.json") == "$new" ]] || { fail "state.json name not $new"; return 1; }
+        [[ $(inspect "$new" | jq -r .Name) == "/$new" ]] || { fail "InspectContainer Name"; return 1; }
+        # names are unique: neither another's name nor another's id
+        expect_error AlreadyExists "$new" RenameContainer ss "$other" "$new" || return 1
+        expect_error AlreadyExists "$other" RenameContainer ss "$id" "$other" || return 1
+        expect_error org.freedesktop.DBus.Error.InvalidArgs "Bad/Name" RenameContainer ss "$id" "Bad/Name" || return 1
+        expect_error NotFound "$TAG-nosuch" RenameContainer ss "$TAG-nosuch" "$TAG-x" || return 1
+        # renaming to its own name is fine
+        bcall RenameContainer ss "$new" "$new" >/dev/null || { fail "rename to the same name failed"; return 1; }
+        discard "$new"
+        discard "$other"
+}
+
+t_lifecycle_pause() {
+        local fz n1 n2
+        SERVICE=pause run_sh_bg 'i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.1; done' || return 1
+        fz=$(cgroup_dir "$PID" freezer) || { fail "no freezer cgroup"; return 1; }
+        bcall PauseContainer s "$CID" >/dev/null || { fail "PauseContainer failed"; return 1; }
+        [[ $(cat "$fz/freezer.state") == FROZEN ]] || { fail "freezer.state $(cat "$fz/freezer.state")"; return 1; }
+        [[ $(state "$CID") == running ]] || { fail "state while paused is $(state "$CID"), wanted running"; return 1; }
+        inspect "$CID" | jq -e '.State.Paused == true and .State.Running == true and .State.Status == "paused"' >/dev/null ||
+                { fail "InspectContainer State while paused: $(inspect "$CID" | jq -c .State)"; return 1; }
+        jq -e '.paused == true' "$ROOT/containers/$CID/state.json" >/dev/null || { fail "state.json has no paused"; return 1; }
+        n1=$(logs "$CID" | wc -l); sleep 0.8; n2=$(logs "$CID" | wc -l)
+        [[ $n1 == "$n2" ]] || { fail "the container kept logging while paused ($n1 → $n2)"; return 1; }
+        expect_error InvalidState "already paused" PauseContainer s "$CID" || return 1
+        bcall UnpauseContainer s "$CID" >/dev/null || { fail "UnpauseContainer failed"; return 1; }
+        [[ $(cat "$fz/freezer.state") == THAWED ]] || { fail "freezer.state after unpause $(cat "$fz/freezer.state")"; return 1; }
+        sleep 0.5; n1=$(logs "$CID" | wc -l)
+        [[ $n1 -gt $n2 ]] || { fail "no output after unpause"; return 1; }
+        expect_error InvalidState "not paused" UnpauseContainer s "$CID" || return 1
+        # a paused container still stops (the kill thaws it)
+        bcall PauseContainer s "$CID" >/dev/null || { fail "second PauseContainer failed"; return 1; }
+        timeout 20 busctl --address="$ZL_BUS" call "${MGR[@]}" StopContainer st "$CID" 2000000 >/dev/null ||
+                { fail "StopContainer of a paused container failed"; return 1; }
+        [[ $(state "$CID") == exited ]] || { fail "state after stop $(state "$CID")"; return 1; }
+        inspect "$CID" | jq -e '.State.Paused == false' >/dev/null || { fail "still Paused after the exit"; return 1; }
+        expect_error InvalidState "not running" PauseContainer s "$CID" || return 1
+        discard "$CID"
+}
+
+# run_sh_bg SCRIPT [EXTRA_JSON]: a running sh -c SCRIPT container; sets CID PID
+run_sh_bg() {
+        create "${SERVICE:-shbg}" "$(spec_sh "$REG/busybox:latest" "$@")" || return 1
+        start "$CID" || return 1
+        PID=$(cpid "$CID")
+        [[ $PID =~ ^[0-9]+$ && $PID -gt 0 ]] || { fail "GetContainerPid gave '$PID'"; return 1; }
+}
+
+t_lifecycle_inspect() {
+        local j
+        SERVICE=inspect run_sh "$REG/busybox:latest" 'echo hi; exit 3' \
+                '{"labels": {"team": "blue"}, "env": {"MODE": "test"}, "resources": {"memory": "64Mi", "pids_limit": 40},
+                  "restart_policy": {"kind": "no"}, "endpoints": [{"name": "http", "protocol": "http", "port": 8080}]}' || return 1
+        j=$(inspect "$CID") || { fail "InspectContainer failed"; return 1; }
+        note "inspect: $(jq -c '{Id, Name, Path, Args, State, Image, RestartCount}' <<<"$j")"
+        jq -e --arg id "$CID" '.Id == $id and .Name == "/" + $id and .Path == "/bin/sh" and .Args == ["-c", "echo hi; exit 3"]' <<<"$j" >/dev/null ||
+                { fail "Id/Name/Path/Args"; return 1; }
+        jq -e '.State.Status == "exited" and .State.Running == false and .State.Paused == false and .State.ExitCode == 3
+               and .State.OOMKilled == false and .State.Pid == 0 and (.State.StartedAt | test("^20[0-9-]+T"))
+               and (.State.FinishedAt | test("^20[0-9-]+T")) and .RestartCount == 0' <<<"$j" >/dev/null ||
+                { fail "State: $(jq -c .State <<<"$j")"; return 1; }
+        jq -e '(.Created | test("^20[0-9-]+T")) and (.Image | startswith("sha256:")) and (.ImageName | endswith("/busybox:latest"))' <<<"$j" >/dev/null ||
+                { fail "Created/Image"; return 1; }
+        jq -e '.Config.Labels.team == "blue" and (.Config.Env | index("MODE=test")) != null and .Config.Cmd[0] == "/bin/sh"' <<<"$j" >/dev/null ||
+                { fail "Config: $(jq -c .Config <<<"$j")"; return 1; }
+        jq -e '.HostConfig.Memory == 67108864 and .HostConfig.PidsLimit == 40 and .HostConfig.RestartPolicy.Name == "no"' <<<"$j" >/dev/null ||
+                { fail "HostConfig: $(jq -c .HostConfig <<<"$j")"; return 1; }
+        jq -e '.NetworkSettings.IPAddress == "" and (.NetworkSettings.Ports | has("8080/tcp")) and (.Mounts | type == "array")
+               and .Spec.image.name != null' <<<"$j" >/dev/null ||
+                { fail "NetworkSettings/Mounts/Spec: $(jq -c '{NetworkSettings, Mounts}' <<<"$j")"; return 1; }
+        expect_error NotFound "$TAG-nosuch" InspectContainer s "$TAG-nosuch" || return 1
+        discard "$CID"
+}
+
+t_lifecycle_ports_ip() {
+        local out
+        create ports-host "$(spec_sh "$REG/busybox:latest" 'true' '{"network_mode": "host",
+                "endpoints": [{"name": "web", "protocol": "http", "port": 8080}, {"name": "dns", "protocol": "udp", "port": 53, "target_port": 5353}],
+                "port_mappings": [{"container_port": 9000, "host_port": 19000, "protocol": "tcp", "host_ip": "127.0.0.1"}]}')" || return 1
+        out=$(bcall GetContainerPorts s "$CID" | jq -c '.data[0]')
+        note "host ports: $out"
+        [[ $out == '[[8080,"tcp","",8080],[5353,"udp","",5353],[9000,"tcp","127.0.0.1",9000]]' ]] ||
+                { fail "GetContainerPorts (host) gave $out"; return 1; }
+        [[ $(bcall GetContainerIP s "$CID" | jq -r '.data[0]') == "" ]] || { fail "GetContainerIP not empty"; return 1; }
+        [[ $(bcall GetContainerPortOverride s "$CID" | jq -r '.data[0]') == 0 ]] || { fail "GetContainerPortOverride not 0"; return 1; }
+        discard "$CID"
+        create ports-none "$(spec_sh "$REG/busybox:latest" 'true' '{"network_mode": "none",
+                "port_mappings": [{"container_port": 80, "host_port": 8081, "protocol": "udp"}]}')" || return 1
+        out=$(bcall GetContainerPorts s "$CID" | jq -c '.data[0]')
+        [[ $out == '[[80,"udp","",8081]]' ]] || { fail "GetContainerPorts (none) gave $out"; return 1; }
+        discard "$CID"
+        expect_error NotFound "$TAG-nosuch" GetContainerIP s "$TAG-nosuch"
+}
+
+t_lifecycle_top() {
+        local out
+        SERVICE=top run_sleep || return 1
+        out=$(bcall TopContainer sas "$CID" 0) || { fail "TopContainer failed"; return 1; }
+        note "top: $(jq -c '.data' <<<"$out")"
+        [[ $(jq -c '.data[0]' <<<"$out") == '["UID","PID","PPID","C","STIME","TTY","TIME","CMD"]' ]] ||
+                { fail "titles $(jq -c '.data[0]' <<<"$out")"; return 1; }
+        jq -e --arg pid "$PID" '.data[1] | map(select(.[1] == $pid and .[0] == "root" and .[7] == "/bin/sleep 1000" and .[5] == "?")) | length == 1' <<<"$out" >/dev/null ||
+                { fail "no row for pid $PID running /bin/sleep 1000"; return 1; }
+        # "--": busctl must not take -o for its own option
+        out=$(busctl --address="$ZL_BUS" --json=short -- call "${MGR[@]}" TopContainer sas "$CID" 2 -o pid,comm,args) ||
+                { fail "TopContainer -o failed"; return 1; }
+        [[ $(jq -c '.data[0]' <<<"$out") == '["PID","COMMAND","COMMAND"]' ]] || { fail "-o titles $(jq -c '.data[0]' <<<"$out")"; return 1; }
+        jq -e --arg pid "$PID" '.data[1] | map(select(. == [$pid, "sleep", "/bin/sleep 1000"])) | length == 1' <<<"$out" >/dev/null ||
+                { fail "-o rows $(jq -c '.data[1]' <<<"$out")"; return 1; }
+        # every pid is in the container's cgroup
+        local cg
+        cg=$(cgroup_dir "$PID" pids)
+        for p in $(jq -r '.data[1][][0]' <<<"$out"); do
+                grep -qx "$p" "$cg/cgroup.procs" || { fail "pid $p is not in $cg"; return 1; }
+        done
+        expect_error org.freedesktop.DBus.Error.InvalidArgs "aux" TopContainer sas "$CID" 1 aux || return 1
+        expect_error org.freedesktop.DBus.Error.InvalidArgs "bogus" TopContainer sas "$CID" 2 -o pid,bogus || return 1
+        discard "$CID"
+        expect_error InvalidState "not running" TopContainer sas "$CID" 0 2>/dev/null
+        create top2 "$(spec_sh "$REG/busybox:latest" 'true')" || return 1
+        expect_error InvalidState "not running" TopContainer sas "$CID" 0 || return 1
+        discard "$CID"
+}
+
+t_lifecycle_changes() {
+        local out
+        SERVICE=changes run_sh "$REG/busybox:latest" \
+                'mkdir /newdir && echo f > /newdir/f && echo x > /newfile && echo more >> /etc/passwd && rm /etc/group && rm /etc/os-release && echo done' || return 1
+        [[ $EXIT_CODE == 0 ]] || { fail "script failed: $LOGS"; return 1; }
+        out=$(bcall GetContainerChanges s "$CID" | jq -c '.data[0]') || { fail "GetContainerChanges failed"; return 1; }
+        note "changes: $out"
+        for want in '["/etc",0]' '["/etc/passwd",0]' '["/etc/group",2]' '["/etc/os-release",2]' '["/newdir",1]' '["/newdir/f",1]' '["/newfile",1]'; do
+                jq -e --argjson w "$want" 'index([$w]) != null' <<<"$out" >/dev/null || { fail "missing change $want"; return 1; }
+        done
+        jq -e 'map(.[0]) == (map(.[0]) | sort)' <<<"$out" >/dev/null || { fail "changes not sorted by path"; return 1; }
+        jq -e 'map(select(.[0] == "/bin/busybox")) | length == 0' <<<"$out" >/dev/null || { fail "unchanged /bin/busybox listed"; return 1; }
+        discard "$CID"
+        # never started: nothing changed
+        create changes2 "$(spec_sh "$REG/busybox:latest" 'true')" || return 1
+        [[ $(bcall GetContainerChanges s "$CID" | jq -c '.data[0]') == '[]' ]] || { fail "changes of a created container"; return 1; }
+        discard "$CID"
+}
+
+t_lifecycle_prune() {
+        local a b run out
+        SERVICE=prune-a run_sh "$REG/busybox:latest" 'dd if=/dev/zero of=/blob bs=1024 count=300 2>/dev/null; exit 0' || return 1
+        a=$CID
+        SERVICE=prune-b run_sh "$REG/busybox:latest" 'exit 7' || return 1
+        b=$CID
+        SERVICE=prune-run run_sleep || return 1
+        run=$CID
+        out=$(bcall PruneContainers) || { fail "PruneContainers failed"; return 1; }
+        note "prune: $(jq -c .data <<<"$out")"
+        jq -e --arg a "$a" --arg b "$b" --arg r "$run" '(.data[0] | index($a)) != null and (.data[0] | index($b)) != null and (.data[0] | index($r)) == null' <<<"$out" >/dev/null ||
+                { fail "deleted list wrong"; return 1; }
+        [[ $(jq -r '.data[1]' <<<"$out") -ge 307200 ]] || { fail "reclaimed $(jq -r '.data[1]' <<<"$out") < 300 KiB"; return 1; }
+        expect_error NotFound "$a" GetContainerState s "$a" || return 1
+        [[ ! -e $ROOT/containers/$a ]] || { fail "$ROOT/containers/$a still there"; return 1; }
+        [[ $(state "$run") == running ]] || { fail "running container touched by prune"; return 1; }
+        # nothing left to prune of ours
+        out=$(bcall PruneContainers) || { fail "second PruneContainers failed"; return 1; }
+        jq -e --arg r "$run" '(.data[0] | index($r)) == null' <<<"$out" >/dev/null || { fail "pruned a running container"; return 1; }
+        discard "$run"
+}
+
+t_lifecycle_update() {
+        local mem pids out
+        SERVICE=update run_sleep '{"resources": {"memory": "64Mi", "pids_limit": 50}}' || return 1
+        mem=$(cgroup_dir "$PID" memory) && pids=$(cgroup_dir "$PID" pids) || { fail "no cgroups"; return 1; }
+        out=$(bcall UpdateContainerResources 'sa{sv}' "$CID" 3 memory x 134217728 pids_limit x 77 kernel_memory x 1048576) ||
+                { fail "UpdateContainerResources failed"; return 1; }
+        note "warnings: $(jq -c '.data[0]' <<<"$out")"
+        jq -e '.data[0] | length == 1 and (.[0] | startswith("kernel_memory"))' <<<"$out" >/dev/null || { fail "warnings wrong"; return 1; }
+        [[ $(cat "$mem/memory.limit_in_bytes") == 134217728 ]] || { fail "memory.limit_in_bytes $(cat "$mem/memory.limit_in_bytes")"; return 1; }
+        [[ $(cat "$pids/pids.max") == 77 ]] || { fail "pids.max $(cat "$pids/pids.max")"; return 1; }
+        jq -e '.resources.memory == 134217728 and .resources.pids_limit == 77' "$ROOT/containers/$CID/config.json" >/dev/null ||
+                { fail "config.json not updated"; return 1; }
+        # empty = no-op; bad keys and types name themselves
+        [[ $(bcall UpdateContainerResources 'sa{sv}' "$CID" 0 | jq -c '.data[0]') == '[]' ]] || { fail "empty update"; return 1; }
+        expect_error org.freedesktop.DBus.Error.InvalidArgs "swappiness" UpdateContainerResources 'sa{sv}' "$CID" 1 swappiness x 1 || return 1
+        expect_error org.freedesktop.DBus.Error.InvalidArgs "memory" UpdateContainerResources 'sa{sv}' "$CID" 1 memory s big || return 1
+        expect_error org.freedesktop.DBus.Error.InvalidArgs "memory" UpdateContainerResources 'sa{sv}' "$CID" 1 memory x 1024 || return 1
+        expect_error org.freedesktop.DBus.Error.InvalidArgs "sometimes" UpdateContainerResources 'sa{sv}' "$CID" 1 restart_policy s sometimes || return 1
+        [[ $(cat "$mem/memory.limit_in_bytes") == 134217728 ]] || { fail "a refused update changed the limit"; return 1; }
+        # a restart keeps the update
+        bcall StopContainer st "$CID" 1000000 >/dev/null || { fail "stop failed"; return 1; }
+        start "$CID" || return 1
+        PID=$(cpid "$CID")
+        mem=$(cgroup_dir "$PID" memory)
+        [[ $(cat "$mem/memory.limit_in_bytes") == 134217728 ]] || { fail "after restart memory.limit_in_bytes $(cat "$mem/memory.limit_in_bytes")"; return 1; }
+        discard "$CID"
+}
+
+restart_count() { ctr_prop "$1" RestartCount; }
+
+t_lifecycle_restart_on_failure() {
+        create restart-fail "$(spec_sh "$REG/busybox:latest" 'echo run; exit 1' '{"restart_policy": {"kind": "on_failure", "max_attempts": 2, "delay": "100ms"}}')" || return 1
+        start "$CID" || return 1
+        wait_for 15 eval '[[ $(restart_count "$CID") == 2 && $(state "$CID") == exited ]]' ||
+                { fail "RestartCount $(restart_count "$CID"), state $(state "$CID")"; return 1; }
+        sleep 1.5
+        [[ $(restart_count "$CID") == 2 ]] || { fail "restarted beyond max_attempts: $(restart_count "$CID")"; return 1; }
+        [[ $(logs "$CID" | grep -c '^stdout run$') == 3 ]] || { fail "runs: $(logs "$CID" | tr '\n' '|')"; return 1; }
+        [[ $(inspect "$CID" | jq -r .RestartCount) == 2 ]] || { fail "InspectContainer RestartCount"; return 1; }
+        [[ $(jq -r .restart_count "$ROOT/containers/$CID/state.json") == 2 ]] || { fail "state.json restart_count"; return 1; }
+        # a start by the user counts afresh
+        start "$CID" || return 1
+        [[ $(restart_count "$CID") == 0 ]] || { fail "RestartCount not reset by a start"; return 1; }
+        wait_for 15 eval '[[ $(restart_count "$CID") == 2 && $(state "$CID") == exited ]]' || { fail "second round"; return 1; }
+        discard "$CID"
+        # on_failure leaves a clean exit alone
+        create restart-ok "$(spec_sh "$REG/busybox:latest" 'exit 0' '{"restart_policy": {"kind": "on_failure", "delay": "100ms"}}')" || return 1
+        start "$CID" && wait_exit "$CID" || return 1
+        sleep 1
+        [[ $(restart_count "$CID") == 0 && $(state "$CID") == exited ]] || { fail "on_failure restarted a clean exit"; return 1; }
+        discard "$CID"
+}
+
+t_lifecycle_restart_always_user_stop() {
+        create restart-always "$(spec_sh "$REG/busybox:latest" 'sleep 0.3; exit 0' '{"restart_policy": {"kind": "always", "delay": "100ms"}}')" || return 1
+        start "$CID" || return 1
+        wait_for 15 eval '[[ $(restart_count "$CID") -ge 2 ]]' || { fail "always: RestartCount $(restart_count "$CID")"; return 1; }
+        wait_for 10 eval '[[ $(state "$CID") == running ]]' || { fail "not running again"; return 1; }
+        bcall StopContainer st "$CID" 2000000 >/dev/null || { fail "StopContainer failed"; return 1; }
+        local n
+        n=$(restart_count "$CID")
+        sleep 2
+        [[ $(state "$CID") == exited && $(restart_count "$CID") == "$n" ]] ||
+                { fail "a user stop was undone: state $(state "$CID"), RestartCount $n → $(restart_count "$CID")"; return 1; }
+        discard "$CID"
+        # the policy set by UpdateContainerResources applies, and KillContainer is a user stop too
+        create restart-upd "$(spec_sh "$REG/busybox:latest" 'sleep 1000')" || return 1
+        bcall UpdateContainerResources 'sa{sv}' "$CID" 2 restart_policy s always restart_max_retries x 1 >/dev/null || { fail "update policy"; return 1; }
+        start "$CID" || return 1
+        bcall KillContainer ss "$CID" KILL >/dev/null || { fail "KillContainer failed"; return 1; }
+        wait_exit "$CID"
+        sleep 1.5
+        [[ $(state "$CID") == exited && $(restart_count "$CID") == 0 ]] || { fail "a user kill was undone"; return 1; }
+        discard "$CID"
+}
+
+t_lifecycle_restart_across_broker() {
+        local bp
+        # the exit happens while no broker runs (zlayerd stopped so it does
+        # not restart one): the next broker learns it from Adopt and restarts
+        create restart-broker "$(spec_sh "$REG/busybox:latest" 'sleep 1; exit 5' '{"restart_policy": {"kind": "on_failure", "max_attempts": 1, "delay": "100ms"}}')" || return 1
+        start "$CID" || return 1
+        bp=$(worker_pid zlayer-broker) || { fail "no broker"; return 1; }
+        kill -STOP "$ZLAYERD_PID"
+        kill -KILL "$bp"
+        sleep 2
+        kill -CONT "$ZLAYERD_PID"
+        zl_wait_name "$ZL_BUS" 30 || { fail "no broker came back"; return 1; }
+        wait_for 30 eval '[[ $(restart_count "$CID" 2>/dev/null) == 1 ]]' || { fail "not restarted after the broker came back: $(restart_count "$CID")"; return 1; }
+        wait_for 15 eval '[[ $(state "$CID") == exited ]]' || { fail "state $(state "$CID")"; return 1; }
+        [[ $(bcall GetContainerState s "$CID" | jq -r '.data[1]') == 5 ]] || { fail "exit code not 5"; return 1; }
+        discard "$CID"
+
+        # a restart waiting for its delay when the broker dies happens anyway
+        create restart-delay "$(spec_sh "$REG/busybox:latest" 'exit 4' '{"restart_policy": {"kind": "on_failure", "max_attempts": 1, "delay": "3s"}}')" || return 1
+        start "$CID" && wait_exit "$CID" || return 1
+        bp=$(worker_pid zlayer-broker) || { fail "no broker"; return 1; }
+        kill -KILL "$bp"
+        sleep 0.5
+        zl_wait_name "$ZL_BUS" 30 || { fail "no broker came back"; return 1; }
+        wait_for 30 eval '[[ $(restart_count "$CID" 2>/dev/null) == 1 ]]' || { fail "pending restart lost with the broker"; return 1; }
+        discard "$CID"
+}
+
+SCENARIOS+=(
+        lifecycle-rename t_lifecycle_rename
+        lifecycle-pause t_lifecycle_pause
+        lifecycle-inspect t_lifecycle_inspect
+        lifecycle-ports-ip t_lifecycle_ports_ip
+        lifecycle-top t_lifecycle_top
+        lifecycle-changes t_lifecycle_changes
+        lifecycle-prune t_lifecycle_prune
+        lifecycle-update t_lifecycle_update
+        lifecycle-restart-on-failure t_lifecycle_restart_on_failure
+        lifecycle-restart-always-user-stop t_lifecycle_restart_always_user_stop
+        lifecycle-restart-across-broker t_lifecycle_restart_across_broker
+)
