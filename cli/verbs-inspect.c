@@ -266,10 +266,10 @@ int verb_top(int argc, char **argv) {
         if (!t)
                 return EXIT_ZL;
         r = sd_bus_message_enter_container(reply, 'a', "as");
-        while (r >= 0) {
+        while (r >= 0 && (r = sd_bus_message_at_end(reply, false)) == 0) {
                 _cleanup_strv_free_ char **row = NULL;
                 r = sd_bus_message_read_strv(reply, &row);
-                if (r <= 0)
+                if (r < 0)
                         break;
                 if (strv_length(row) != strv_length(titles))
                         continue;

@@ -380,6 +380,69 @@ t_cli_polkit_agent_on_tty() {
         ! grep -q pkttyagent "$t.pipe" || { fail "pkttyagent without a terminal"; return 1; }
 }
 
+# cli_try CMD…: runs zctl CMD, output in CLI_OUT; 3 when the daemon says
+# the method is unsupported (and zlayerctl exited 125 saying so), else its rc
+cli_try() {
+        local rc
+        CLI_OUT=$(zctl "$@" 2>&1); rc=$?
+        if [[ $CLI_OUT == *"not supported by this zlayerd"* ]]; then
+                [[ $rc == 125 ]] || { fail "$1: unsupported but exit $rc"; return 1; }
+                note "$1: unsupported: $CLI_OUT"
+                return 3
+        fi
+        return $rc
+}
+
+t_cli_thin_wrappers() {
+        cli_built || return 1
+        local id pids rc
+        id=$(zctl run -d --service "$TAG-cliwrap" "$REG/busybox:latest" sleep 1000) || { fail "run -d failed"; return 1; }
+        cli_try top "$id"; rc=$?
+        if [[ $rc != 3 ]]; then
+                [[ $rc == 0 ]] && grep -Eq '^UID +PID +' <<<"$CLI_OUT" && grep -Eq ' sleep 1000$' <<<"$CLI_OUT" ||
+                        { fail "top: rc $rc $(tr '\n' '|' <<<"$CLI_OUT")"; return 1; }
+        fi
+        cli_try pause "$id"; rc=$?
+        [[ $rc == 3 || ( $rc == 0 && $CLI_OUT == "$id" ) ]] || { fail "pause: rc $rc $CLI_OUT"; return 1; }
+        cli_try unpause "$id"; rc=$?
+        [[ $rc == 3 || ( $rc == 0 && $CLI_OUT == "$id" ) ]] || { fail "unpause: rc $rc $CLI_OUT"; return 1; }
+        cli_try rename "$id" "$TAG-cliwrap-renamed"; rc=$?
+        if [[ $rc == 0 ]]; then
+                [[ $(zctl ps --format '{{.ID}} {{.Names}}' | grep "^$id ") == "$id $TAG-cliwrap-renamed" ]] ||
+                        { fail "rename not shown by ps"; return 1; }
+        elif [[ $rc != 3 ]]; then
+                fail "rename: rc $rc $CLI_OUT"; return 1
+        fi
+        if zctl exec "$id" sh -c 'echo x > /cli-diff-file' >/dev/null 2>&1; then
+                cli_try diff "$id"; rc=$?
+                [[ $rc == 3 ]] || { [[ $rc == 0 ]] && has_line "$CLI_OUT" "A /cli-diff-file"; } || { fail "diff: rc $rc $CLI_OUT"; return 1; }
+        fi
+        cli_try update --pids-limit 21 "$id"; rc=$?
+        if [[ $rc == 0 ]]; then
+                pids=$(cgroup_dir "$(cpid "$id")" pids)
+                [[ $(cat "$pids/pids.max") == 21 ]] || { fail "update --pids-limit: pids.max $(cat "$pids/pids.max")"; return 1; }
+        elif [[ $rc != 3 ]]; then
+                fail "update: rc $rc $CLI_OUT"; return 1
+        fi
+        cli_try inspect --type container "$id"; rc=$?
+        [[ $rc == 3 ]] || jq -e 'length == 1 and (.[0] | type == "object")' <<<"$CLI_OUT" >/dev/null ||
+                { fail "inspect container: rc $rc $CLI_OUT"; return 1; }
+        zctl rm -f "$id" >/dev/null
+        cli_try history "$REG/busybox:latest"; rc=$?
+        [[ $rc == 3 ]] || { [[ $rc == 0 ]] && grep -Eq '^IMAGE +CREATED +CREATED BY +SIZE +COMMENT$' <<<"$CLI_OUT"; } ||
+                { fail "history: rc $rc $CLI_OUT"; return 1; }
+        cli_try tag "$REG/busybox:latest" "$REG/busybox:cli-tag"; rc=$?
+        if [[ $rc == 0 ]]; then
+                zctl images -q | grep -qx "$REG/busybox:cli-tag" || { fail "tag not listed by images"; return 1; }
+                cli_try rmi "$REG/busybox:cli-tag"; rc=$?
+                [[ $rc == 3 || $rc == 0 ]] || { fail "rmi: rc $rc $CLI_OUT"; return 1; }
+                [[ $rc == 3 ]] || ! zctl images -q | grep -qx "$REG/busybox:cli-tag" || { fail "rmi left the tag"; return 1; }
+        elif [[ $rc != 3 ]]; then
+                fail "tag: rc $rc $CLI_OUT"; return 1
+        fi
+        return 0
+}
+
 SCENARIOS+=(
         cli-pull-pipe-then-images t_cli_pull_pipe_then_images
         cli-run-output-and-exit-code t_cli_run_output_and_exit_code
@@ -400,4 +463,5 @@ SCENARIOS+=(
         cli-exec-it-in-tmux t_cli_exec_it_in_tmux
         cli-pull-tty-bars t_cli_pull_tty_bars
         cli-polkit-agent-on-tty t_cli_polkit_agent_on_tty
+        cli-thin-wrappers t_cli_thin_wrappers
 )
