@@ -3,7 +3,10 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <math.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "errors.h"
 #include "exec-pty.h"
@@ -160,6 +163,89 @@ static bool split_container_path(const char *s, char **ctr, const char **path) {
         return *ctr != NULL;
 }
 
+/* Runs @args (tar, rm) with @in_fd as stdin and @out_fd as stdout (-1 = ours); its exit status or -errno. */
+static int run_cmd(char **args, int in_fd, int out_fd) {
+        pid_t pid = fork();
+        int status;
+
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                if ((in_fd >= 0 && dup2(in_fd, STDIN_FILENO) < 0) || (out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0))
+                        _exit(126);
+                execvp(args[0], args);
+                _exit(127);
+        }
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* CONTAINER:SRC → host DEST: into DEST when it is a directory, else as DEST
+ * (extracted next to it, then renamed), as docker cp does. */
+static int cp_from_container(const char *ctr, const char *src, const char *dest) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *parent = NULL, *tmp = NULL, *from = NULL;
+        const char *name;
+        struct stat st;
+        int fd, r;
+
+        r = ctl_call(CALL_FOREVER, "ArchiveGet", &error, &reply, "ss", ctr, src);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "hs", &fd, &name);
+        if (r < 0)
+                return ctl_fail(&error, r, "cp");
+        if (stat(dest, &st) >= 0 && S_ISDIR(st.st_mode)) {
+                r = run_cmd((char *[]) { "tar", "-x", "-f", "-", "-C", (char *) dest, "--no-same-owner", NULL }, fd, -1);
+                return r == 0 ? 0 : (fprintf(stderr, "zlayerctl cp: tar failed (%d)\n", r), EXIT_ZL);
+        }
+        parent = strdup(dest);
+        if (!parent)
+                return EXIT_ZL;
+        if (asprintf(&tmp, "%s/.zlayerctl-cp-XXXXXX", strchr(parent, '/') ? dirname(parent) : ".") < 0 || !mkdtemp(tmp))
+                return fprintf(stderr, "zlayerctl cp: cannot create a directory next to %s: %m\n", dest), EXIT_ZL;
+        r = run_cmd((char *[]) { "tar", "-x", "-f", "-", "-C", tmp, "--no-same-owner", NULL }, fd, -1);
+        if (r == 0 && asprintf(&from, "%s/%s", tmp, name) >= 0 && rename(from, dest) < 0)
+                r = -errno;
+        (void) run_cmd((char *[]) { "rm", "-rf", "--", tmp, NULL }, -1, -1);   /* leftovers of a failed copy */
+        if (r != 0) {
+                fprintf(stderr, "zlayerctl cp: copying to %s failed: %s\n", dest, r < 0 ? strerror(-r) : "tar failed");
+                return EXIT_ZL;
+        }
+        return 0;
+}
+
+/* host SRC → CONTAINER:DIR (an existing directory there). */
+static int cp_to_container(const char *src, const char *ctr, const char *dest) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *d = strdup(src), *b = strdup(src);
+        int p[2], r, tr;
+        pid_t pid;
+
+        if (!d || !b)
+                return EXIT_ZL;
+        if (access(src, F_OK) < 0)
+                return fprintf(stderr, "zlayerctl cp: %s: %m\n", src), EXIT_ZL;
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return EXIT_ZL;
+        pid = fork();
+        if (pid < 0)
+                return EXIT_ZL;
+        if (pid == 0) {
+                close(p[0]);
+                _exit(run_cmd((char *[]) { "tar", "-c", "-f", "-", "-C", dirname(d), "--", basename(b), NULL }, -1, p[1]));
+        }
+        close(p[1]);
+        r = ctl_call(CALL_FOREVER, "ArchivePut", &error, NULL, "ssha{sv}", ctr, dest, p[0], 0);
+        close(p[0]);
+        (void) waitpid(pid, &tr, 0);
+        if (r < 0)
+                return ctl_fail(&error, r, "cp");
+        return WIFEXITED(tr) && WEXITSTATUS(tr) == 0 ? 0 : (fprintf(stderr, "zlayerctl cp: tar failed\n"), EXIT_ZL);
+}
+
 int verb_cp(int argc, char **argv) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -168,10 +254,10 @@ int verb_cp(int argc, char **argv) {
         int fd, r;
 
         if (argc != 3)
-                return usage_error(argv[0], "requires exactly 2 arguments (CONTAINER:PATH - or - CONTAINER:PATH)");
+                return usage_error(argv[0], "requires exactly 2 arguments (CONTAINER:SRC DEST|- or SRC|- CONTAINER:DEST)");
         if (split_container_path(argv[1], &ctr, &path)) {
                 if (!streq(argv[2], "-"))
-                        return usage_error(argv[0], "only '-' (a tar stream on stdout) is implemented as destination");
+                        return cp_from_container(ctr, path, argv[2]);
                 if (isatty(STDOUT_FILENO))
                         return usage_error(argv[0], "refusing to write a tar stream to a terminal");
                 r = ctl_call(CALL_FOREVER, "ArchiveGet", &error, &reply, "ss", ctr, path);
@@ -184,7 +270,7 @@ int verb_cp(int argc, char **argv) {
         }
         if (split_container_path(argv[2], &ctr, &path)) {
                 if (!streq(argv[1], "-"))
-                        return usage_error(argv[0], "only '-' (a tar stream on stdin) is implemented as source");
+                        return cp_to_container(argv[1], ctr, path);
                 r = ctl_call(CALL_FOREVER, "ArchivePut", &error, NULL, "ssha{sv}", ctr, path, STDIN_FILENO, 0);
                 return r < 0 ? ctl_fail(&error, r, "cp") : 0;
         }

@@ -443,6 +443,30 @@ t_cli_thin_wrappers() {
         return 0
 }
 
+t_cli_cp_both_directions() {
+        cli_built || return 1
+        local id d=$ZL_TMP/cli-cp rc
+        rm -rf "$d"; mkdir -p "$d/in/sub" "$d/out"
+        echo top-file > "$d/in/f1"; echo deep-file > "$d/in/sub/f2"
+        id=$(zctl run -d --service "$TAG-clicp" "$REG/busybox:latest" sleep 1000) || { fail "run -d failed"; return 1; }
+        cli_try cp "$d/in/f1" "$id:/tmp"; rc=$?
+        if [[ $rc == 3 ]]; then
+                zctl rm -f "$id" >/dev/null
+                return 0
+        fi
+        [[ $rc == 0 ]] || { fail "cp file in: rc $rc $CLI_OUT"; return 1; }
+        cli_try cp "$d/in/sub" "$id:/tmp" || { fail "cp dir in: $CLI_OUT"; return 1; }
+        [[ $(zctl exec "$id" cat /tmp/f1 /tmp/sub/f2) == $'top-file\ndeep-file' ]] || { fail "files not in the container"; return 1; }
+        cli_try cp "$id:/tmp/sub" "$d/out" || { fail "cp dir out: $CLI_OUT"; return 1; }
+        cli_try cp "$id:/tmp/f1" "$d/out/renamed" || { fail "cp file out to a new name: $CLI_OUT"; return 1; }
+        [[ $(cat "$d/out/sub/f2") == deep-file && $(cat "$d/out/renamed") == top-file ]] || { fail "files not on the host"; return 1; }
+        [[ $(ls -A "$d/out" | tr '\n' ' ') == "renamed sub " ]] || { fail "leftovers in $d/out: $(ls -A "$d/out")"; return 1; }
+        zctl cp "$id:/tmp/f1" - | tar -t | grep -qx f1 || { fail "cp to - is not a tar of f1"; return 1; }
+        cli_try cp "$id:/no/such/file" "$d/out/x"; rc=$?
+        [[ $rc == 125 && $CLI_OUT == */no/such/file* ]] || { fail "cp of a missing file: rc $rc $CLI_OUT"; return 1; }
+        zctl rm -f "$id" >/dev/null
+}
+
 SCENARIOS+=(
         cli-pull-pipe-then-images t_cli_pull_pipe_then_images
         cli-run-output-and-exit-code t_cli_run_output_and_exit_code
@@ -464,4 +488,5 @@ SCENARIOS+=(
         cli-pull-tty-bars t_cli_pull_tty_bars
         cli-polkit-agent-on-tty t_cli_polkit_agent_on_tty
         cli-thin-wrappers t_cli_thin_wrappers
+        cli-cp-both-directions t_cli_cp_both_directions
 )
