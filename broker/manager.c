@@ -8,6 +8,7 @@
 #include "image-store.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "manager-archive.h"
 
 #define UNPRIV SD_BUS_VTABLE_UNPRIVILEGED
 
@@ -118,11 +119,11 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_list_containers, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("PruneContainers", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", deleted, "t", reclaimed), method_prune_containers, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("ArchiveGet", SD_BUS_ARGS("s", id, "s", path),
-                    SD_BUS_RESULT("h", tar, "s", name, "x", size, "u", mode, "s", mtime, "s", link_target), method_unsupported, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("ArchivePut", SD_BUS_ARGS("s", id, "s", path, "h", tar, "a{sv}", options), SD_BUS_NO_RESULT, method_unsupported, UNPRIV),
+                    SD_BUS_RESULT("h", tar, "s", name, "x", size, "u", mode, "s", mtime, "s", link_target), method_archive_get, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("ArchivePut", SD_BUS_ARGS("s", id, "s", path, "h", tar, "a{sv}", options), SD_BUS_NO_RESULT, method_archive_put, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("ArchiveHead", SD_BUS_ARGS("s", id, "s", path),
-                    SD_BUS_RESULT("s", name, "x", size, "u", mode, "s", mtime, "s", link_target), method_unsupported, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("ExportContainer", SD_BUS_ARGS("s", id), SD_BUS_RESULT("h", tar), method_unsupported, UNPRIV),
+                    SD_BUS_RESULT("s", name, "x", size, "u", mode, "s", mtime, "s", link_target), method_archive_head, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("ExportContainer", SD_BUS_ARGS("s", id), SD_BUS_RESULT("h", tar), method_export_container, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("CommitContainer", SD_BUS_ARGS("s", id, "a{sv}", options), SD_BUS_RESULT("s", image_id), method_unsupported, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("SyncContainerVolumes", SD_BUS_ARGS("s", id), SD_BUS_NO_RESULT, method_unsupported, UNPRIV),
 

@@ -5,3 +5,7 @@
 
 /* Publishes com.zlayer.Worker.Archive1 at /com/zlayer/Worker on @bus. */
 int archive_bus_add_object(sd_bus *bus);
+
+/* Adds Head, Get, Put and Export on container roots to the same object
+ * (container-bus.c). */
+int archive_container_bus_add_object(sd_bus *bus);

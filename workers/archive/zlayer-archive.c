@@ -106,6 +106,9 @@ static int run(int argc, char **argv) {
         r = archive_bus_add_object(bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to publish %s: %m", ZL_WORKER_PATH);
+        r = archive_container_bus_add_object(bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to publish the container methods on %s: %m", ZL_WORKER_PATH);
 
         log_debug("Serving %s on fd %d (root %s).", ZL_WORKER_PATH, LINK_FD, opts.root);
 

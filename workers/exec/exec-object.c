@@ -9,6 +9,7 @@
 #include "errors.h"
 #include "exec.h"
 #include "exec-lifecycle.h"
+#include "exec-root.h"
 #include "fileio.h"
 #include "ids.h"
 #include "launch-config.h"
@@ -451,6 +452,8 @@ const sd_bus_vtable exec_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("DiskUsage", SD_BUS_ARGS("s", id), SD_BUS_RESULT("t", bytes), method_disk_usage, 0),
         SD_BUS_METHOD_WITH_ARGS("UpdateResources", SD_BUS_ARGS("s", id, "s", launch_json), SD_BUS_NO_RESULT,
                                 method_update_resources, 0),
+        SD_BUS_METHOD_WITH_ARGS("OpenRoot", SD_BUS_ARGS("s", id), SD_BUS_RESULT("h", root, "b", running),
+                                method_open_root, 0),
         SD_BUS_SIGNAL_WITH_ARGS("ContainerExited",
                                 SD_BUS_ARGS("s", id, "i", exit_code, "s", reason, "s", signal, "t", finished_at), 0),
         SD_BUS_VTABLE_END,

@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ArchiveGet / ArchivePut / ArchiveHead / ExportContainer. Two steps on the
+ * private links: Exec1.OpenRoot(id) gives a directory fd of the container's
+ * root (running or not), Archive1.<method> does the tar work on it. The
+ * broker never touches the container's files nor the data: Get and Export
+ * hand the caller the read end of a pipe whose write end went to
+ * zlayer-archive, Put passes the caller's fd on. */
+#include <fcntl.h>
+
+#include "container.h"
+#include "errors.h"
+#include "fileio.h"
+#include "launch-config.h"
+#include "log.h"
+#include "manager-archive.h"
+#include "worker-links.h"
+
+#define OPEN_ROOT_TIMEOUT_USEC (60 * USEC_PER_SEC)
+/* Put answers when the whole tar is extracted: as long as the caller sends. */
+#define PUT_TIMEOUT_USEC (24ULL * 3600 * USEC_PER_SEC)
+#define CONFIG_JSON_MAX (1U << 20)
+
+typedef enum ArchiveKind {
+        ARCHIVE_GET,
+        ARCHIVE_PUT,
+        ARCHIVE_HEAD,
+        ARCHIVE_EXPORT,
+} ArchiveKind;
+
+typedef struct ArchiveOp {
+        ArchiveKind kind;
+        Broker *broker;
+        Container *container;
+        sd_bus_message *call;
+        char *path;
+        int tar_fd;              /* Put: the caller's tar */
+        bool no_overwrite_dir_non_dir, copy_uid_gid;
+        char *user;              /* Put: the container's user (config.json) */
+        int root_fd;             /* from Exec1.OpenRoot */
+        int pipe_read;           /* Get / Export: the caller's end */
+} ArchiveOp;
+
+static int safe_close_fd(int fd) {
+        if (fd >= 0)
+                close(fd);
+        return -1;
+}
+
+static const char *kind_method(ArchiveKind k) {
+        return (const char *[]) { "Get", "Put", "Head", "Export" }[k];
+}
+
+static void archive_op_free(ArchiveOp *op) {
+        if (!op)
+                return;
+        container_unref(op->container);
+        sd_bus_message_unref(op->call);
+        free(op->path);
+        free(op->user);
+        if (op->tar_fd >= 0)
+                close(op->tar_fd);
+        if (op->root_fd >= 0)
+                close(op->root_fd);
+        if (op->pipe_read >= 0)
+                close(op->pipe_read);
+        free(op);
+}
+
+static void archive_op_fail(ArchiveOp *op, const char *name, const char *what, int r) {
+        (void) reply_error_errnof(op->call, name, "%s for %s: %s", what, op->container->id, strerror(r < 0 ? -r : r));
+        archive_op_free(op);
+}
+
+static int on_archive_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        ArchiveOp *op = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        const char *name, *mtime, *link_target;
+        int64_t size;
+        uint32_t mode;
+        int r;
+
+        if (e) {
+                (void) reply_forward_error(op->call, e);
+                archive_op_free(op);
+                return 0;
+        }
+        switch (op->kind) {
+        case ARCHIVE_PUT:
+                r = sd_bus_reply_method_return(op->call, NULL);
+                break;
+        case ARCHIVE_EXPORT:
+                r = sd_bus_reply_method_return(op->call, "h", op->pipe_read);
+                break;
+        default:
+                r = sd_bus_message_read(reply, "sxuss", &name, &size, &mode, &mtime, &link_target);
+                if (r < 0)
+                        break;
+                if (op->kind == ARCHIVE_HEAD)
+                        r = sd_bus_reply_method_return(op->call, "sxuss", name, size, mode, mtime, link_target);
+                else
+                        r = sd_bus_reply_method_return(op->call, "hsxuss", op->pipe_read, name, size, mode, mtime,
+                                                       link_target);
+        }
+        if (r < 0)
+                log_warning_errno(r, "Failed to reply to Archive%s of %s: %m", kind_method(op->kind), op->container->id);
+        archive_op_free(op);
+        return 0;
+}
+
+static int append_put_options(sd_bus_message *m, ArchiveOp *op) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "{sv}", "no_overwrite_dir_non_dir", "b", op->no_overwrite_dir_non_dir);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "{sv}", "copy_uid_gid", "b", op->copy_uid_gid);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "{sv}", "user", "s", strempty(op->user));
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+static void archive_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_close_ int pipe_write = -1;
+        ArchiveOp *op = userdata;
+        uint64_t timeout = OPEN_ROOT_TIMEOUT_USEC;
+        int r;
+
+        if (!link)
+                return archive_op_fail(op, ZL_ERROR_INTERNAL, "worker archive is not available", error);
+        if (op->kind == ARCHIVE_GET || op->kind == ARCHIVE_EXPORT) {
+                int p[2];
+                if (pipe2(p, O_CLOEXEC) < 0)
+                        return archive_op_fail(op, ZL_ERROR_INTERNAL, "pipe", -errno);
+                op->pipe_read = p[0];
+                pipe_write = p[1];
+        }
+        r = sd_bus_message_new_method_call(link, &m, NULL, ZL_WORKER_PATH, ZL_ARCHIVE_IFACE, kind_method(op->kind));
+        if (r >= 0)
+                r = sd_bus_message_append(m, "h", op->root_fd);
+        if (r >= 0)
+                switch (op->kind) {
+                case ARCHIVE_GET:
+                        r = sd_bus_message_append(m, "sh", op->path, pipe_write);
+                        break;
+                case ARCHIVE_HEAD:
+                        r = sd_bus_message_append(m, "s", op->path);
+                        break;
+                case ARCHIVE_EXPORT:
+                        r = sd_bus_message_append(m, "h", pipe_write);
+                        break;
+                case ARCHIVE_PUT:
+                        r = sd_bus_message_append(m, "sh", op->path, op->tar_fd);
+                        if (r >= 0)
+                                r = append_put_options(m, op);
+                        timeout = PUT_TIMEOUT_USEC;
+                        break;
+                }
+        if (r >= 0)
+                r = sd_bus_call_async(link, NULL, m, on_archive_reply, op, timeout);
+        if (r < 0)
+                return archive_op_fail(op, ZL_ERROR_INTERNAL, "calling zlayer-archive", r);
+        /* The message holds its own copies of the fds; ours go now, so
+         * the caller sees EOF when zlayer-archive is done writing. */
+        op->root_fd = safe_close_fd(op->root_fd);
+        op->tar_fd = safe_close_fd(op->tar_fd);
+}
+
+static int on_open_root_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        ArchiveOp *op = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        int fd, running, r;
+
+        if (e) {
+                (void) reply_forward_error(op->call, e);
+                archive_op_free(op);
+                return 0;
+        }
+        r = sd_bus_message_read(reply, "hb", &fd, &running);
+        if (r < 0) {
+                archive_op_fail(op, ZL_ERROR_INTERNAL, "reading the reply of OpenRoot", r);
+                return 0;
+        }
+        op->root_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (op->root_fd < 0) {
+                archive_op_fail(op, ZL_ERROR_INTERNAL, "duplicating the root fd", -errno);
+                return 0;
+        }
+        log_debug("Archive%s %s: root of the %s container", kind_method(op->kind), op->container->id,
+                  running ? "running" : "stopped");
+        r = worker_acquire(op->broker, WORKER_ARCHIVE, archive_with_link, op);
+        if (r < 0)
+                archive_op_fail(op, ZL_ERROR_INTERNAL, "waiting for zlayer-archive", r);
+        return 0;
+}
+
+static void open_root_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
+        ArchiveOp *op = userdata;
+        int r;
+
+        if (!link)
+                return archive_op_fail(op, ZL_ERROR_INTERNAL, "worker exec is not available", error);
+        r = sd_bus_call_method_async(link, NULL, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "OpenRoot", on_open_root_reply,
+                                     op, "s", op->container->id);
+        if (r < 0)
+                archive_op_fail(op, ZL_ERROR_INTERNAL, "calling OpenRoot", r);
+}
+
+/* The common part of every handler: find, authorize, start step one.
+ * Returns what the handler returns. */
+static int archive_start(sd_bus_message *m, Broker *b, const char *id, ArchiveOp *tmpl, sd_bus_error *error) {
+        ArchiveOp *op;
+        Container *c;
+        int r;
+
+        r = container_find_or_error(b, id, &c, error);
+        if (r < 0)
+                return r;
+        r = authz_verify(b, m, c->id, error);
+        if (r <= 0)
+                return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
+        if (c->removing)
+                return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' is being removed", c->id);
+
+        op = calloc(1, sizeof(*op));
+        if (!op)
+                return -ENOMEM;
+        *op = *tmpl;
+        op->broker = b;
+        op->container = container_ref(c);
+        op->call = sd_bus_message_ref(m);
+        op->root_fd = op->pipe_read = -1;
+        op->tar_fd = -1;
+        if (tmpl->path && !(op->path = strdup(tmpl->path))) {
+                archive_op_free(op);
+                return -ENOMEM;
+        }
+        if (tmpl->tar_fd >= 0) {
+                op->tar_fd = fcntl(tmpl->tar_fd, F_DUPFD_CLOEXEC, 3);
+                if (op->tar_fd < 0) {
+                        r = -errno;
+                        archive_op_free(op);
+                        return r;
+                }
+        }
+        if (op->kind == ARCHIVE_PUT) {
+                /* Files are owned by the container's user, as docker cp does. */
+                _cleanup_(launch_config_freep) LaunchConfig *cfg = NULL;
+                _cleanup_free_ char *path = NULL, *json = NULL, *perr = NULL;
+
+                if (asprintf(&path, "%s/config.json", c->id) < 0)
+                        r = -ENOMEM;
+                else
+                        r = read_file_at(b->containers_fd, path, CONFIG_JSON_MAX, &json, NULL);
+                if (r >= 0)
+                        r = launch_config_parse(json, &cfg, &perr);
+                if (r >= 0)
+                        op->user = strdup(strempty(cfg->user));
+                if (r < 0 || !op->user) {
+                        archive_op_free(op);
+                        return sd_bus_error_setf(error, ZL_ERROR_INTERNAL, "cannot read the user of %s from config.json: %s",
+                                                 c->id, perr ?: strerror(r < 0 ? -r : ENOMEM));
+                }
+        }
+        r = worker_acquire(b, WORKER_EXEC, open_root_with_link, op);
+        if (r < 0) {
+                archive_op_free(op);
+                return r;
+        }
+        return 1;
+}
+
+static int check_path(const char *path, sd_bus_error *error) {
+        if (isempty(path) || strlen(path) >= 4096 || strchr(path, '\n'))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid path: '%.200s'", path);
+        return 0;
+}
+
+int method_archive_head(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        ArchiveOp t = { .kind = ARCHIVE_HEAD, .tar_fd = -1 };
+        const char *id, *path;
+        int r;
+
+        r = sd_bus_message_read(m, "ss", &id, &path);
+        if (r < 0)
+                return r;
+        if ((r = check_path(path, error)) < 0)
+                return r;
+        t.path = (char *) path;
+        return archive_start(m, userdata, id, &t, error);
+}
+
+int method_archive_get(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        ArchiveOp t = { .kind = ARCHIVE_GET, .tar_fd = -1 };
+        const char *id, *path;
+        int r;
+
+        r = sd_bus_message_read(m, "ss", &id, &path);
+        if (r < 0)
+                return r;
+        if ((r = check_path(path, error)) < 0)
+                return r;
+        t.path = (char *) path;
+        return archive_start(m, userdata, id, &t, error);
+}
+
+int method_export_container(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        ArchiveOp t = { .kind = ARCHIVE_EXPORT, .tar_fd = -1 };
+        const char *id;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &id);
+        if (r < 0)
+                return r;
+        return archive_start(m, userdata, id, &t, error);
+}
+
+int method_archive_put(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        ArchiveOp t = { .kind = ARCHIVE_PUT };
+        const char *id, *path;
+        int r;
+
+        r = sd_bus_message_read(m, "ssh", &id, &path, &t.tar_fd);
+        if (r < 0)
+                return r;
+        if ((r = check_path(path, error)) < 0)
+                return r;
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *key;
+                int v;
+
+                r = sd_bus_message_read(m, "s", &key);
+                if (r < 0)
+                        return r;
+                if (!streq(key, "no_overwrite_dir_non_dir") && !streq(key, "copy_uid_gid"))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown ArchivePut option '%.100s'", key);
+                r = sd_bus_message_read(m, "v", "b", &v);
+                if (r < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "ArchivePut option '%s' must be a boolean", key);
+                if (streq(key, "copy_uid_gid"))
+                        t.copy_uid_gid = v;
+                else
+                        t.no_overwrite_dir_non_dir = v;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        t.path = (char *) path;
+        return archive_start(m, userdata, id, &t, error);
+}
