@@ -271,6 +271,7 @@ int verb_save(int argc, char **argv) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *tmp = NULL;
         const char *output = NULL;
         sd_bus *bus;
         int c, r;
@@ -285,20 +286,29 @@ int verb_save(int argc, char **argv) {
                 return usage_error(argv[0], "requires at least 1 argument (IMAGE)");
         if (!output && isatty(STDOUT_FILENO))
                 return usage_error(argv[0], "refusing to write a tar archive to a terminal; use -o FILE or a redirect");
-        fd = open_file_arg(output, true);
+        if (output) {
+                fd = output_file_open(output, &tmp);
+                if (fd < 0)
+                        return fprintf(stderr, "zlayerctl save: cannot create %s: %s\n", output, strerror(-fd)), EXIT_ZL;
+        } else
+                fd = open_file_arg(NULL, true);
         if (fd < 0)
-                return fprintf(stderr, "zlayerctl save: cannot open %s: %m\n", output), EXIT_ZL;
+                return fprintf(stderr, "zlayerctl save: cannot use stdout: %m\n"), EXIT_ZL;
         r = ctl_bus(&bus);
-        if (r < 0)
-                return EXIT_ZL;
-        r = sd_bus_message_new_method_call(bus, &m, "com.zlayer.Runtime1", "/com/zlayer/Runtime1",
-                                           "com.zlayer.Runtime1.Manager", "SaveImages");
+        if (r >= 0)
+                r = sd_bus_message_new_method_call(bus, &m, "com.zlayer.Runtime1", "/com/zlayer/Runtime1",
+                                                   "com.zlayer.Runtime1.Manager", "SaveImages");
         if (r >= 0)
                 r = sd_bus_message_append_strv(m, argv + optind);
         if (r >= 0)
                 r = sd_bus_message_append(m, "h", fd);
         if (r >= 0)
                 r = sd_bus_call(bus, m, CALL_FOREVER, &error, NULL);
+        if (tmp) {
+                int k = output_file_finish(TAKE_FD(fd), tmp, output, r >= 0);
+                if (r >= 0 && k < 0)
+                        return fprintf(stderr, "zlayerctl save: writing %s: %s\n", output, strerror(-k)), EXIT_ZL;
+        }
         return r < 0 ? ctl_fail(&error, r, "save") : 0;
 }
 

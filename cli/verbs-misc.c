@@ -282,6 +282,7 @@ int verb_export(int argc, char **argv) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_close_ int out = -1;
+        _cleanup_free_ char *tmp = NULL;
         const char *output = NULL;
         int fd, c, r;
 
@@ -300,10 +301,16 @@ int verb_export(int argc, char **argv) {
                 r = sd_bus_message_read(reply, "h", &fd);
         if (r < 0)
                 return ctl_fail(&error, r, "export");
-        out = output ? open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : dup(STDOUT_FILENO);
+        out = output ? output_file_open(output, &tmp) : dup(STDOUT_FILENO);
         if (out < 0)
-                return fprintf(stderr, "zlayerctl export: cannot open %s: %m\n", strempty(output)), EXIT_ZL;
+                return fprintf(stderr, "zlayerctl export: cannot create %s: %s\n", strempty(output),
+                               strerror(output ? -out : errno)), EXIT_ZL;
         r = copy_fd(fd, out);
+        if (tmp) {
+                int k = output_file_finish(TAKE_FD(out), tmp, output, r >= 0);
+                if (r >= 0)
+                        r = k;
+        }
         return r < 0 ? ctl_fail(NULL, r, "export") : 0;
 }
 

@@ -123,6 +123,11 @@ int open_log_stream(const char *id, uint64_t tail, uint64_t since, uint64_t unti
 int open_log_fd(const char *id, bool follow, uint64_t tail, uint64_t since, uint64_t until, bool timestamps,
                 int *ret_fd, sd_bus_error *error);
 
+/* output-file.c: a temp file next to @path (fd; *ret_tmp its name), then
+ * fsync + rename over @path when @ok, else removed. */
+int output_file_open(const char *path, char **ret_tmp);
+int output_file_finish(int fd, const char *tmp, const char *path, bool ok);
+
 /* names.c */
 int generate_service_name(char **ret);
 

@@ -467,6 +467,32 @@ t_cli_cp_both_directions() {
         zctl rm -f "$id" >/dev/null
 }
 
+t_cli_save_export_files() {
+        cli_built || return 1
+        local d=$ZL_TMP/cli-files id rc
+        rm -rf "$d"; mkdir -p "$d"
+        cli_try save -o "$d/bb.tar" "$REG/busybox:latest"; rc=$?
+        if [[ $rc == 0 ]]; then
+                tar -tf "$d/bb.tar" | grep -q manifest.json || { fail "save -o is not a docker-archive"; return 1; }
+        elif [[ $rc == 3 ]]; then
+                [[ ! -e $d/bb.tar ]] || { fail "an unsupported save left $d/bb.tar"; return 1; }
+        else
+                fail "save: rc $rc $CLI_OUT"; return 1
+        fi
+        # a running container: exporting a never-started one leaves it unremovable (reported)
+        id=$(zctl run -d --service "$TAG-cliexp" "$REG/busybox:latest" sleep 1000) || { fail "run -d failed"; return 1; }
+        cli_try export -o "$d/exp.tar" "$id"; rc=$?
+        if [[ $rc == 0 ]]; then
+                tar -tf "$d/exp.tar" | grep -Eq '^(\./)?bin/busybox$' || { fail "export -o lacks bin/busybox"; return 1; }
+        elif [[ $rc != 3 ]]; then
+                fail "export: rc $rc $CLI_OUT"; return 1
+        fi
+        cli_try export -o "$d/none.tar" "$TAG-no-such-rep-0"; rc=$?
+        [[ $rc == 125 && ! -e $d/none.tar ]] || { fail "export of a missing container: rc $rc, file left: $(ls "$d")"; return 1; }
+        [[ -z $(find "$d" -name '*.zlayerctl-*') ]] || { fail "temp files left: $(ls -A "$d")"; return 1; }
+        zctl rm -f "$id" >/dev/null || { fail "rm -f $id failed"; return 1; }
+}
+
 SCENARIOS+=(
         cli-pull-pipe-then-images t_cli_pull_pipe_then_images
         cli-run-output-and-exit-code t_cli_run_output_and_exit_code
@@ -489,4 +515,5 @@ SCENARIOS+=(
         cli-polkit-agent-on-tty t_cli_polkit_agent_on_tty
         cli-thin-wrappers t_cli_thin_wrappers
         cli-cp-both-directions t_cli_cp_both_directions
+        cli-save-export-whole-files t_cli_save_export_files
 )
