@@ -474,6 +474,7 @@ static void adopt_with_link(Broker *b, sd_bus *link, int error, void *userdata) 
 
 void containers_adopt_all(Broker *b) {
         containers_restart_pending(b);
+        containers_cleanup_orphans(b);
         for (Container *c = b->containers; c; c = c->next) {
                 if (c->state != CONTAINER_RUNNING && c->state != CONTAINER_STOPPING &&
                     c->state != CONTAINER_INITIALIZING)

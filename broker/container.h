@@ -118,6 +118,8 @@ int container_set_restart_policy(Container *c, const char *kind, int64_t max_att
 void container_restart_on_exit(Container *c);
 void container_restart_cancel(Container *c);
 void containers_restart_pending(Broker *b);
+/* Asks zlayer-exec to remove state/run dirs of no container (lifecycle.c), once. */
+void containers_cleanup_orphans(Broker *b);
 bool restart_kind_is_valid(const char *s);
 
 /* Ask zlayer-exec to Adopt every container we believe active. */

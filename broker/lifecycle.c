@@ -710,3 +710,40 @@ int method_update_container_resources(sd_bus_message *m, void *userdata, sd_bus_
         TAKE_PTR(op);
         return 1;
 }
+
+/* ---- orphans, once per broker process ---- */
+
+static int on_orphans_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        _cleanup_strv_free_ char **removed = NULL;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        if (e) {
+                log_warning("Cleaning up orphaned containers failed: %s: %s", e->name, strempty(e->message));
+                return 0;
+        }
+        if (sd_bus_message_read_strv(reply, &removed) < 0)
+                return 0;
+        for (char **id = removed; id && *id; id++)
+                log_warning("Removed the leftovers of container %s, which had no state.json.", *id);
+        return 0;
+}
+
+static void orphans_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
+        int r;
+
+        if (!link)
+                return;
+        r = sd_bus_call_method_async(link, NULL, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "CleanupOrphans", on_orphans_reply,
+                                     NULL, NULL);
+        if (r < 0)
+                log_warning_errno(r, "Failed to call CleanupOrphans: %m");
+}
+
+void containers_cleanup_orphans(Broker *b) {
+        static bool done = false;
+
+        if (done)
+                return;
+        done = true;
+        (void) worker_acquire(b, WORKER_EXEC, orphans_with_link, NULL);
+}

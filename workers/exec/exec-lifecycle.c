@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 
 #include "errors.h"
 #include "exec-lifecycle.h"
@@ -14,6 +15,7 @@
 #include "ids.h"
 #include "launch-config.h"
 #include "log.h"
+#include "procfs.h"
 
 #define CHANGES_MAX 100000
 #define CHANGES_DEPTH_MAX 256
@@ -293,4 +295,138 @@ int method_update_resources(sd_bus_message *m, void *userdata, sd_bus_error *err
                                          "Applying the resources of %s to cgroup %s: %s", id, cg, strerror(-r));
         log_info("Updated the resources of container %s", id);
         return sd_bus_reply_method_return(m, NULL);
+}
+
+/* ---- orphans ---- */
+
+#define ORPHAN_MIN_AGE_SEC 60
+#define ORPHANS_MAX 4096
+
+static bool shim_running(Exec *e, const char *id) {
+        _cleanup_free_ char *run = NULL;
+        _cleanup_close_ int run_fd = -1, pidfd = -1;
+        pid_t pid;
+        uint64_t start;
+
+        if (asprintf(&run, "%s/containers/%s", e->opts.run_dir, id) < 0)
+                return true; /* when in doubt, it is not an orphan */
+        run_fd = open(run, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (run_fd < 0 || pid_file_read_at(run_fd, "shim.pid", &pid, &start) < 0)
+                return false;
+        pidfd = pidfd_open_verified(pid, start);
+        return pidfd >= 0;
+}
+
+static bool has_state(Exec *e, const char *id) {
+        _cleanup_free_ char *rel = NULL;
+        if (asprintf(&rel, "%s/state.json", id) < 0)
+                return true;
+        return faccessat(e->containers_dir, rel, F_OK, AT_SYMLINK_NOFOLLOW) >= 0;
+}
+
+/* Entries of @dir that are valid container ids (at most ORPHANS_MAX). */
+static int list_ids(int dirfd_in, char ***ret) {
+        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_strv_free_ char **l = NULL;
+        struct dirent *de;
+        size_t n = 0;
+        int fd = dup(dirfd_in);
+
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        while ((de = readdir(d)) && n < ORPHANS_MAX) {
+                if (!container_id_is_valid(de->d_name) || streq(de->d_name, "shims"))
+                        continue;
+                char **t = reallocarray(l, n + 2, sizeof(char *));
+                if (!t)
+                        return -ENOMEM;
+                l = t;
+                if (!(l[n] = strdup(de->d_name)))
+                        return -ENOMEM;
+                l[++n] = NULL;
+        }
+        *ret = l ? TAKE_PTR(l) : calloc(1, sizeof(char *));
+        return *ret ? 0 : -ENOMEM;
+}
+
+static bool strv_has(char **l, const char *s) {
+        for (; l && *l; l++)
+                if (streq(*l, s))
+                        return true;
+        return false;
+}
+
+/* Removes what belongs to no container: a ROOT/containers/<id> without
+ * state.json (older than a minute, so never a CreateContainer in progress)
+ * or a RUN/containers/<id> whose ROOT dir has no state.json — each only
+ * when no shim of that id is alive (a live one is reported, not killed). */
+int method_cleanup_orphans(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_strv_free_ char **roots = NULL, **runs = NULL, **removed = NULL;
+        _cleanup_free_ char *rundir = NULL;
+        _cleanup_close_ int run_fd = -1;
+        Exec *e = userdata;
+        size_t n = 0;
+        int r;
+
+        r = list_ids(e->containers_dir, &roots);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Listing %s/containers: %m", e->opts.root);
+        if (asprintf(&rundir, "%s/containers", e->opts.run_dir) < 0)
+                return -ENOMEM;
+        run_fd = open(rundir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (run_fd >= 0)
+                r = list_ids(run_fd, &runs);
+        else if (errno == ENOENT)
+                r = (runs = calloc(1, sizeof(char *))) ? 0 : -ENOMEM;
+        else
+                r = -errno;
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Listing %s: %m", rundir);
+
+        for (int pass = 0; pass < 2; pass++)
+                for (char **id = pass == 0 ? roots : runs; *id; id++) {
+                        _cleanup_free_ char *cg = NULL, *rel = NULL;
+                        struct stat st;
+
+                        if (pass == 1 && strv_has(roots, *id))
+                                continue; /* decided in the first pass */
+                        if (has_state(e, *id) || container_find(e, *id))
+                                continue;
+                        if (pass == 0 && (fstatat(e->containers_dir, *id, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                                          st.st_mtime > time(NULL) - ORPHAN_MIN_AGE_SEC))
+                                continue;
+                        if (shim_running(e, *id)) {
+                                log_warning("Container %s has a live shim but no state.json: left running, "
+                                            "remove it by hand (kill the shim, then its directories).", *id);
+                                continue;
+                        }
+                        log_warning("Removing orphan %s of container %s (no state.json).",
+                                    pass == 0 ? "state directory" : "run directory", *id);
+                        if (cgroup_container_path(*id, &cg) >= 0 && (r = cgroup_destroy(e->cgroup, cg)) < 0)
+                                log_warning_errno(r, "Failed to remove cgroup %s: %m", cg);
+                        if (run_fd >= 0 && (r = rm_rf_at(run_fd, *id)) < 0 && r != -ENOENT)
+                                log_warning_errno(r, "Failed to remove %s/%s: %m", rundir, *id);
+                        if ((r = rm_rf_at(e->containers_dir, *id)) < 0 && r != -ENOENT)
+                                log_warning_errno(r, "Failed to remove %s/containers/%s: %m", e->opts.root, *id);
+                        char **t = reallocarray(removed, n + 2, sizeof(char *));
+                        if (!t)
+                                return -ENOMEM;
+                        removed = t;
+                        if (!(removed[n] = strdup(*id)))
+                                return -ENOMEM;
+                        removed[++n] = NULL;
+                }
+
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, removed ?: (char *[]) { NULL });
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
 }

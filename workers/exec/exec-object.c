@@ -452,6 +452,7 @@ const sd_bus_vtable exec_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("DiskUsage", SD_BUS_ARGS("s", id), SD_BUS_RESULT("t", bytes), method_disk_usage, 0),
         SD_BUS_METHOD_WITH_ARGS("UpdateResources", SD_BUS_ARGS("s", id, "s", launch_json), SD_BUS_NO_RESULT,
                                 method_update_resources, 0),
+        SD_BUS_METHOD_WITH_ARGS("CleanupOrphans", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", removed), method_cleanup_orphans, 0),
         SD_BUS_METHOD_WITH_ARGS("OpenRoot", SD_BUS_ARGS("s", id), SD_BUS_RESULT("h", root, "b", running),
                                 method_open_root, 0),
         SD_BUS_SIGNAL_WITH_ARGS("ContainerExited",

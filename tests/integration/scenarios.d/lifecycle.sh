@@ -310,6 +310,74 @@ t_lifecycle_restart_across_broker() {
         discard "$CID"
 }
 
+# race A B: runs the zl-client calls "A" and "B" (word lists) at once; sets
+# RACE_A RACE_B to "ok" or the error name
+race() {
+        local oa=$ZL_TMP/race-a ob=$ZL_TMP/race-b pa pb
+        # shellcheck disable=SC2086
+        zc $1 > "$oa" 2>&1 & pa=$!
+        # shellcheck disable=SC2086
+        zc $2 > "$ob" 2>&1 & pb=$!
+        wait "$pa"; wait "$pb"
+        RACE_A=ok RACE_B=ok
+        grep -q '^ERROR ' "$oa" && RACE_A=$(sed -n 's/^ERROR \([^:]*\):.*/\1/p' "$oa" | head -1)
+        grep -q '^ERROR ' "$ob" && RACE_B=$(sed -n 's/^ERROR \([^:]*\):.*/\1/p' "$ob" | head -1)
+        note "race: $1 → $RACE_A ($(head -c 200 "$oa" | tr '\n' ' ')); $2 → $RACE_B ($(head -c 200 "$ob" | tr '\n' ' '))"
+}
+
+t_lifecycle_races() {
+        local ist=com.zlayer.Runtime1.Error.InvalidState i
+        for i in 1 2 3; do
+                create race-start "$(spec_sh "$REG/busybox:latest" 'sleep 1000')" || return 1
+                race "StartContainer s $CID" "StartContainer s $CID"
+                [[ "$RACE_A $RACE_B" == "ok $ist" || "$RACE_A $RACE_B" == "$ist ok" ]] ||
+                        { fail "start vs start gave $RACE_A / $RACE_B"; return 1; }
+                [[ $(state "$CID") == running ]] || { fail "state $(state "$CID") after start vs start"; return 1; }
+                # stop vs remove: the stop succeeds, the remove is refused
+                # (still running) or, when the stop won, succeeds
+                race "StopContainer st $CID 2000000" "RemoveContainer sb $CID false"
+                [[ $RACE_A == ok && ( $RACE_B == ok || $RACE_B == "$ist" ) ]] ||
+                        { fail "stop vs remove gave $RACE_A / $RACE_B"; return 1; }
+                if [[ $RACE_B == "$ist" ]]; then
+                        [[ $(state "$CID") == exited ]] || { fail "state $(state "$CID") after stop vs remove"; return 1; }
+                        # remove vs remove: one removes, the other is refused or finds nothing
+                        race "RemoveContainer sb $CID false" "RemoveContainer sb $CID false"
+                        [[ "$RACE_A $RACE_B" =~ ^(ok ($ist|com.zlayer.Runtime1.Error.NotFound)|($ist|com.zlayer.Runtime1.Error.NotFound) ok)$ ]] ||
+                                { fail "remove vs remove gave $RACE_A / $RACE_B"; return 1; }
+                fi
+                expect_error NotFound "$CID" GetContainerState s "$CID" >/dev/null 2>&1 ||
+                        { fail "$CID still exists"; return 1; }
+        done
+        # start vs remove of an exited container: one clean result, one clean error
+        create race-sr "$(spec_sh "$REG/busybox:latest" 'sleep 1000')" || return 1
+        start "$CID" && bcall StopContainer st "$CID" 1000000 >/dev/null || return 1
+        race "StartContainer s $CID" "RemoveContainer sb $CID false"
+        [[ "$RACE_A $RACE_B" == "ok $ist" || "$RACE_A $RACE_B" == "$ist ok" || "$RACE_A $RACE_B" == "com.zlayer.Runtime1.Error.NotFound ok" ]] ||
+                { fail "start vs remove gave $RACE_A / $RACE_B"; return 1; }
+        discard "$CID"
+}
+
+t_lifecycle_orphans() {
+        local stale=$ROOT/containers/$TAG-orphan-rep-1 fresh=$ROOT/containers/$TAG-orphan-rep-2
+        local run=$RUN/containers/$TAG-orphan-rep-3 bp
+        mkdir -p "$stale/upper/etc" "$fresh" "$run"
+        echo x > "$stale/upper/etc/f"
+        echo '{}' > "$stale/spec.json"
+        echo "999999999 1" > "$run/shim.pid"      # no such process
+        touch -d '-5 minutes' "$stale"
+        chown -R "$ZL_USER" "$fresh"
+        bp=$(worker_pid zlayer-broker) || { fail "no broker"; return 1; }
+        kill -KILL "$bp"
+        sleep 0.5
+        zl_wait_name "$ZL_BUS" 30 || { fail "no broker came back"; return 1; }
+        wait_for 15 eval '[[ ! -e $stale && ! -e $run ]]' || { fail "orphans left: $(ls -d "$stale" "$run" 2>&1 | tr '\n' ' ')"; return 1; }
+        [[ -d $fresh ]] || { fail "a fresh directory (a create in progress?) was removed"; return 1; }
+        grep -q "Removing orphan state directory of container $TAG-orphan-rep-1" "$ZL_TMP/zlayerd.log" &&
+                grep -q "Removing orphan run directory of container $TAG-orphan-rep-3" "$ZL_TMP/zlayerd.log" ||
+                { fail "orphans not reported in the log"; return 1; }
+        rm -rf "$fresh"
+}
+
 SCENARIOS+=(
         lifecycle-rename t_lifecycle_rename
         lifecycle-pause t_lifecycle_pause
@@ -322,4 +390,6 @@ SCENARIOS+=(
         lifecycle-restart-on-failure t_lifecycle_restart_on_failure
         lifecycle-restart-always-user-stop t_lifecycle_restart_always_user_stop
         lifecycle-restart-across-broker t_lifecycle_restart_across_broker
+        lifecycle-races t_lifecycle_races
+        lifecycle-orphans t_lifecycle_orphans
 )
