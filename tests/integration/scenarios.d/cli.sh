@@ -493,6 +493,42 @@ t_cli_save_export_files() {
         zctl rm -f "$id" >/dev/null || { fail "rm -f $id failed"; return 1; }
 }
 
+# Ctrl-C during pull cancels its Job: a registry that accepts and never
+# answers keeps the pull waiting until then.
+t_cli_pull_ctrl_c_cancels() {
+        cli_built || return 1
+        command -v tmux >/dev/null || { fail "tmux is not installed"; return 1; }
+        local sock=$ZL_TMP/tmux-pull.sock sp port rc
+        python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0)); s.listen(16); s.settimeout(0.5)
+print(s.getsockname()[1], flush=True)
+conns, end = [], time.time() + 60
+while time.time() < end:
+    try:
+        conns.append(s.accept()[0])
+    except socket.timeout:
+        pass' > "$ZL_TMP/stall.port" &
+        sp=$!
+        for ((rc = 0; rc < 50; rc++)); do [[ -s $ZL_TMP/stall.port ]] && break; sleep 0.1; done
+        port=$(cat "$ZL_TMP/stall.port")
+        tmux -S "$sock" new-session -d -x 150 -y 40 -s clitest "env -u TMUX bash --norc --noprofile" || { kill "$sp"; fail "tmux failed"; return 1; }
+        tmux -S "$sock" send-keys -t clitest "clear; '$ZLCTL' --bus='$ZL_BUS' pull 127.0.0.1:$port/stall:latest; echo \"rc=\$?\"" Enter
+        (
+                tmux_wait "$sock" "^Pulling 127.0.0.1:$port/stall:latest" || exit 1
+                sleep 1
+                tmux -S "$sock" send-keys -t clitest C-c
+                tmux_wait "$sock" '^rc=' || exit 1
+                grep -q '^rc=130$' <<<"$TMUX_SCREEN" || { fail "pull after Ctrl-C: $(grep '^rc=' <<<"$TMUX_SCREEN")"; exit 1; }
+                grep -q "pull of 127.0.0.1:$port/stall:latest canceled" <<<"$TMUX_SCREEN" ||
+                        { fail "the pull was not canceled: $(grep -v '^$' <<<"$TMUX_SCREEN" | tr '\n' '|')"; exit 1; }
+        ); rc=$?
+        tmux -S "$sock" kill-server
+        kill "$sp"; wait "$sp" 2>/dev/null
+        return $rc
+}
+
 SCENARIOS+=(
         cli-pull-pipe-then-images t_cli_pull_pipe_then_images
         cli-run-output-and-exit-code t_cli_run_output_and_exit_code
@@ -516,4 +552,5 @@ SCENARIOS+=(
         cli-thin-wrappers t_cli_thin_wrappers
         cli-cp-both-directions t_cli_cp_both_directions
         cli-save-export-whole-files t_cli_save_export_files
+        cli-pull-ctrl-c-cancels-job t_cli_pull_ctrl_c_cancels
 )
