@@ -170,3 +170,41 @@ t_archive_export() {
         discard "$CID"
 }
 SCENARIOS+=(archive-export t_archive_export)
+
+# archive_restart_zlayerd [VAR=VALUE…]: SIGTERM zlayerd, start it again with that
+# environment (containers keep running and are adopted)
+archive_restart_zlayerd() {
+        local i
+        kill -TERM "$ZLAYERD_PID"
+        for ((i = 0; i < 100; i++)); do kill -0 "$ZLAYERD_PID" 2>/dev/null || break; sleep 0.1; done
+        wait "$ZLAYERD_PID" 2>/dev/null
+        local v rc
+        for v in "$@"; do export "$v"; done
+        start_zlayerd; rc=$?
+        for v in "$@"; do unset "${v%%=*}"; done
+        return $rc
+}
+
+# Tar bombs: limits on entries and bytes (set low through zlayer-archive's
+# environment for this scenario).
+t_archive_limits() {
+        archive_restart_zlayerd ZLAYER_ARCHIVE_MAX_BYTES=1048576 ZLAYER_ARCHIVE_MAX_ENTRIES=100 || return 1
+        local d=$ZL_TMP/arc-lim out rc=0
+        mkdir -p "$d"
+        SERVICE=arclim run_sleep || rc=1
+        if [[ $rc == 0 ]]; then
+                # 64 MiB of zeros, gzip'ed to a few KiB
+                mktar "$d/bomb.tar" 'reg("bomb", b"\0" * (64 << 20))' && gzip -9 "$d/bomb.tar" || rc=1
+                out=$(ac put "$CID" /tmp "$d/bomb.tar.gz") && { fail "bomb accepted"; rc=1; }
+                [[ $out == *InvalidArgs*"limit of 1048576 bytes"* ]] || { fail "bomb: $out"; rc=1; }
+                note "bomb ($(stat -c %s "$d/bomb.tar.gz") bytes gzip) → ${out#ERROR }"
+                mktar "$d/many.tar" 'for i in range(200): reg("m%d" % i)' || rc=1
+                out=$(ac put "$CID" /tmp "$d/many.tar") && { fail "200 entries accepted"; rc=1; }
+                [[ $out == *InvalidArgs*"more than 100 entries"* ]] || { fail "entries: $out"; rc=1; }
+                note "entries → ${out#ERROR }"
+                discard "$CID"
+        fi
+        archive_restart_zlayerd || return 1
+        return $rc
+}
+SCENARIOS+=(archive-limits t_archive_limits)
