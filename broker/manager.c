@@ -4,6 +4,7 @@
 #include "config.h"
 #include "container.h"
 #include "errors.h"
+#include "exec-session.h"
 #include "image-ops.h"
 #include "image-store.h"
 #include "lifecycle.h"
@@ -99,9 +100,9 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_get_container_logs, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("OpenContainerLogs", SD_BUS_ARGS("s", id, "a{sv}", options), SD_BUS_RESULT("h", stream), method_unsupported, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("Exec", SD_BUS_ARGS("s", id, "as", command),
-                    SD_BUS_RESULT("i", exit_code, "ay", stdout, "ay", stderr), method_unsupported, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("ExecStream", SD_BUS_ARGS("s", id, "as", command), SD_BUS_RESULT("h", stream, "o", exec), method_unsupported, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("ExecPty", SD_BUS_ARGS("s", id, "a{sv}", options), SD_BUS_RESULT("h", fd, "o", exec), method_unsupported, UNPRIV),
+                    SD_BUS_RESULT("i", exit_code, "ay", stdout, "ay", stderr), method_exec, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("ExecStream", SD_BUS_ARGS("s", id, "as", command), SD_BUS_RESULT("h", stream, "o", exec), method_exec_stream, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("ExecPty", SD_BUS_ARGS("s", id, "a{sv}", options), SD_BUS_RESULT("h", fd, "o", exec), method_exec_pty, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("AttachContainer", SD_BUS_ARGS("s", id, "a{sv}", options), SD_BUS_RESULT("h", fd), method_unsupported, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("ResizeContainerTTY", SD_BUS_ARGS("s", id, "q", rows, "q", cols), SD_BUS_NO_RESULT, method_unsupported, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("GetContainerStats", SD_BUS_ARGS("s", id), SD_BUS_RESULT("a{sv}", sample), method_unsupported, UNPRIV),

@@ -113,6 +113,7 @@ int main(int argc, char **argv) {
         r = sd_event_loop(e.event);
         bool link_closed = sd_bus_is_open(e.bus) <= 0;
 
+        exec_processes_free_all(&e);
         while (e.containers) {
                 Container *c = e.containers;
                 e.containers = c->next;

@@ -11,6 +11,7 @@
 #include "daemon-options.h"
 
 typedef struct Exec Exec;
+typedef struct ExecProcess ExecProcess;
 
 /* One container zlayer-exec started or adopted. */
 typedef struct Container {
@@ -39,6 +40,9 @@ struct Exec {
         CgroupDriver *cgroup;
         int containers_dir; /* ROOT/containers */
         Container *containers;
+        ExecProcess *processes;    /* exec-process.c */
+        unsigned n_processes;
+        uint32_t next_process_id;
 };
 
 extern const sd_bus_vtable exec_vtable[];
@@ -49,3 +53,8 @@ int container_watch_shim(Container *c);
 void container_free(Container *c);
 Container *container_find(Exec *e, const char *id);
 int container_read_exit(Exec *e, const char *id, int *ret_code, char **ret_reason, char **ret_signal, uint64_t *ret_finished);
+
+/* workers/exec/exec-process.c: processes exec'd into containers */
+int method_exec_start(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_exec_kill(sd_bus_message *m, void *userdata, sd_bus_error *error);
+void exec_processes_free_all(Exec *e);
