@@ -121,6 +121,9 @@ void containers_restart_pending(Broker *b);
 /* Asks zlayer-exec to remove state/run dirs of no container (lifecycle.c), once. */
 void containers_cleanup_orphans(Broker *b);
 bool restart_kind_is_valid(const char *s);
+/* The policy's decision and its wait (pure, restart.c). */
+bool restart_wanted(const char *kind, bool failed, unsigned restart_count, int64_t max_attempts, bool stopped_by_user);
+uint64_t restart_wait_usec(uint64_t delay, unsigned backoff);
 
 /* Ask zlayer-exec to Adopt every container we believe active. */
 void containers_adopt_all(Broker *b);

@@ -159,28 +159,41 @@ static int on_restart_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+bool restart_wanted(const char *kind, bool failed, unsigned restart_count, int64_t max_attempts, bool stopped_by_user) {
+        if (stopped_by_user || !kind || streq(kind, "no"))
+                return false;
+        if (streq(kind, "on_failure") && !failed)
+                return false;
+        if (!streq(kind, "on_failure") && !streq(kind, "always") && !streq(kind, "unless_stopped"))
+                return false;
+        return max_attempts <= 0 || restart_count < (uint64_t) max_attempts;
+}
+
+uint64_t restart_wait_usec(uint64_t delay, unsigned backoff) {
+        uint64_t wait = delay > 0 ? delay : RESTART_DEFAULT_DELAY_USEC;
+        for (unsigned i = 0; i < backoff && wait < RESTART_MAX_DELAY_USEC; i++)
+                wait *= 2;
+        return MIN(wait, RESTART_MAX_DELAY_USEC);
+}
+
 static void restart_schedule(Container *c, bool after_failed_start) {
         RestartPolicy p;
         uint64_t wait;
+        bool failed;
         int r;
 
         if (c->restart_timer || c->stopped_by_user || policy_get(c, &p) < 0)
                 return;
-        if (streq(p.kind, "no"))
-                return;
-        if (streq(p.kind, "on_failure") && !after_failed_start && c->exit_code == 0 && streq(strempty(c->reason), "exited"))
-                return;
-        if (p.max_attempts > 0 && c->restart_count >= p.max_attempts) {
-                log_info("Container %s reached its %" PRIi64 " restart attempts.", c->id, p.max_attempts);
+        failed = after_failed_start || c->exit_code != 0 || !streq(strempty(c->reason), "exited");
+        if (!restart_wanted(p.kind, failed, c->restart_count, p.max_attempts, c->stopped_by_user)) {
+                if (p.max_attempts > 0 && c->restart_count >= p.max_attempts && !streq(p.kind, "no"))
+                        log_info("Container %s reached its %" PRIi64 " restart attempts.", c->id, p.max_attempts);
                 return;
         }
         /* a container that ran for a while starts the backoff afresh */
         if (!after_failed_start && c->finished_at > c->started_at && c->finished_at - c->started_at >= RESTART_RESET_USEC)
                 c->restart_backoff = 0;
-        wait = p.delay_usec;
-        for (unsigned i = 0; i < c->restart_backoff && wait < RESTART_MAX_DELAY_USEC; i++)
-                wait *= 2;
-        wait = MIN(wait, RESTART_MAX_DELAY_USEC);
+        wait = restart_wait_usec(p.delay_usec, c->restart_backoff);
         c->restart_backoff++;
         r = sd_event_add_time_relative(c->broker->event, &c->restart_timer, CLOCK_MONOTONIC, wait, USEC_PER_MSEC,
                                        on_restart_timer, c);

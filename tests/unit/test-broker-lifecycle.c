@@ -193,12 +193,40 @@ static void test_state_fields(void **state) {
         container_unref(c);
 }
 
+static void test_restart_policy(void **state) {
+        assert_false(restart_wanted("no", true, 0, 0, false));
+        assert_false(restart_wanted(NULL, true, 0, 0, false));
+        assert_true(restart_wanted("always", false, 0, 0, false));
+        assert_true(restart_wanted("unless_stopped", false, 100, 0, false));
+        assert_true(restart_wanted("on_failure", true, 0, 0, false));
+        assert_false(restart_wanted("on_failure", false, 0, 0, false));
+        /* a user's stop wins over every policy */
+        assert_false(restart_wanted("always", true, 0, 0, true));
+        assert_false(restart_wanted("unless_stopped", true, 0, 0, true));
+        assert_false(restart_wanted("on_failure", true, 0, 0, true));
+        /* max_attempts caps the count; 0 = unlimited */
+        assert_true(restart_wanted("on_failure", true, 2, 3, false));
+        assert_false(restart_wanted("on_failure", true, 3, 3, false));
+        assert_false(restart_wanted("always", false, 5, 1, false));
+        assert_false(restart_wanted("sometimes", true, 0, 0, false));
+
+        /* exponential backoff from the delay (default 100 ms), capped at 1 min */
+        assert_true(restart_wait_usec(0, 0) == 100000);
+        assert_true(restart_wait_usec(0, 1) == 200000);
+        assert_true(restart_wait_usec(0, 3) == 800000);
+        assert_true(restart_wait_usec(5000000, 2) == 20000000);
+        assert_true(restart_wait_usec(5000000, 4) == 60000000);
+        assert_true(restart_wait_usec(0, 1000) == 60000000);
+        assert_true(restart_wait_usec(UINT64_C(3600000000), 0) == 60000000);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_top_args),
                 cmocka_unit_test_setup_teardown(test_top_row, setup, teardown),
                 cmocka_unit_test(test_ports),
                 cmocka_unit_test(test_state_fields),
+                cmocka_unit_test(test_restart_policy),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
