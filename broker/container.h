@@ -57,6 +57,7 @@ struct Container {
         /* lifecycle.c, restart.c */
         bool paused;             /* cgroup frozen (state stays running) */
         bool pausing;            /* a Freeze in flight */
+        bool updating;           /* an UpdateContainerResources in flight */
         bool stopped_by_user;    /* Stop/Kill: the restart policy leaves it */
         char *restart_kind;      /* set by UpdateContainerResources; NULL = the spec's */
         int64_t restart_max;     /* idem; -1 = the spec's */

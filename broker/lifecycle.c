@@ -497,6 +497,8 @@ typedef struct UpdateOp {
 } UpdateOp;
 
 static void update_op_free(UpdateOp *op) {
+        if (op->container)
+                op->container->updating = false;
         sd_bus_message_unref(op->call);
         container_unref(op->container);
         free(op->config);
@@ -696,7 +698,13 @@ int method_update_container_resources(sd_bus_message *m, void *userdata, sd_bus_
                 return sd_bus_reply_method_return(m, "as", 0);
         if (c->removing)
                 return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' is being removed", c->id);
+        /* each update reads config.json and writes it back: one at a time */
+        if (c->updating)
+                return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' is being updated", c->id);
+        if (c->state == CONTAINER_INITIALIZING)
+                return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' is initializing", c->id);
 
+        c->updating = true;
         op->call = sd_bus_message_ref(m);
         op->container = container_ref(c);
         if (c->state != CONTAINER_RUNNING && c->state != CONTAINER_STOPPING) {

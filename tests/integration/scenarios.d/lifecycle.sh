@@ -348,6 +348,21 @@ t_lifecycle_races() {
                 expect_error NotFound "$CID" GetContainerState s "$CID" >/dev/null 2>&1 ||
                         { fail "$CID still exists"; return 1; }
         done
+        # pause vs pause, update vs update: one each
+        create race-pu "$(spec_sh "$REG/busybox:latest" 'sleep 1000')" || return 1
+        start "$CID" || return 1
+        race "PauseContainer s $CID" "PauseContainer s $CID"
+        [[ "$RACE_A $RACE_B" == "ok $ist" || "$RACE_A $RACE_B" == "$ist ok" ]] || { fail "pause vs pause gave $RACE_A / $RACE_B"; return 1; }
+        bcall UnpauseContainer s "$CID" >/dev/null || { fail "unpause failed"; return 1; }
+        race "UpdateContainerResources sa{sv} $CID 1 pids_limit x 61" "UpdateContainerResources sa{sv} $CID 1 pids_limit x 62"
+        [[ $RACE_A == ok || $RACE_B == ok ]] && [[ $RACE_A == ok || $RACE_A == "$ist" ]] && [[ $RACE_B == ok || $RACE_B == "$ist" ]] ||
+                { fail "update vs update gave $RACE_A / $RACE_B"; return 1; }
+        local want=61; [[ $RACE_B == ok ]] && want=62
+        [[ $RACE_A == ok && $RACE_B == ok ]] && want=$(jq -r .resources.pids_limit "$ROOT/containers/$CID/config.json")
+        [[ $(cat "$(cgroup_dir "$(cpid "$CID")" pids)/pids.max") == "$want" &&
+           $(jq -r .resources.pids_limit "$ROOT/containers/$CID/config.json") == "$want" ]] ||
+                { fail "cgroup and config.json disagree after update vs update"; return 1; }
+        discard "$CID"
         # start vs remove of an exited container: one clean result, one clean error
         create race-sr "$(spec_sh "$REG/busybox:latest" 'sleep 1000')" || return 1
         start "$CID" && bcall StopContainer st "$CID" 1000000 >/dev/null || return 1
