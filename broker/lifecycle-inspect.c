@@ -143,10 +143,10 @@ static const char *docker_status(const Container *c) {
         case CONTAINER_RUNNING:
         case CONTAINER_STOPPING:
                 return c->paused ? "paused" : "running";
-        case CONTAINER_FAILED:
-                return "dead";
         default:
-                return "exited";
+                if (c->restart_timer)
+                        return "restarting";
+                return c->state == CONTAINER_FAILED ? "dead" : "exited";
         }
 }
 
@@ -189,7 +189,7 @@ static int build_inspect(Broker *b, Container *c, char **ret) {
         json_object_object_add(state, "Running", json_object_new_boolean(container_state_is_active(c->state) &&
                                                                          c->state != CONTAINER_INITIALIZING));
         json_object_object_add(state, "Paused", json_object_new_boolean(c->paused));
-        json_object_object_add(state, "Restarting", json_object_new_boolean(false));
+        json_object_object_add(state, "Restarting", json_object_new_boolean(c->restart_timer != NULL));
         json_object_object_add(state, "OOMKilled", json_object_new_boolean(streq_ptr(c->reason, "oom_killed")));
         json_object_object_add(state, "Dead", json_object_new_boolean(c->state == CONTAINER_FAILED));
         json_object_object_add(state, "Pid", json_object_new_int64(c->pid));

@@ -251,6 +251,14 @@ t_lifecycle_restart_on_failure() {
         [[ $(restart_count "$CID") == 0 ]] || { fail "RestartCount not reset by a start"; return 1; }
         wait_for 15 eval '[[ $(restart_count "$CID") == 2 && $(state "$CID") == exited ]]' || { fail "second round"; return 1; }
         discard "$CID"
+        # while a restart waits for its delay: "restarting", and prune leaves it
+        create restart-wait "$(spec_sh "$REG/busybox:latest" 'exit 2' '{"restart_policy": {"kind": "on_failure", "max_attempts": 1, "delay": "3s"}}')" || return 1
+        start "$CID" && wait_exit "$CID" || return 1
+        inspect "$CID" | jq -e '.State.Restarting == true and .State.Status == "restarting"' >/dev/null ||
+                { fail "not restarting: $(inspect "$CID" | jq -c .State)"; return 1; }
+        bcall PruneContainers | jq -e --arg id "$CID" '(.data[0] | index($id)) == null' >/dev/null || { fail "pruned a restarting container"; return 1; }
+        wait_for 10 eval '[[ $(restart_count "$CID") == 1 ]]' || { fail "the delayed restart did not happen"; return 1; }
+        discard "$CID"
         # on_failure leaves a clean exit alone
         create restart-ok "$(spec_sh "$REG/busybox:latest" 'exit 0' '{"restart_policy": {"kind": "on_failure", "delay": "100ms"}}')" || return 1
         start "$CID" && wait_exit "$CID" || return 1
