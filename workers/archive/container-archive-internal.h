@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include "macro.h"
+
+/* Shared by container-archive.c and container-extract.c. */
+
+/* Stores the first failure's message in *@ret_error (later ones are
+ * consequences) and returns @r. */
+int carchive_set_error(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
+
+/* openat2(@root_fd, @path, @flags | O_CLOEXEC) with RESOLVE_IN_ROOT |
+ * RESOLVE_NO_MAGICLINKS: @path can never leave @root_fd. */
+int carchive_openat2(int root_fd, const char *path, uint64_t flags, int *ret_fd);
