@@ -5,6 +5,7 @@
 #include "container.h"
 #include "errors.h"
 #include "exec-session.h"
+#include "logs-stream.h"
 #include "image-ops.h"
 #include "image-store.h"
 #include "lifecycle.h"
@@ -98,7 +99,7 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_wait_container, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("GetContainerLogs", SD_BUS_ARGS("s", id, "t", tail), SD_BUS_RESULT("a(tss)", entries),
                                 method_get_container_logs, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("OpenContainerLogs", SD_BUS_ARGS("s", id, "a{sv}", options), SD_BUS_RESULT("h", stream), method_unsupported, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("OpenContainerLogs", SD_BUS_ARGS("s", id, "a{sv}", options), SD_BUS_RESULT("h", stream), method_open_container_logs, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("Exec", SD_BUS_ARGS("s", id, "as", command),
                     SD_BUS_RESULT("i", exit_code, "ay", stdout, "ay", stderr), method_exec, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("ExecStream", SD_BUS_ARGS("s", id, "as", command), SD_BUS_RESULT("h", stream, "o", exec), method_exec_stream, UNPRIV),

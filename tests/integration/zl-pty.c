@@ -13,6 +13,10 @@
  *   zl-pty ADDRESS stream ID [--frames] -- CMD…
  *       ExecStream: the same, or with --frames one line "<stream> <length>"
  *       per frame on stdout. Exit 100 on a malformed frame.
+ *   zl-pty ADDRESS logs ID [--follow] [--tail N] [--since S] [--until U]
+ *                         [--timestamps] [--no-stdout] [--no-stderr] [--frames]
+ *       OpenContainerLogs: the demultiplexed stream to stdout/stderr (or
+ *       the frame lines) until EOF.
  *   zl-pty ADDRESS hold ID -- CMD…
  *       ExecPty without a tty, prints the exec object path, then sleeps
  *       holding the fd (for the caller-disconnect test). */
@@ -294,6 +298,55 @@ static int do_shell(const char *id) {
         return 0;
 }
 
+/* ---------------------------------------------------------------- logs */
+
+static int do_logs(const char *id, int argc, char **argv) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *m = NULL, *reply = NULL;
+        bool frames = false;
+        int fd, r;
+
+        r = sd_bus_message_new_method_call(bus, &m, SERVICE, PATH, MANAGER, "OpenContainerLogs");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", id);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        for (int i = 0; r >= 0 && i < argc; i++) {
+                if (strcmp(argv[i], "--frames") == 0)
+                        frames = true;
+                else if (strcmp(argv[i], "--follow") == 0)
+                        r = sd_bus_message_append(m, "{sv}", "follow", "b", 1);
+                else if (strcmp(argv[i], "--timestamps") == 0)
+                        r = sd_bus_message_append(m, "{sv}", "timestamps", "b", 1);
+                else if (strcmp(argv[i], "--no-stdout") == 0)
+                        r = sd_bus_message_append(m, "{sv}", "stdout", "b", 0);
+                else if (strcmp(argv[i], "--no-stderr") == 0)
+                        r = sd_bus_message_append(m, "{sv}", "stderr", "b", 0);
+                else if (i + 1 < argc && strcmp(argv[i], "--tail") == 0)
+                        r = sd_bus_message_append(m, "{sv}", "tail", "t", strtoull(argv[++i], NULL, 10));
+                else if (i + 1 < argc && (strcmp(argv[i], "--since") == 0 || strcmp(argv[i], "--until") == 0)) {
+                        const char *key = argv[i] + 2;
+                        r = sd_bus_message_append(m, "{sv}", key, "x", (int64_t) strtoll(argv[++i], NULL, 10));
+                } else
+                        die("unknown logs option %s", argv[i]);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                die("building OpenContainerLogs: %s", strerror(-r));
+        r = sd_bus_call(bus, m, 30 * 1000000ULL, &e, &reply);
+        if (r < 0)
+                call_failed("OpenContainerLogs", &e, r);
+        if (sd_bus_message_read(reply, "h", &fd) < 0)
+                die("OpenContainerLogs reply malformed");
+        fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        sd_bus_message_unref(reply);
+        sd_bus_message_unref(m);
+        sd_bus_flush_close_unref(bus);
+        demux(fd, frames);
+        return 0;
+}
+
 /* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv) {
@@ -311,6 +364,8 @@ int main(int argc, char **argv) {
 
         if (strcmp(mode, "shell") == 0)
                 return do_shell(id);
+        if (strcmp(mode, "logs") == 0)
+                return do_logs(id, argc - 4, argv + 4);
 
         o.env = calloc((size_t) argc, sizeof(char *));
         for (i = 4; i < argc; i++) {
