@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdarg.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -319,13 +321,32 @@ static int write_children(Writer *w, int dir_path_fd, const char *tarname, unsig
         return 0;
 }
 
+/* Kernel interfaces, not files: /proc/kcore alone claims 128 TiB. Their
+ * mount points are archived, their contents never. */
+static bool is_pseudo_fs(int fd) {
+        static const unsigned long magic[] = {
+                PROC_SUPER_MAGIC, SYSFS_MAGIC, CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC, DEBUGFS_MAGIC,
+                TRACEFS_MAGIC, SECURITYFS_MAGIC, BPF_FS_MAGIC, PSTOREFS_MAGIC, EFIVARFS_MAGIC,
+                SELINUX_MAGIC, 0x62656570 /* configfs */, 0x65735543 /* fusectl */,
+        };
+        struct statfs sfs;
+
+        if (fstatfs(fd, &sfs) < 0)
+                return true;  /* cannot tell: do not descend */
+        for (size_t i = 0; i < ELEMENTSOF(magic); i++)
+                if ((unsigned long) sfs.f_type == magic[i])
+                        return true;
+        return false;
+}
+
 static int write_tree(Writer *w, int path_fd, const struct statx *stx, const char *tarname, bool emit_self,
                       unsigned depth) {
-        bool other_mount = w->skip_other_mounts && (stx->stx_mask & STATX_MNT_ID) &&
-                           stx->stx_mnt_id != w->root_mnt_id;
+        bool on_other_mount = (stx->stx_mask & STATX_MNT_ID) && stx->stx_mnt_id != w->root_mnt_id;
+        bool other_mount = on_other_mount &&
+                           (w->skip_other_mounts || (S_ISDIR(stx->stx_mode) && is_pseudo_fs(path_fd)));
         int r;
 
-        if (other_mount && !S_ISDIR(stx->stx_mode))
+        if (w->skip_other_mounts && other_mount && !S_ISDIR(stx->stx_mode))
                 return 0;  /* a bind-mounted file from the host */
         if (emit_self) {
                 _cleanup_free_ char *dirname = NULL;
@@ -391,6 +412,10 @@ static int get_body(Writer *w, void *userdata) {
         r = carchive_clean_path(g->path, true, &clean);
         if (r < 0)
                 return carchive_set_error(w->error, r, "invalid path %s", g->path);
+        r = stat_fd(g->root_fd, &stx);
+        if (r < 0)
+                return carchive_set_error(w->error, r, "stat of the container root: %s", strerror(-r));
+        w->root_mnt_id = stx.stx_mnt_id;
         r = carchive_open_in_root(g->root_fd, g->path, &fd);
         if (r < 0)
                 return carchive_set_error(w->error, r, "%s: %s", g->path, strerror(-r));

@@ -39,7 +39,7 @@ tar_file() { python3 -c 'import sys, tarfile; sys.stdout.write(tarfile.open(sys.
 
 t_archive_roundtrip_running() {
         SERVICE=arcrun run_sleep || return 1
-        local d=$ZL_TMP/arc-rt out
+        local d=$ZL_TMP/arc-rt out names
         mkdir -p "$d"
         mktar "$d/in.tar" '
 add("sub", tarfile.DIRTYPE)
@@ -73,6 +73,14 @@ add("sub/link", tarfile.SYMTYPE, linkname="/etc/hostname")' || return 1
         out=$(ac get "$CID" /tmp/sub/link "$d/l.tar") || { fail "get link: $out"; return 1; }
         [[ $(tar_names "$d/l.tar") == link ]] || { fail "link tar $(tar_names "$d/l.tar")"; return 1; }
 
+        # the whole root of a running container: /proc and /sys as empty mount points
+        out=$(ac get "$CID" / "$d/root.tar") || { fail "get /: $out"; return 1; }
+        names=$(tar_names "$d/root.tar")
+        has_line "$names" bin/busybox || return 1
+        has_line "$names" proc/ || return 1
+        grep -q '^proc/.' <<<"$names" && { fail "get / has /proc contents"; return 1; }
+        grep -q '^sys/.' <<<"$names" && { fail "get / has /sys contents"; return 1; }
+        note "get /: $(wc -l <<<"$names") entries, $(jq -r .bytes <<<"$out") bytes"
         out=$(ac put "$CID" /tmp "$d/in.tar" copy_uid_gid=true) || { fail "put copy_uid_gid: $out"; return 1; }
         [[ $(stat -c '%u:%g' "/proc/$PID/root/tmp/hello.txt") == "1234:99" ]] || { fail "copy_uid_gid owner $(stat -c '%u:%g' "/proc/$PID/root/tmp/hello.txt")"; return 1; }
 
