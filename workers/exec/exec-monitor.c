@@ -12,6 +12,7 @@
 #include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -157,6 +158,40 @@ static SeccompCaps child_set_caps(const LaunchConfig *c, bool privileged, const 
         return mask;
 }
 
+static int rlimit_resource(const char *name) {
+        static const struct {
+                const char *name;
+                int resource;
+        } table[] = {
+                { "as", RLIMIT_AS }, { "core", RLIMIT_CORE }, { "cpu", RLIMIT_CPU },
+                { "data", RLIMIT_DATA }, { "fsize", RLIMIT_FSIZE }, { "locks", RLIMIT_LOCKS },
+                { "memlock", RLIMIT_MEMLOCK }, { "msgqueue", RLIMIT_MSGQUEUE }, { "nice", RLIMIT_NICE },
+                { "nofile", RLIMIT_NOFILE }, { "nproc", RLIMIT_NPROC }, { "rss", RLIMIT_RSS },
+                { "rtprio", RLIMIT_RTPRIO }, { "rttime", RLIMIT_RTTIME },
+                { "sigpending", RLIMIT_SIGPENDING }, { "stack", RLIMIT_STACK },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (streq(name, table[i].name))
+                        return table[i].resource;
+        return -1;
+}
+
+/* The container's rlimits, clamped like the shim does (a hard limit cannot
+ * be raised without CAP_SYS_RESOURCE). */
+static void child_apply_rlimits(const LaunchConfig *c) {
+        for (size_t i = 0; i < c->n_rlimits; i++) {
+                int res = rlimit_resource(c->rlimits[i].name);
+                struct rlimit cur, want;
+
+                if (res < 0 || getrlimit(res, &cur) < 0)
+                        child_die("rlimit %s: unknown", c->rlimits[i].name);
+                want.rlim_max = MIN((rlim_t) c->rlimits[i].hard, cur.rlim_max);
+                want.rlim_cur = MIN((rlim_t) c->rlimits[i].soft, want.rlim_max);
+                if (setrlimit(res, &want) < 0)
+                        child_die("setrlimit %s: %s", c->rlimits[i].name, strerror(errno));
+        }
+}
+
 static const char *env_get(char *const *env, const char *key) {
         size_t n = strlen(key);
         for (char *const *e = env; e && *e; e++)
@@ -270,6 +305,7 @@ _noreturn_ static void child_run(const ExecRequest *q, int sync_fd, const int st
                                 close(stdio[i]);
         }
 
+        child_apply_rlimits(q->config);
         if (container_user_resolve(!isempty(q->user) ? q->user : q->config->user, q->config->extra_groups, &user,
                                    &err) < 0)
                 child_die("%s", err ?: "resolving the user: out of memory");

@@ -92,7 +92,7 @@ t_exec_stream_framing() {
 }
 
 t_exec_namespaces() {
-        exec_sleeper || return 1
+        exec_sleeper '{"ulimits": {"nofile": {"soft": 512, "hard": 1024}}}' || return 1
         local ns mine theirs
         xexec "$CID" /bin/hostname || return 1
         [[ $XOUT == "$CID" ]] || { fail "exec hostname '$XOUT', wanted $CID"; return 1; }
@@ -111,6 +111,9 @@ t_exec_namespaces() {
         xexec "$CID" /bin/sh -c 'cat /proc/self/cgroup' || return 1
         grep -qv ':/$' <<<"$XOUT" && { fail "exec outside the container's cgroups: $XOUT"; return 1; }
         # capabilities and no_new_privs: those of the container's entrypoint
+        # the container's rlimits (spec ulimits: nofile 512/1024)
+        xexec "$CID" /bin/sh -c 'ulimit -n; ulimit -Hn' || return 1
+        [[ $XOUT == $'512\n1024' ]] || { fail "exec nofile limits '$XOUT', wanted 512 and 1024"; return 1; }
         xexec "$CID" /bin/sh -c 'grep -E "^(CapEff|CapBnd|NoNewPrivs|Seccomp):" /proc/self/status' || return 1
         theirs=$(grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' "/proc/$PID/status")
         [[ $XOUT == "$theirs" ]] || { fail "exec caps '$XOUT', entrypoint's '$theirs'"; return 1; }
