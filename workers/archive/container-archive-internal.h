@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "macro.h"
@@ -14,3 +15,7 @@ int carchive_set_error(char **ret_error, int r, const char *fmt, ...) _printf_(3
 /* openat2(@root_fd, @path, @flags | O_CLOEXEC) with RESOLVE_IN_ROOT |
  * RESOLVE_NO_MAGICLINKS: @path can never leave @root_fd. */
 int carchive_openat2(int root_fd, const char *path, uint64_t flags, int *ret_fd);
+
+/* @fd is on procfs, sysfs, cgroupfs or another kernel interface (or we
+ * cannot tell): never archived, never written to. */
+bool carchive_is_pseudo_fs(int fd);

@@ -323,7 +323,7 @@ static int write_children(Writer *w, int dir_path_fd, const char *tarname, unsig
 
 /* Kernel interfaces, not files: /proc/kcore alone claims 128 TiB. Their
  * mount points are archived, their contents never. */
-static bool is_pseudo_fs(int fd) {
+bool carchive_is_pseudo_fs(int fd) {
         static const unsigned long magic[] = {
                 PROC_SUPER_MAGIC, SYSFS_MAGIC, CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC, DEBUGFS_MAGIC,
                 TRACEFS_MAGIC, SECURITYFS_MAGIC, BPF_FS_MAGIC, PSTOREFS_MAGIC, EFIVARFS_MAGIC,
@@ -343,7 +343,7 @@ static int write_tree(Writer *w, int path_fd, const struct statx *stx, const cha
                       unsigned depth) {
         bool on_other_mount = (stx->stx_mask & STATX_MNT_ID) && stx->stx_mnt_id != w->root_mnt_id;
         bool other_mount = on_other_mount &&
-                           (w->skip_other_mounts || (S_ISDIR(stx->stx_mode) && is_pseudo_fs(path_fd)));
+                           (w->skip_other_mounts || (S_ISDIR(stx->stx_mode) && carchive_is_pseudo_fs(path_fd)));
         int r;
 
         if (w->skip_other_mounts && other_mount && !S_ISDIR(stx->stx_mode))

@@ -194,6 +194,8 @@ static int extract_entry(Extract *x, struct archive_entry *e) {
         r = open_parent(x, parent, &pfd);
         if (r < 0)
                 return carchive_set_error(x->error, r, "parent directory of %.256s: %s", raw, strerror(-r));
+        if (carchive_is_pseudo_fs(pfd))
+                return carchive_set_error(x->error, -EINVAL, "refusing %.256s: inside a kernel filesystem (proc, sys, cgroup)", raw);
 
         entry_owner(x, e, &uid, &gid);
         entry_times(e, ts);
@@ -306,6 +308,8 @@ int carchive_put(int root_fd, const char *path, int in_fd, const CArchivePutOpti
                 return -errno;
         if (!S_ISDIR(st.st_mode))
                 return carchive_set_error(ret_error, -ENOTDIR, "%.256s is not a directory", path);
+        if (carchive_is_pseudo_fs(dfd))
+                return carchive_set_error(ret_error, -EINVAL, "refusing to extract into %.256s: a kernel filesystem (proc, sys, cgroup)", path);
 
         /* Symlinks were followed: from here on the destination is where
          * that directory really is. */

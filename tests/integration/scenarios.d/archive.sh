@@ -144,6 +144,17 @@ t_archive_hostile() {
                    $out == "ERROR com.zlayer.Runtime1.Error.NotFound: "*"$word"* ]] || { fail "$name: $out"; return 1; }
                 note "$name → ${out#ERROR }"
         done
+        # the kernel's files: never written (docker cp's core_pattern escape)
+        local core
+        core=$(cat /proc/sys/kernel/core_pattern)
+        mktar "$d/core.tar" 'reg("core_pattern", b"|/tmp/pwned")' || return 1
+        out=$(ac put "$CID" /proc/sys/kernel "$d/core.tar") && { fail "put into /proc accepted"; return 1; }
+        [[ $out == *InvalidArgs*"kernel filesystem"* ]] || { fail "put into /proc: $out"; return 1; }
+        mktar "$d/core2.tar" 'reg("proc/sys/kernel/core_pattern", b"|/tmp/pwned")' || return 1
+        out=$(ac put "$CID" / "$d/core2.tar") && { fail "entry into /proc accepted"; return 1; }
+        [[ $out == *InvalidArgs*"kernel filesystem"* ]] || { fail "entry into /proc: $out"; return 1; }
+        note "core_pattern → ${out#ERROR }"
+        [[ $(cat /proc/sys/kernel/core_pattern) == "$core" ]] || { fail "core_pattern changed"; return 1; }
         # a symlink to the root followed by a file through it: contained in
         # the container (lands in its own /tmp), not the host's
         mktar "$d/up.tar" "add('up', tarfile.SYMTYPE, linkname='../../../../..'); reg('up/tmp/contained', b'in')" || return 1
