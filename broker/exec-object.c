@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 
+#include "container.h"
 #include "errors.h"
 #include "exec-session.h"
 #include "log.h"
@@ -98,8 +99,19 @@ void exec_sessions_free_all(Broker *b) {
                 exec_session_free(sessions);
 }
 
+/* An exited Exec object goes EXEC_SESSION_LINGER_USEC after the exit, or
+ * as soon as its container has been removed (checked every few seconds). */
 static int on_expire(sd_event_source *src, uint64_t usec, void *userdata) {
-        exec_session_free(userdata);
+        ExecSession *s = userdata;
+        uint64_t t;
+
+        if (!container_find_by_id(s->broker, s->container) ||
+            sd_event_now(s->broker->event, CLOCK_MONOTONIC, &t) < 0 || t >= s->exited_at + EXEC_SESSION_LINGER_USEC) {
+                exec_session_free(s);
+                return 0;
+        }
+        (void) sd_event_source_set_time_relative(src, EXEC_SESSION_RECHECK_USEC);
+        (void) sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
         return 0;
 }
 
@@ -131,7 +143,9 @@ void exec_session_exited(ExecSession *s, int32_t code) {
                 s->on_exited(s); /* may free s */
                 return;
         }
-        r = sd_event_add_time_relative(b->event, &s->expire, CLOCK_MONOTONIC, EXEC_SESSION_LINGER_USEC, 0, on_expire, s);
+        if (sd_event_now(b->event, CLOCK_MONOTONIC, &s->exited_at) < 0)
+                s->exited_at = 0;
+        r = sd_event_add_time_relative(b->event, &s->expire, CLOCK_MONOTONIC, EXEC_SESSION_RECHECK_USEC, 0, on_expire, s);
         if (r < 0) {
                 log_warning_errno(r, "Failed to arm the expiry of exec %u, dropping it now: %m", s->n);
                 exec_session_free(s);

@@ -19,6 +19,8 @@
 #define EXEC_SESSIONS_MAX 1024
 /* an exited Exec object stays this long for Wait/ExitCode */
 #define EXEC_SESSION_LINGER_USEC (300 * USEC_PER_SEC)
+/* how often an exited one checks whether its container is gone */
+#define EXEC_SESSION_RECHECK_USEC (2 * USEC_PER_SEC)
 #define EXEC_WAITERS_MAX 64
 /* the buffered Exec keeps at most this much of stdout and of stderr each */
 #define EXEC_OUTPUT_MAX (16U * 1024U * 1024U)
@@ -42,6 +44,7 @@ struct ExecSession {
         sd_bus_message *waiters[EXEC_WAITERS_MAX];
         unsigned n_waiters;
         sd_event_source *expire;
+        uint64_t exited_at;        /* CLOCK_MONOTONIC */
         exec_exited_t on_exited;   /* the buffered Exec's hook */
         void *userdata;
         ExecSession *next;

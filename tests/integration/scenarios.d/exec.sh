@@ -178,6 +178,36 @@ t_exec_object_kill_disconnect() {
                 com.zlayer.Runtime1.Exec ExitCode | jq -r .data)
         [[ $out == 143 ]] || { fail "ExitCode is $out"; return 1; }
         discard "$CID"
+        # the Exec objects of a removed container go away
+        for ((i = 0; i < 50; i++)); do
+                busctl --address="$ZL_BUS" get-property com.zlayer.Runtime1 "$path" com.zlayer.Runtime1.Exec Running \
+                        >/dev/null 2>&1 || break
+                sleep 0.1
+        done
+        ((i < 50)) || { fail "$path still exported 5 s after its container was removed"; return 1; }
+}
+
+# 64 running execs at most; the callers' exits free their slots
+t_exec_busy_limit() {
+        exec_sleeper || return 1
+        local i n holders=() out
+        for ((i = 0; i < 64; i++)); do
+                "$ZLPTY" "$ZL_BUS" hold "$CID" -- /bin/sleep 779 > "$ZL_TMP/busy.$i" 2>&1 &
+                holders+=($!)
+        done
+        for ((n = 0; n < 100; n++)); do
+                [[ $(cat "$ZL_TMP"/busy.* 2>/dev/null | grep -c '^/com/zlayer/Runtime1/exec/') == 64 ]] && break
+                sleep 0.1
+        done
+        note "$(cat "$ZL_TMP"/busy.* | grep -c '^/com/zlayer/Runtime1/exec/') holders with an exec"
+        out=$(zlpty run "$CID" -- /bin/true 2>&1)
+        note "65th exec: $out"
+        kill -KILL "${holders[@]}" 2>/dev/null; wait "${holders[@]}" 2>/dev/null
+        [[ $out == "ERROR com.zlayer.Runtime1.Error.Busy: "* ]] || { fail "the 65th exec gave '$out', wanted Busy"; return 1; }
+        for ((n = 0; n < 100; n++)); do pgrep -f '^/bin/sleep 779$' >/dev/null || break; sleep 0.1; done
+        pgrep -f '^/bin/sleep 779$' >/dev/null && { fail "execs of killed callers still run"; return 1; }
+        xexec "$CID" /bin/true && [[ $XCODE == 0 ]] || { fail "no exec after the holders left"; return 1; }
+        discard "$CID"
 }
 
 # zombies (state Z) among the children of PID
@@ -220,4 +250,5 @@ SCENARIOS+=(
         exec-invalid-state-not-found t_exec_invalid_state_not_found
         exec-object-kill-disconnect t_exec_object_kill_disconnect
         exec-200-no-zombies t_exec_200_no_zombies
+        exec-busy-limit t_exec_busy_limit
 )
