@@ -224,6 +224,11 @@ static int archive_start(sd_bus_message *m, Broker *b, const char *id, ArchiveOp
                 return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
         if (c->removing)
                 return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' is being removed", c->id);
+        /* Its directory is still the broker's alone (RemoveContainer deletes
+         * it without zlayer-exec); the overlay's upper/ and work/ appear
+         * with the first start. */
+        if (c->state == CONTAINER_PENDING && c->started_at == 0)
+                return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' has never been started", c->id);
 
         op = calloc(1, sizeof(*op));
         if (!op)

@@ -114,9 +114,23 @@ t_archive_stopped() {
         [[ $(tar_file "$d/out.tar" put.txt) == "into a stopped one" ]] || { fail "content"; return 1; }
         # the busybox layer is visible too (merged overlay)
         ac get "$CID" /bin/busybox - >/dev/null || { fail "get of a lower-layer file"; return 1; }
+        # the detached overlay is gone with its fds: the container starts again
+        # and sees what was put
+        start "$CID" || return 1
+        wait_exit "$CID" || return 1
+        [[ $EXIT_CODE == 1 ]] || { fail "second run exit $EXIT_CODE (mkdir /made should fail)"; return 1; }
+        [[ -f $ROOT/containers/$CID/upper/made/put.txt ]] || { fail "put.txt gone after the restart"; return 1; }
+        out=$(ac head "$CID" /made/put.txt) || { fail "head after restart: $out"; return 1; }
         discard "$CID"
 }
 SCENARIOS+=(archive-stopped t_archive_stopped)
+
+t_archive_never_started() {
+        create arcnew "$(spec_sh "$REG/busybox:latest" true)" || return 1
+        expect_error InvalidState "never been started" ArchiveHead ss "$CID" / || return 1
+        bcall RemoveContainer sb "$CID" false >/dev/null || { fail "RemoveContainer failed"; return 1; }
+}
+SCENARIOS+=(archive-never-started t_archive_never_started)
 
 # A hostile tar must change nothing outside the container.
 t_archive_hostile() {
