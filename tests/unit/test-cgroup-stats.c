@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Container stats from fake cgroupfs (v1 and v2) and /proc trees. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "lib/cgroup-stats.h"
+#include "lib/fileio.h"
+#include "lib/macro.h"
+
+static char tmp[64];
+
+static void put(const char *rel, const char *content) {
+        _cleanup_free_ char *p = NULL, *dir = NULL;
+        assert_true(asprintf(&p, "%s/%s", tmp, rel) > 0);
+        dir = strdup(p);
+        *strrchr(dir, '/') = '\0';
+        assert_int_equal(mkdir_p_at(AT_FDCWD, dir, 0755), 0);
+        _cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(loop_write(fd, content, strlen(content)), 0);
+}
+
+static int setup(void **state) {
+        snprintf(tmp, sizeof(tmp), "/tmp/zl-cgstats-test-XXXXXX");
+        assert_non_null(mkdtemp(tmp));
+        return 0;
+}
+
+static int teardown(void **state) {
+        (void) rm_rf_at(AT_FDCWD, tmp);
+        return 0;
+}
+
+#define NET_DEV                                                                                                   \
+        "Inter-|   Receive                                                |  Transmit\n"                           \
+        " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls " \
+        "carrier compressed\n"                                                                                     \
+        "    lo:  999999      10    0    0    0     0          0         0   888888      10    0    0    0     0 " \
+        "      0          0\n"                                                                                     \
+        "  eth0:    1500      12    0    0    0     0          0         0      700       7    0    0    0     0 " \
+        "      0          0\n"                                                                                     \
+        "  eth1:      20       1    0    0    0     0          0         0       30       1    0    0    0     0 " \
+        "      0          0\n"
+
+static void proc_tree(void) {
+        put("proc/stat", "cpu  100 5 50 1000 20 3 2 0 0 0\ncpu0 50 2 25 500 10 1 1 0 0 0\n");
+        put("proc/meminfo", "MemTotal:        2000000 kB\nMemFree:          100000 kB\n");
+        put("proc/42/net/dev", NET_DEV);
+}
+
+static void test_parse_net_dev(void **state) {
+        uint64_t rx = 1, tx = 1;
+        assert_int_equal(stats_parse_net_dev(NET_DEV, &rx, &tx), 0);
+        assert_int_equal(rx, 1520);
+        assert_int_equal(tx, 730);
+        assert_int_equal(stats_parse_net_dev("h1\nh2\n  eth0: 1 2 3\n", &rx, &tx), -EBADMSG);
+}
+
+static void test_parse_blkio(void **state) {
+        uint64_t r = 0, w = 0;
+        assert_int_equal(stats_parse_blkio_v1("8:0 Read 4096\n8:0 Write 8192\n8:0 Sync 1\n8:0 Total 12288\n"
+                                              "8:16 Read 1\n8:16 Write 2\nTotal 12291\n",
+                                              &r, &w),
+                         0);
+        assert_int_equal(r, 4097);
+        assert_int_equal(w, 8194);
+        assert_int_equal(stats_parse_io_stat_v2("8:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n"
+                                                "8:16 rbytes=5 wbytes=7 rios=1 wios=1 dbytes=9 dios=1",
+                                                &r, &w),
+                         0);
+        assert_int_equal(r, 105);
+        assert_int_equal(w, 207);
+}
+
+static void test_parse_proc_stat(void **state) {
+        uint64_t ns = 0;
+        assert_int_equal(stats_parse_proc_stat_cpu("cpu  100 5 50 1000 20 3 2 0 7 7\n", 100, &ns), 0);
+        assert_int_equal(ns, 1180ULL * 10000000ULL);
+        assert_int_equal(stats_parse_proc_stat_cpu("intr 1 2\n", 100, &ns), -EBADMSG);
+}
+
+static void test_v1(void **state) {
+        _cleanup_cgroup_driver_ CgroupDriver *d = NULL;
+        _cleanup_free_ char *proc = NULL;
+        ContainerStats s;
+
+        proc_tree();
+        put("cg/cpuacct/zlayer/c1/cpuacct.usage", "123456789\n");
+        put("cg/memory/zlayer/c1/memory.usage_in_bytes", "90000000\n");
+        put("cg/memory/zlayer/c1/memory.stat", "cache 1000\ninactive_file 1\ntotal_cache 30000000\n"
+                                               "total_inactive_file 20000000\ntotal_active_file 5\n");
+        put("cg/memory/zlayer/c1/memory.limit_in_bytes", "104857600\n");
+        put("cg/pids/zlayer/c1/pids.current", "3\n");
+        put("cg/pids/zlayer/c1/pids.max", "64\n");
+        put("cg/blkio/zlayer/c1/blkio.throttle.io_service_bytes", "8:0 Read 4096\n8:0 Write 20971520\nTotal 20975616\n");
+
+        _cleanup_free_ char *root = NULL;
+        assert_true(asprintf(&root, "%s/cg", tmp) > 0);
+        assert_true(asprintf(&proc, "%s/proc", tmp) > 0);
+        assert_int_equal(cgroup_driver_new(root, CGROUP_V1, &d), 0);
+        assert_int_equal(container_stats_read(d, "zlayer/c1", proc, 42, &s), 0);
+        assert_int_equal(s.cpu_total_ns, 123456789);
+        assert_int_equal(s.cpu_system_ns, 1180ULL * (1000000000ULL / (uint64_t) sysconf(_SC_CLK_TCK)));
+        assert_true(s.online_cpus >= 1);
+        assert_int_equal(s.mem_used_bytes, 70000000);
+        assert_int_equal(s.mem_limit_bytes, 104857600);
+        assert_int_equal(s.net_rx_bytes, 1520);
+        assert_int_equal(s.net_tx_bytes, 730);
+        assert_int_equal(s.blkio_read_bytes, 4096);
+        assert_int_equal(s.blkio_write_bytes, 20971520);
+        assert_int_equal(s.pids_current, 3);
+        assert_int_equal(s.pids_limit, 64);
+        assert_true(s.timestamp > 1600000000ULL * 1000000ULL);
+
+        /* no limits: the host's memory, pids 0; no pid: no network */
+        put("cg/memory/zlayer/c1/memory.limit_in_bytes", "9223372036854771712\n");
+        put("cg/pids/zlayer/c1/pids.max", "max\n");
+        assert_int_equal(container_stats_read(d, "zlayer/c1", proc, 0, &s), 0);
+        assert_int_equal(s.mem_limit_bytes, 2000000ULL * 1024);
+        assert_int_equal(s.pids_limit, 0);
+        assert_int_equal(s.net_rx_bytes, 0);
+
+        assert_int_equal(container_stats_read(d, "zlayer/nope", proc, 0, &s), -ENOENT);
+}
+
+static void test_v2(void **state) {
+        _cleanup_cgroup_driver_ CgroupDriver *d = NULL;
+        _cleanup_free_ char *proc = NULL, *root = NULL;
+        ContainerStats s;
+
+        proc_tree();
+        put("cg/zlayer/c2/cpu.stat", "usage_usec 5000\nuser_usec 4000\nsystem_usec 1000\n");
+        put("cg/zlayer/c2/memory.current", "60000000\n");
+        put("cg/zlayer/c2/memory.stat", "anon 50000000\nfile 10000000\nactive_file 2000000\ninactive_file 8000000\n");
+        put("cg/zlayer/c2/memory.max", "max\n");
+        put("cg/zlayer/c2/pids.current", "2\n");
+        put("cg/zlayer/c2/pids.max", "100\n");
+        put("cg/zlayer/c2/io.stat", "8:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n");
+
+        assert_true(asprintf(&root, "%s/cg", tmp) > 0);
+        assert_true(asprintf(&proc, "%s/proc", tmp) > 0);
+        assert_int_equal(cgroup_driver_new(root, CGROUP_V2, &d), 0);
+        assert_int_equal(container_stats_read(d, "zlayer/c2", proc, 42, &s), 0);
+        assert_int_equal(s.cpu_total_ns, 5000000);
+        assert_int_equal(s.mem_used_bytes, 52000000);
+        assert_int_equal(s.mem_limit_bytes, 2000000ULL * 1024);
+        assert_int_equal(s.pids_current, 2);
+        assert_int_equal(s.pids_limit, 100);
+        assert_int_equal(s.blkio_read_bytes, 100);
+        assert_int_equal(s.blkio_write_bytes, 200);
+        assert_int_equal(s.net_rx_bytes, 1520);
+
+        put("cg/zlayer/c2/memory.max", "67108864\n");
+        assert_int_equal(container_stats_read(d, "zlayer/c2", proc, 42, &s), 0);
+        assert_int_equal(s.mem_limit_bytes, 67108864);
+        assert_int_equal(container_stats_read(d, "zlayer/nope", proc, 0, &s), -ENOENT);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_parse_net_dev),
+                cmocka_unit_test(test_parse_blkio),
+                cmocka_unit_test(test_parse_proc_stat),
+                cmocka_unit_test_setup_teardown(test_v1, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_v2, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
