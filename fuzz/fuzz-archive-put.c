@@ -3,13 +3,11 @@
  * container-extract.c): any input is put as a tar into a sandbox standing in
  * for a container root; next to it lies a canary directory standing in for
  * the host. After every input the canary must be exactly as it was, or we
- * abort. Needs root (ownership). Build by hand with clang:
+ * abort. Needs root (ownership). Built with clang by fuzz/meson.build:
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *       -Ilib -Iworkers/archive fuzz/fuzz-archive-put.c workers/archive/container-archive.c \
- *       workers/archive/container-extract.c lib/fileio.c lib/log.c -larchive \
- *       -o build-archive/fuzz-archive-put
- *   build-archive/fuzz-archive-put -max_total_time=60 fuzz/corpus-archive-put
+ *   CC=clang meson setup build-fuzz -Dfuzz=true && ninja -C build-fuzz fuzz/fuzz-archive-put
+ *   build-fuzz/fuzz/fuzz-archive-put -max_len=4096 -max_total_time=60 NEW_CORPUS_DIR fuzz/corpus-archive-put
+ * (fuzz/run-smoke builds and runs every target.)
  */
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,14 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target for service_spec_parse() (YAML and JSON) and
- * launch_config_build(). Built only with clang, by hand:
+ * launch_config_build(). Built with clang by fuzz/meson.build:
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib \
- *         $(pkg-config --cflags json-c yaml-0.1) fuzz/fuzz-servicespec.c \
- *         lib/servicespec.c lib/servicespec-fields.c lib/servicespec-validate.c \
- *         lib/yaml-json.c lib/parse-util.c lib/launch-config-build.c \
- *         lib/launch-config.c lib/signals.c lib/ids.c lib/digest.c \
- *         $(pkg-config --libs json-c yaml-0.1 libcrypto) -o build-fuzz/fuzz-servicespec
- *   build-fuzz/fuzz-servicespec -max_len=4096 -max_total_time=60
+ *   CC=clang meson setup build-fuzz -Dfuzz=true && ninja -C build-fuzz fuzz/fuzz-servicespec
+ *   build-fuzz/fuzz/fuzz-servicespec -max_len=4096 -max_total_time=60 NEW_CORPUS_DIR fuzz/corpus-servicespec
+ * (fuzz/run-smoke builds and runs every target.)
  *
  * Invariants checked beyond "no crash, no leak": an accepted spec's stored
  * tree is valid JSON that parses again to an equal tree, and every launch

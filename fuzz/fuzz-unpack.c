@@ -2,13 +2,11 @@
 /* libFuzzer target for workers/archive/layer-unpack.c: any blob goes through
  * decompression, the tar reader, whiteout conversion and the disk writer into
  * a sandbox; afterwards nothing may be left in or next to the layers dir.
- * Needs root (ownership, mknod). Build by hand with clang:
+ * Needs root (ownership, mknod). Built with clang by fuzz/meson.build:
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *       -Ilib -Iworkers/archive fuzz/fuzz-unpack.c workers/archive/layer-unpack.c \
- *       lib/digest.c lib/fileio.c lib/ids.c lib/log.c -larchive -lcrypto \
- *       -o build-archive/fuzz-unpack
- *   build-archive/fuzz-unpack -max_total_time=60 CORPUS_DIR
+ *   CC=clang meson setup build-fuzz -Dfuzz=true && ninja -C build-fuzz fuzz/fuzz-unpack
+ *   build-fuzz/fuzz/fuzz-unpack -max_len=4096 -max_total_time=60 NEW_CORPUS_DIR fuzz/corpus-unpack
+ * (fuzz/run-smoke builds and runs every target.)
  */
 #include <dirent.h>
 #include <fcntl.h>
