@@ -11,6 +11,8 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "manager-archive.h"
+#include "manager-commit.h"
+#include "manager-stats.h"
 
 #define UNPRIV SD_BUS_VTABLE_UNPRIVILEGED
 
@@ -106,7 +108,7 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("ExecPty", SD_BUS_ARGS("s", id, "a{sv}", options), SD_BUS_RESULT("h", fd, "o", exec), method_exec_pty, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("AttachContainer", SD_BUS_ARGS("s", id, "a{sv}", options), SD_BUS_RESULT("h", fd), method_unsupported, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("ResizeContainerTTY", SD_BUS_ARGS("s", id, "q", rows, "q", cols), SD_BUS_NO_RESULT, method_unsupported, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("GetContainerStats", SD_BUS_ARGS("s", id), SD_BUS_RESULT("a{sv}", sample), method_unsupported, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("GetContainerStats", SD_BUS_ARGS("s", id), SD_BUS_RESULT("a{sv}", sample), method_get_container_stats, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("OpenContainerStats", SD_BUS_ARGS("s", id, "t", interval), SD_BUS_RESULT("h", stream), method_unsupported, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("GetContainerPid", SD_BUS_ARGS("s", id), SD_BUS_RESULT("u", pid),
                                 method_get_container_pid, UNPRIV),
@@ -126,7 +128,7 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("ArchiveHead", SD_BUS_ARGS("s", id, "s", path),
                     SD_BUS_RESULT("s", name, "x", size, "u", mode, "s", mtime, "s", link_target), method_archive_head, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("ExportContainer", SD_BUS_ARGS("s", id), SD_BUS_RESULT("h", tar), method_export_container, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("CommitContainer", SD_BUS_ARGS("s", id, "a{sv}", options), SD_BUS_RESULT("s", image_id), method_unsupported, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("CommitContainer", SD_BUS_ARGS("s", id, "a{sv}", options), SD_BUS_RESULT("s", image_id), method_commit_container, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("SyncContainerVolumes", SD_BUS_ARGS("s", id), SD_BUS_NO_RESULT, method_unsupported, UNPRIV),
 
         SD_BUS_SIGNAL_WITH_ARGS("ContainerNew", SD_BUS_ARGS("s", id, "o", path), 0),
