@@ -540,6 +540,17 @@ int launch_config_build(const ServiceSpec *spec, const char *id, const char *ima
                     json_object_new_uint64(spec->stop_grace_usec > 0 ? spec->stop_grace_usec : DEFAULT_STOP_GRACE_USEC)) < 0)
                 return -ENOMEM;
 
+        /* logs (validated by the spec parser, max_size already in bytes) */
+        json_object *logs, *lv;
+        if (spec->json && json_object_object_get_ex(spec->json, "logs", &logs)) {
+                if (json_object_object_get_ex(logs, "max_size", &lv) &&
+                    add_obj(out, "log_max_size", json_object_new_int64(json_object_get_int64(lv))) < 0)
+                        return -ENOMEM;
+                if (json_object_object_get_ex(logs, "max_files", &lv) &&
+                    add_obj(out, "log_max_files", json_object_new_int64(json_object_get_int64(lv))) < 0)
+                        return -ENOMEM;
+        }
+
         *ret = TAKE_PTR(out);
         return 0;
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -462,6 +463,15 @@ static int parse_object(json_object *o, LaunchConfig *c, char **ret_error) {
         if ((r = get_int64(o, "", "stop_grace_usec", 0, &x, ret_error)) < 0)
                 return r;
         c->stop_grace_usec = (uint64_t) x;
+        /* 0: the default (lib/logrotate.h) */
+        if ((r = get_int64(o, "", "log_max_size", 0, &x, ret_error)) < 0)
+                return r;
+        c->log_max_size = (uint64_t) x;
+        if ((r = get_int64(o, "", "log_max_files", 0, &x, ret_error)) < 0)
+                return r;
+        if (x > 100)
+                return fail(ret_error, "log_max_files: out of range: %" PRIi64, x);
+        c->log_max_files = (unsigned) x;
 
         /* Unknown members are ignored: a newer broker may add fields this
          * version does not act on. */

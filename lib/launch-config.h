@@ -65,6 +65,8 @@ typedef struct LaunchConfig {
         char *seccomp;          /* "default" (lib/seccomp-profile.h) or "unconfined" */
         char *stop_signal;      /* "SIGTERM" style */
         uint64_t stop_grace_usec;
+        uint64_t log_max_size;  /* ctr.log rotation, bytes; 0 = default */
+        unsigned log_max_files; /* files kept; 0 = default */
 } LaunchConfig;
 
 /* Parse and validate a launch config; on error *ret_error says which field. */

@@ -249,6 +249,32 @@ static int f_restart_policy(SpecCtx *c, json_object *p, const char *k, json_obje
 }
 
 
+/* logs: {max_size: "10Mi", max_files: 5}: the rotation of ctr.log
+ * (lib/logrotate.h). max_size is stored as bytes, for launch_config_build(). */
+static SPEC_HANDLER(f_logs_max_size) {
+        int64_t x;
+        int r = spec_want_size(c, v, path, &x);
+        if (r < 0)
+                return r;
+        if (x < 4096)
+                return spec_fail(c, path, "must be at least 4096 bytes");
+        json_object_object_add(p, k, json_object_new_int64(x));
+        return 0;
+}
+
+static SPEC_HANDLER(f_logs_max_files) {
+        int64_t x;
+        return spec_want_int(c, v, path, 1, 100, &x);
+}
+
+static SPEC_HANDLER(f_logs) {
+        static const SpecField fields[] = {
+                { "max_size", f_logs_max_size },
+                { "max_files", f_logs_max_files },
+        };
+        return spec_walk_object(c, v, path, fields, ELEMENTSOF(fields), NULL);
+}
+
 /* ---- the top level ---- */
 
 static const SpecField top_fields[] = {
@@ -281,6 +307,7 @@ static const SpecField top_fields[] = {
         { "stop_grace_period", f_stop_grace_period },
         { "restart_policy", f_restart_policy },
         { "security_opt", spec_f_strv },
+        { "logs", f_logs },
         { "pid_mode", spec_f_any_string },
         { "ipc_mode", spec_f_any_string },
         { "userns_mode", spec_f_any_string },
