@@ -26,6 +26,7 @@
 #include "fileio.h"
 #include "ids.h"
 #include "log.h"
+#include "logrotate.h"
 #include "procfs.h"
 #include "shim.h"
 #include "signals.h"
@@ -106,8 +107,20 @@ static void report(const char *fmt, ...) {
         close(STATUS_FD);
 }
 
+/* One record into ctr.log, rotating it first when it would grow beyond its
+ * limit (the estimate covers the CRI prefix of every P part). */
+static void log_record(LogRotate *l, bool is_stderr, const char *text, size_t n, bool partial) {
+        size_t est = n + 64 * (n / CRILOG_MAX_RECORD + 1);
+        int r = logrotate_prepare(l, est);
+        if (r < 0)
+                log_warning_errno(r, "Failed to rotate ctr.log: %m");
+        if (crilog_write(l->fd, now_nsec(), is_stderr, text, n, partial) < 0)
+                log_warning("Failed to write to ctr.log: %m");
+        logrotate_written(l);
+}
+
 /* Emits complete lines of @s as F records, a full buffer as a P record. */
-static void stream_flush(Stream *s, int log_fd, bool eof) {
+static void stream_flush(Stream *s, LogRotate *l, bool eof) {
         size_t start = 0;
 
         for (;;) {
@@ -115,8 +128,7 @@ static void stream_flush(Stream *s, int log_fd, bool eof) {
                 if (!nl)
                         break;
                 size_t n = (size_t) (nl - (s->buf + start));
-                if (crilog_write(log_fd, now_nsec(), s->is_stderr, s->buf + start, n, false) < 0)
-                        log_warning("Failed to write to ctr.log: %m");
+                log_record(l, s->is_stderr, s->buf + start, n, false);
                 start += n + 1;
         }
         if (start > 0) {
@@ -124,25 +136,24 @@ static void stream_flush(Stream *s, int log_fd, bool eof) {
                 s->len -= start;
         }
         if (s->len == sizeof(s->buf) || (eof && s->len > 0)) {
-                if (crilog_write(log_fd, now_nsec(), s->is_stderr, s->buf, s->len, !eof) < 0)
-                        log_warning("Failed to write to ctr.log: %m");
+                log_record(l, s->is_stderr, s->buf, s->len, !eof);
                 s->len = 0;
         }
 }
 
 /* false at EOF */
-static bool stream_read(Stream *s, int log_fd) {
+static bool stream_read(Stream *s, LogRotate *l) {
         ssize_t n = read(s->fd, s->buf + s->len, sizeof(s->buf) - s->len);
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 return true;
         if (n <= 0) {
-                stream_flush(s, log_fd, true);
+                stream_flush(s, l, true);
                 close(s->fd);
                 s->fd = -1;
                 return false;
         }
         s->len += (size_t) n;
-        stream_flush(s, log_fd, false);
+        stream_flush(s, l, false);
         return true;
 }
 
@@ -192,19 +203,32 @@ static int write_exit_json(int rundir, int exit_code, const char *reason, const 
         return r;
 }
 
-static int open_ctr_log(const Args *a, int *ret) {
+static int open_ctr_log(const Args *a, const LaunchConfig *config, int *ret_dir, LogRotate *l) {
         _cleanup_free_ char *p = NULL;
-        _cleanup_close_ int fd = -1;
+        _cleanup_close_ int dfd = -1;
+        int r;
 
-        if (asprintf(&p, "%s/containers/%s/ctr.log", a->root, a->id) < 0)
+        if (asprintf(&p, "%s/containers/%s", a->root, a->id) < 0)
                 return -ENOMEM;
-        fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
-        if (fd < 0)
+        dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
                 return -errno;
-        /* readable by the unprivileged broker through its group */
-        if (fchown(fd, 0, a->log_gid) < 0 || fchmod(fd, 0640) < 0)
-                return -errno;
-        *ret = TAKE_FD(fd);
+        *l = (LogRotate) {
+                .dir_fd = dfd,
+                .name = "ctr.log",
+                .max_size = LOGROTATE_DEFAULT_MAX_SIZE,
+                .max_files = LOGROTATE_DEFAULT_MAX_FILES,
+                .gid = a->log_gid,
+                .fd = -1,
+        };
+        if (config->log_max_size > 0)
+                l->max_size = config->log_max_size;
+        if (config->log_max_files > 0)
+                l->max_files = config->log_max_files;
+        r = logrotate_open(l);
+        if (r < 0)
+                return r;
+        *ret_dir = TAKE_FD(dfd);
         return 0;
 }
 
@@ -212,7 +236,8 @@ int main(int argc, char **argv) {
         _cleanup_launch_config_ LaunchConfig *config = NULL;
         _cleanup_cgroup_driver_ CgroupDriver *cg = NULL;
         _cleanup_free_ char *json = NULL, *perr = NULL, *cgpath = NULL, *rundir_path = NULL;
-        _cleanup_close_ int rundir = -1, log_fd = -1, sfd = -1;
+        _cleanup_close_ int rundir = -1, log_dir = -1, sfd = -1;
+        LogRotate lr = { .fd = -1 };
         int out[2], err[2], sync_pipe[2], exec_err[2], exit_pipe[2], pid_sock[2];
         uint64_t shim_start, init_start, oom_before = 0, started_at;
         Stream sout = { .is_stderr = false }, serr = { .is_stderr = true };
@@ -278,7 +303,7 @@ int main(int argc, char **argv) {
                 return 1;
         }
 
-        r = open_ctr_log(&a, &log_fd);
+        r = open_ctr_log(&a, config, &log_dir, &lr);
         if (r < 0) {
                 report("ERR opening ctr.log of %s: %s\n", a.id, strerror(-r));
                 return 1;
@@ -328,7 +353,8 @@ int main(int argc, char **argv) {
                 close(pid_sock[0]);
                 close(STATUS_FD);
                 close(sfd);
-                close(log_fd);
+                logrotate_close(&lr);
+                close(log_dir);
                 sigprocmask(SIG_SETMASK, &oldmask, NULL);
                 container_init_run(&p);
         }
@@ -417,9 +443,9 @@ int main(int argc, char **argv) {
                         break;
                 }
                 if (p[0].revents)
-                        stream_read(&sout, log_fd);
+                        stream_read(&sout, &lr);
                 if (p[1].revents)
-                        stream_read(&serr, log_fd);
+                        stream_read(&serr, &lr);
                 if (p[2].revents) {
                         struct signalfd_siginfo si;
                         while (read(sfd, &si, sizeof(si)) == sizeof(si))
