@@ -15,6 +15,7 @@
 #include "crilog.h"
 #include "errors.h"
 #include "log.h"
+#include "logrotate.h"
 #include "logs.h"
 #include "logs-stream.h"
 
@@ -30,6 +31,8 @@ struct LogStream {
         Broker *broker;
         char *container;
         int log_fd, out_fd;
+        int next_fd;                    /* the file after log_fd, once it was rotated */
+        char *log_name;                 /* "<id>/ctr.log" under the containers dir */
         uint64_t offset;                /* next byte of the log to read */
         bool follow, timestamps, want[2];
         int64_t since_usec, until_usec; /* 0 = none */
@@ -65,6 +68,9 @@ static void log_stream_free(LogStream *s) {
         sd_event_source_disable_unref(s->timer);
         if (s->log_fd >= 0)
                 close(s->log_fd);
+        if (s->next_fd >= 0)
+                close(s->next_fd);
+        free(s->log_name);
         if (s->out_fd >= 0)
                 close(s->out_fd);
         free(s->out);
@@ -150,6 +156,20 @@ static int read_log(LogStream *s, bool *ret_eof) {
                 if (n < 0)
                         return -errno;
                 if (n == 0) {
+                        /* Rotated away: what was written to it before the
+                         * rename was drained by the read just done, so go on
+                         * with the next file from its start. */
+                        if (s->next_fd >= 0) {
+                                close(s->log_fd);
+                                s->log_fd = TAKE_FD(s->next_fd);
+                                s->offset = 0;
+                                continue;
+                        }
+                        int r = logrotate_open_next(s->broker->containers_fd, s->log_name, s->log_fd, &s->next_fd);
+                        if (r < 0)
+                                return r;
+                        if (r > 0)
+                                continue; /* drain the old file once more first */
                         *ret_eof = true;
                         return 0;
                 }
@@ -368,7 +388,7 @@ int method_open_container_logs(sd_bus_message *m, void *userdata, sd_bus_error *
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
-        *s = (LogStream) { .broker = b, .log_fd = -1, .out_fd = -1, .want = { true, true } };
+        *s = (LogStream) { .broker = b, .log_fd = -1, .out_fd = -1, .next_fd = -1, .want = { true, true } };
         r = parse_options(m, s, &tail, error);
         if (r >= 0)
                 r = container_find_or_error(b, id, &c, error);
@@ -391,7 +411,28 @@ int method_open_container_logs(sd_bus_message *m, void *userdata, sd_bus_error *
         }
 
         snprintf(path, sizeof(path), "%s/ctr.log", c->id);
-        s->log_fd = openat(b->containers_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (!(s->log_name = strdup(path))) {
+                log_stream_free(s);
+                return -ENOMEM;
+        }
+        if (tail == 0) {
+                /* everything: from the oldest rotated file on, the others
+                 * follow at its end (logrotate_open_next) */
+                _cleanup_free_ int *all = NULL;
+                size_t n_all = 0;
+                r = logrotate_open_all(b->containers_fd, path, &all, &n_all);
+                if (r < 0) {
+                        log_stream_free(s);
+                        return sd_bus_error_set_errnof(error, -r, "Failed to open the log of %s: %m", c->id);
+                }
+                for (size_t i = 1; i < n_all; i++)
+                        close(all[i]);
+                if (n_all > 0)
+                        s->log_fd = all[0];
+                else
+                        errno = ENOENT;
+        } else /* the last records of the current file only */
+                s->log_fd = openat(b->containers_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
         if (s->log_fd < 0 && errno != ENOENT) {
                 r = sd_bus_error_set_errnof(error, errno, "Failed to open the log of %s: %m", c->id);
                 log_stream_free(s);

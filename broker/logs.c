@@ -5,6 +5,7 @@
 #include "crilog.h"
 #include "errors.h"
 #include "log.h"
+#include "logrotate.h"
 #include "logs.h"
 
 /* Length of the valid UTF-8 sequence at @s (at most @len bytes), 0 if invalid. */
@@ -103,18 +104,20 @@ static int window_push(Window *w, LogRecord rec, uint64_t tail) {
         return 0;
 }
 
-int logs_read(int fd, uint64_t tail, LogRecord **ret, size_t *ret_n) {
+/* One file's lines into @w; a record left open (P) at its end continues in
+ * the next file (@partial). Takes @fd. */
+static int read_one(int fd, uint64_t tail, Window *w, char **partial, size_t *partial_len) {
         _cleanup_fclose_ FILE *f = NULL;
-        _cleanup_free_ char *line = NULL, *partial = NULL;
-        size_t partial_len = 0, cap = 0;
-        Window w = {};
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0;
         ssize_t k;
         int r;
 
         f = fdopen(fd, "re");
         if (!f) {
+                r = -errno;
                 close(fd);
-                return -errno;
+                return r;
         }
         while ((k = getline(&line, &cap, f)) >= 0) {
                 CriLogEntry e;
@@ -126,17 +129,15 @@ int logs_read(int fd, uint64_t tail, LogRecord **ret, size_t *ret_n) {
                         continue;
 
                 /* Join P parts, up to LOGS_RECORD_MAX bytes. */
-                size_t take = MIN(e.text_len, LOGS_RECORD_MAX - MIN(partial_len, (size_t) LOGS_RECORD_MAX));
-                if (take > 0 || !partial) {
-                        char *x = realloc(partial, partial_len + take + 1);
-                        if (!x) {
-                                r = -ENOMEM;
-                                goto fail;
-                        }
-                        partial = x;
-                        memcpy(partial + partial_len, e.text, take);
-                        partial_len += take;
-                        partial[partial_len] = 0;
+                size_t take = MIN(e.text_len, LOGS_RECORD_MAX - MIN(*partial_len, (size_t) LOGS_RECORD_MAX));
+                if (take > 0 || !*partial) {
+                        char *x = realloc(*partial, *partial_len + take + 1);
+                        if (!x)
+                                return -ENOMEM;
+                        *partial = x;
+                        memcpy(*partial + *partial_len, e.text, take);
+                        *partial_len += take;
+                        (*partial)[*partial_len] = 0;
                 }
                 if (e.partial)
                         continue;
@@ -144,35 +145,66 @@ int logs_read(int fd, uint64_t tail, LogRecord **ret, size_t *ret_n) {
                 rec = (LogRecord) {
                         .timestamp_usec = e.timestamp_usec,
                         .is_stderr = e.is_stderr,
-                        .text = utf8_sanitize(partial, partial_len),
+                        .text = utf8_sanitize(*partial, *partial_len),
                 };
-                if (!rec.text) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
+                if (!rec.text)
+                        return -ENOMEM;
                 rec.len = strlen(rec.text);
-                free(partial);
-                partial = NULL;
-                partial_len = 0;
-                r = window_push(&w, rec, tail);
+                free(*partial);
+                *partial = NULL;
+                *partial_len = 0;
+                r = window_push(w, rec, tail);
+                if (r < 0)
+                        return r;
+        }
+        if (ferror(f))
+                return -EIO;
+        return 0;
+}
+
+int logs_read_fds(int *fds, size_t n_fds, uint64_t tail, LogRecord **ret, size_t *ret_n) {
+        _cleanup_free_ char *partial = NULL;
+        size_t partial_len = 0, i = 0;
+        Window w = {};
+        int r = 0;
+
+        for (; i < n_fds; i++) {
+                int fd = fds[i];
+                fds[i] = -1;
+                r = read_one(fd, tail, &w, &partial, &partial_len);
                 if (r < 0)
                         goto fail;
         }
-        if (ferror(f)) {
-                r = -EIO;
-                goto fail;
-        }
-
         if (w.start > 0)
                 memmove(w.items, w.items + w.start, w.n * sizeof(LogRecord));
         *ret = w.items;
         *ret_n = w.n;
         return 0;
 fail:
-        for (size_t i = 0; i < w.n; i++)
-                free(w.items[w.start + i].text);
+        for (i++; i < n_fds; i++)
+                if (fds[i] >= 0) {
+                        close(fds[i]);
+                        fds[i] = -1;
+                }
+        for (size_t j = 0; j < w.n; j++)
+                free(w.items[w.start + j].text);
         free(w.items);
         return r;
+}
+
+int logs_read(int fd, uint64_t tail, LogRecord **ret, size_t *ret_n) {
+        return logs_read_fds(&fd, 1, tail, ret, ret_n);
+}
+
+int logs_read_dir(int dir_fd, const char *name, uint64_t tail, LogRecord **ret, size_t *ret_n) {
+        _cleanup_free_ int *fds = NULL;
+        size_t n = 0;
+        int r;
+
+        r = logrotate_open_all(dir_fd, name, &fds, &n);
+        if (r < 0)
+                return r;
+        return logs_read_fds(fds, n, tail, ret, ret_n);
 }
 
 int method_get_container_logs(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -182,9 +214,9 @@ int method_get_container_logs(sd_bus_message *m, void *userdata, sd_bus_error *e
         size_t n = 0;
         const char *id;
         uint64_t tail;
-        char path[300];
+        _cleanup_close_ int dir_fd = -1;
         Container *c;
-        int fd, r;
+        int r;
 
         r = sd_bus_message_read(m, "st", &id, &tail);
         if (r < 0)
@@ -196,14 +228,12 @@ int method_get_container_logs(sd_bus_message *m, void *userdata, sd_bus_error *e
         if (r <= 0)
                 return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
 
-        snprintf(path, sizeof(path), "%s/ctr.log", c->id);
-        fd = openat(b->containers_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-        if (fd < 0) {
-                if (errno != ENOENT)
-                        return sd_bus_error_set_errnof(error, errno, "Failed to open the log of %s: %m", c->id);
-                /* Never started: no log yet. */
-        } else {
-                r = logs_read(fd, tail, &records, &n);
+        /* ctr.log and its rotated files (none before the first start) */
+        dir_fd = openat(b->containers_fd, c->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (dir_fd < 0 && errno != ENOENT)
+                return sd_bus_error_set_errnof(error, errno, "Failed to open the log of %s: %m", c->id);
+        if (dir_fd >= 0) {
+                r = logs_read_dir(dir_fd, "ctr.log", tail, &records, &n);
                 if (r < 0)
                         return sd_bus_error_set_errnof(error, -r, "Failed to read the log of %s: %m", c->id);
         }

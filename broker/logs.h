@@ -28,4 +28,9 @@ typedef struct LogRecord {
  * records (0 = all) within LOGS_REPLY_MAX bytes. Malformed lines
  * are skipped. */
 int logs_read(int fd, uint64_t tail, LogRecord **ret, size_t *ret_n);
+/* The same over several files read in order as one log (a P record may
+ * continue in the next file); takes every fd. */
+int logs_read_fds(int *fds, size_t n_fds, uint64_t tail, LogRecord **ret, size_t *ret_n);
+/* The same over @name and its rotated files in @dir_fd, oldest first. */
+int logs_read_dir(int dir_fd, const char *name, uint64_t tail, LogRecord **ret, size_t *ret_n);
 void log_records_free(LogRecord *l, size_t n);
