@@ -14,6 +14,7 @@
 #include "errors.h"
 #include "fileio.h"
 #include "ids.h"
+#include "layer-commit.h"
 #include "layer-remove.h"
 #include "layer-unpack.h"
 #include "log.h"
@@ -252,6 +253,24 @@ static int method_remove_layer(sd_bus_message *m, void *userdata, sd_bus_error *
         return sd_bus_reply_method_return(m, "t", size);
 }
 
+static int method_commit_layer(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_free_ char *msg = NULL;
+        char diff_id[72], digest[72];
+        uint64_t size = 0;
+        int upper_fd, out_fd, r;
+
+        r = sd_bus_message_read(m, "hh", &upper_fd, &out_fd);
+        if (r < 0)
+                return r;
+        /* In the loop: the broker calls it one commit at a time per container. */
+        r = layer_commit(upper_fd, out_fd, diff_id, digest, &size, &msg);
+        if (r < 0)
+                return sd_bus_error_setf(error, ZL_ERROR_INTERNAL, "Failed to commit the layer: %s",
+                                         msg ?: strerror(-r));
+        log_info("Committed layer %s (diff %s), %llu bytes", digest, diff_id, (unsigned long long) size);
+        return sd_bus_reply_method_return(m, "sst", digest, diff_id, size);
+}
+
 static const sd_bus_vtable archive_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_NAMES("UnpackLayer", "hhss",
@@ -260,6 +279,9 @@ static const sd_bus_vtable archive_vtable[] = {
                                  method_unpack_layer, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("RemoveLayer", "hs", SD_BUS_PARAM(layers_dir) SD_BUS_PARAM(chain_id),
                                  "t", SD_BUS_PARAM(size), method_remove_layer, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("CommitLayer", "hh", SD_BUS_PARAM(upper) SD_BUS_PARAM(out),
+                                 "sst", SD_BUS_PARAM(digest) SD_BUS_PARAM(diff_id) SD_BUS_PARAM(size),
+                                 method_commit_layer, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 

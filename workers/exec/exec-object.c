@@ -455,6 +455,7 @@ const sd_bus_vtable exec_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("CleanupOrphans", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", removed), method_cleanup_orphans, 0),
         SD_BUS_METHOD_WITH_ARGS("OpenRoot", SD_BUS_ARGS("s", id), SD_BUS_RESULT("h", root, "b", running),
                                 method_open_root, 0),
+        SD_BUS_METHOD_WITH_ARGS("OpenUpper", SD_BUS_ARGS("s", id), SD_BUS_RESULT("h", upper), method_open_upper, 0),
         SD_BUS_METHOD_WITH_ARGS("ExecStart", SD_BUS_ARGS("s", id, "a{sv}", options),
                                 SD_BUS_RESULT("h", fd, "u", exec_id, "u", pid), method_exec_start, 0),
         SD_BUS_METHOD_WITH_ARGS("ExecKill", SD_BUS_ARGS("u", exec_id, "i", signal), SD_BUS_NO_RESULT, method_exec_kill, 0),

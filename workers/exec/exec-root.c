@@ -163,3 +163,31 @@ int method_open_root(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         }
         return sd_bus_reply_method_return(m, "hb", fd, pid > 0);
 }
+
+int method_open_upper(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Exec *e = userdata;
+        _cleanup_close_ int cdir = -1, fd = -1;
+        struct stat st;
+        const char *id;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &id);
+        if (r < 0)
+                return r;
+        if (!container_id_is_valid(id))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid container id: %.100s", id);
+        cdir = openat(e->containers_dir, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (cdir < 0)
+                return sd_bus_error_setf(error, ZL_ERROR_NOT_FOUND, "No container %s", id);
+        /* Never created here: a container that never started has no upper. */
+        fd = openat(cdir, "upper", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT)
+                return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "Container %s has no filesystem changes yet", id);
+        if (fd < 0)
+                return sd_bus_error_set_errnof(error, errno, "upper of container %s: %m", id);
+        /* the container dir belongs to the unprivileged user: only our own
+         * directory is handed to zlayer-archive, never something planted */
+        if (fstat(fd, &st) < 0 || st.st_uid != 0)
+                return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "upper of container %s is not owned by root", id);
+        return sd_bus_reply_method_return(m, "h", fd);
+}

@@ -1,0 +1,689 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* CommitContainer: Exec1.OpenUpper(id) gives the container's overlay upper
+ * dir, Archive1.CommitLayer writes it as a gzip layer into a file the broker
+ * created in images/ingest/ (renamed to blobs/ by its digest),
+ * Archive1.UnpackLayer extracts it to layers/<chain>, then the broker writes
+ * the new config (the source image's, plus the layer, history, `changes`)
+ * and manifest and records the image in index.json. */
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "container.h"
+#include "digest.h"
+#include "errors.h"
+#include "fileio.h"
+#include "ids.h"
+#include "image-ops.h"
+#include "image-store.h"
+#include "log.h"
+#include "manager-commit.h"
+#include "reference.h"
+#include "worker-links.h"
+
+#define OPEN_UPPER_USEC (60 * USEC_PER_SEC)
+#define COMMIT_LAYER_USEC (6ULL * 3600 * USEC_PER_SEC)
+#define BLOB_JSON_MAX (4U << 20)
+#define CHANGES_MAX (64U << 10)
+
+#define OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define OCI_CONFIG "application/vnd.oci.image.config.v1+json"
+#define OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
+
+typedef struct CommitOp {
+        Broker *broker;
+        Container *container;
+        sd_bus_message *call;
+        char *reference;          /* repository:tag normalized, or NULL */
+        json_object *config;      /* the new config, changes applied */
+        json_object *layers;      /* the source manifest's layer descriptors */
+        char **diff_ids;          /* the source's */
+        int upper_fd, blob_fd;
+        char ingest_name[96];
+        char digest[72], diff_id[72], chain[72];
+        uint64_t size;
+} CommitOp;
+
+static unsigned commit_counter;
+
+#define strcaseeq(a, b) (strcasecmp((a), (b)) == 0)
+
+static int safe_close(int fd) {
+        if (fd >= 0)
+                close(fd);
+        return -1;
+}
+
+static void commit_op_free(CommitOp *op) {
+        if (!op)
+                return;
+        if (op->ingest_name[0])
+                (void) unlinkat(op->broker->images_fd, op->ingest_name, 0);
+        container_unref(op->container);
+        sd_bus_message_unref(op->call);
+        free(op->reference);
+        json_object_put(op->config);
+        json_object_put(op->layers);
+        for (size_t i = 0; op->diff_ids && op->diff_ids[i]; i++)
+                free(op->diff_ids[i]);
+        free(op->diff_ids);
+        if (op->upper_fd >= 0)
+                close(op->upper_fd);
+        if (op->blob_fd >= 0)
+                close(op->blob_fd);
+        free(op);
+}
+
+static void commit_fail(CommitOp *op, const char *name, const char *what, int r) {
+        (void) reply_error_errnof(op->call, name, "Commit of %s: %s: %s", op->container->id, what,
+                                  strerror(r < 0 ? -r : r));
+        commit_op_free(op);
+}
+
+static bool commit_forward_error(CommitOp *op, sd_bus_message *reply) {
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        if (!e)
+                return false;
+        (void) reply_forward_error(op->call, e);
+        commit_op_free(op);
+        return true;
+}
+
+/* ---- changes ---- */
+
+static json_object *config_section(json_object *config) {
+        json_object *c;
+        if (json_object_object_get_ex(config, "config", &c) && json_object_is_type(c, json_type_object))
+                return c;
+        c = json_object_new_object();
+        if (c)
+                json_object_object_add(config, "config", c);
+        return c;
+}
+
+static json_object *section_object(json_object *c, const char *key) {
+        json_object *o;
+        if (json_object_object_get_ex(c, key, &o) && json_object_is_type(o, json_type_object))
+                return o;
+        o = json_object_new_object();
+        if (o)
+                json_object_object_add(c, key, o);
+        return o;
+}
+
+/* A JSON array of strings, or the shell form. */
+static json_object *exec_form(const char *v) {
+        json_object *a;
+
+        if (*v == '[') {
+                a = json_tokener_parse(v);
+                if (a && json_object_is_type(a, json_type_array)) {
+                        for (size_t i = 0; i < json_object_array_length(a); i++)
+                                if (!json_object_is_type(json_object_array_get_idx(a, i), json_type_string)) {
+                                        json_object_put(a);
+                                        return NULL;
+                                }
+                        return a;
+                }
+                json_object_put(a);
+        }
+        a = json_object_new_array();
+        if (!a)
+                return NULL;
+        json_object_array_add(a, json_object_new_string("/bin/sh"));
+        json_object_array_add(a, json_object_new_string("-c"));
+        json_object_array_add(a, json_object_new_string(v));
+        return a;
+}
+
+static char *unquote(const char *s) {
+        size_t n = strlen(s);
+        if (n >= 2 && s[0] == '"' && s[n - 1] == '"')
+                return strndup(s + 1, n - 2);
+        return strdup(s);
+}
+
+/* "k=v" or "k v" → key and value. */
+static int split_kv(const char *v, char **ret_k, char **ret_v) {
+        size_t n = strcspn(v, "= \t");
+        _cleanup_free_ char *k = NULL;
+        if (n == 0 || v[n] == 0)
+                return -EINVAL;
+        k = strndup(v, n);
+        if (!k)
+                return -ENOMEM;
+        v += n + 1;
+        v += strspn(v, " \t");
+        *ret_v = unquote(v);
+        if (!*ret_v)
+                return -ENOMEM;
+        *ret_k = TAKE_PTR(k);
+        return 0;
+}
+
+static int apply_env(json_object *c, const char *v) {
+        _cleanup_free_ char *k = NULL, *val = NULL, *kv = NULL;
+        json_object *env;
+        size_t klen;
+        int r;
+
+        r = split_kv(v, &k, &val);
+        if (r < 0)
+                return r;
+        if (asprintf(&kv, "%s=%s", k, val) < 0)
+                return -ENOMEM;
+        if (!json_object_object_get_ex(c, "Env", &env) || !json_object_is_type(env, json_type_array)) {
+                env = json_object_new_array();
+                if (!env)
+                        return -ENOMEM;
+                json_object_object_add(c, "Env", env);
+        }
+        klen = strlen(k);
+        for (size_t i = 0; i < json_object_array_length(env); i++) {
+                const char *e = json_object_get_string(json_object_array_get_idx(env, i));
+                if (e && strncmp(e, k, klen) == 0 && e[klen] == '=')
+                        return json_object_array_put_idx(env, i, json_object_new_string(kv)) < 0 ? -ENOMEM : 0;
+        }
+        return json_object_array_add(env, json_object_new_string(kv)) < 0 ? -ENOMEM : 0;
+}
+
+/* One Dockerfile-like line; -EINVAL with @ret_what naming what is wrong. */
+static int apply_change(json_object *config, char *line, const char **ret_what) {
+        json_object *c = config_section(config), *o;
+        char *v;
+        int r = 0;
+
+        if (!c)
+                return -ENOMEM;
+        v = line + strcspn(line, " \t");
+        if (*v)
+                *v++ = 0;
+        v += strspn(v, " \t");
+        *ret_what = line;
+        if (isempty(v))
+                return -EINVAL;
+        if (strcaseeq(line, "CMD") || strcaseeq(line, "ENTRYPOINT")) {
+                o = exec_form(v);
+                if (!o)
+                        return -EINVAL;
+                json_object_object_add(c, strcaseeq(line, "CMD") ? "Cmd" : "Entrypoint", o);
+        } else if (strcaseeq(line, "ENV"))
+                r = apply_env(c, v);
+        else if (strcaseeq(line, "WORKDIR") || strcaseeq(line, "USER") || strcaseeq(line, "STOPSIGNAL")) {
+                const char *key = strcaseeq(line, "WORKDIR") ? "WorkingDir" : strcaseeq(line, "USER") ? "User" : "StopSignal";
+                json_object_object_add(c, key, json_object_new_string(v));
+        } else if (strcaseeq(line, "LABEL")) {
+                _cleanup_free_ char *k = NULL, *val = NULL;
+                r = split_kv(v, &k, &val);
+                if (r >= 0 && !(o = section_object(c, "Labels")))
+                        r = -ENOMEM;
+                if (r >= 0)
+                        json_object_object_add(o, k, json_object_new_string(val));
+        } else if (strcaseeq(line, "EXPOSE")) {
+                if (!(o = section_object(c, "ExposedPorts")))
+                        return -ENOMEM;
+                for (char *save = NULL, *p = strtok_r(v, " \t", &save); p; p = strtok_r(NULL, " \t", &save)) {
+                        _cleanup_free_ char *port = NULL;
+                        char *end;
+                        unsigned long n = strtoul(p, &end, 10);
+                        if (end == p || n == 0 || n > 65535 ||
+                            (*end && !streq(end, "/tcp") && !streq(end, "/udp") && !streq(end, "/sctp")))
+                                return -EINVAL;
+                        if (asprintf(&port, "%lu%s", n, *end ? end : "/tcp") < 0)
+                                return -ENOMEM;
+                        json_object_object_add(o, port, json_object_new_object());
+                }
+        } else if (strcaseeq(line, "VOLUME")) {
+                json_object *a = NULL;
+                if (!(o = section_object(c, "Volumes")))
+                        return -ENOMEM;
+                if (*v == '[') {
+                        a = exec_form(v);
+                        if (!a || json_object_array_length(a) == 0 ||
+                            streq(json_object_get_string(json_object_array_get_idx(a, 0)), "/bin/sh")) {
+                                json_object_put(a);
+                                return -EINVAL;
+                        }
+                        for (size_t i = 0; i < json_object_array_length(a); i++)
+                                json_object_object_add(o, json_object_get_string(json_object_array_get_idx(a, i)),
+                                                       json_object_new_object());
+                        json_object_put(a);
+                } else
+                        for (char *save = NULL, *p = strtok_r(v, " \t", &save); p; p = strtok_r(NULL, " \t", &save))
+                                json_object_object_add(o, p, json_object_new_object());
+        } else
+                return -EINVAL;
+        return r;
+}
+
+static int apply_changes(json_object *config, const char *changes, sd_bus_error *error) {
+        _cleanup_free_ char *copy = strdup(changes);
+        char *save = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                _cleanup_free_ char *orig = NULL;
+                const char *what = NULL;
+                int r;
+
+                line += strspn(line, " \t\r");
+                line[strcspn(line, "\r")] = 0;
+                if (!*line)
+                        continue;
+                orig = strdup(line);
+                if (!orig)
+                        return -ENOMEM;
+                r = apply_change(config, line, &what);
+                if (r == -EINVAL)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid change '%.200s'", orig);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- the steps ---- */
+
+static int write_blob(int images_fd, const char *text, char ret_digest[72], uint64_t *ret_size) {
+        _cleanup_close_ int dir = -1;
+        size_t n = strlen(text);
+        int r;
+
+        r = sha256_digest(text, n, ret_digest);
+        if (r < 0)
+                return r;
+        *ret_size = n;
+        dir = openat(images_fd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0)
+                return -errno;
+        return write_file_atomic_at(dir, ret_digest + strlen("sha256:"), text, n, 0644);
+}
+
+static void now_rfc3339(char buf[64]) {
+        struct timespec ts;
+        struct tm tm;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        snprintf(buf, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+}
+
+static json_object *descriptor(const char *media_type, const char *digest, uint64_t size) {
+        json_object *d = json_object_new_object();
+        if (!d)
+                return NULL;
+        json_object_object_add(d, "mediaType", json_object_new_string(media_type));
+        json_object_object_add(d, "digest", json_object_new_string(digest));
+        json_object_object_add(d, "size", json_object_new_int64((int64_t) size));
+        return d;
+}
+
+static void commit_finish(CommitOp *op) {
+        Broker *b = op->broker;
+        json_object *rootfs, *ids, *history, *h, *manifest, *layers;
+        char created[64], config_digest[72], manifest_digest[72];
+        uint64_t config_size, manifest_size;
+        const char *text;
+        int r;
+
+        now_rfc3339(created);
+        json_object_object_add(op->config, "created", json_object_new_string(created));
+        if (!json_object_object_get_ex(op->config, "rootfs", &rootfs) || !json_object_is_type(rootfs, json_type_object)) {
+                rootfs = json_object_new_object();
+                json_object_object_add(op->config, "rootfs", rootfs);
+                json_object_object_add(rootfs, "type", json_object_new_string("layers"));
+        }
+        ids = json_object_new_array();
+        for (size_t i = 0; op->diff_ids[i]; i++)
+                json_object_array_add(ids, json_object_new_string(op->diff_ids[i]));
+        json_object_array_add(ids, json_object_new_string(op->diff_id));
+        json_object_object_add(rootfs, "diff_ids", ids);
+
+        if (!json_object_object_get_ex(op->config, "history", &history) || !json_object_is_type(history, json_type_array)) {
+                history = json_object_new_array();
+                json_object_object_add(op->config, "history", history);
+        }
+        h = json_object_new_object();
+        json_object_object_add(h, "created", json_object_new_string(created));
+        json_object_object_add(h, "created_by", json_object_new_string("zlayer commit"));
+        {
+                json_object *v;
+                if (json_object_object_get_ex(op->config, "comment", &v))
+                        json_object_object_add(h, "comment", json_object_get(v));
+                if (json_object_object_get_ex(op->config, "author", &v))
+                        json_object_object_add(h, "author", json_object_get(v));
+        }
+        json_object_array_add(history, h);
+
+        text = json_object_to_json_string_ext(op->config, JSON_C_TO_STRING_PLAIN);
+        r = text ? write_blob(b->images_fd, text, config_digest, &config_size) : -ENOMEM;
+        if (r < 0)
+                return commit_fail(op, ZL_ERROR_INTERNAL, "writing the config blob", r);
+
+        manifest = json_object_new_object();
+        layers = json_object_get(op->layers);
+        json_object_array_add(layers, descriptor(OCI_LAYER_GZIP, op->digest, op->size));
+        json_object_object_add(manifest, "schemaVersion", json_object_new_int(2));
+        json_object_object_add(manifest, "mediaType", json_object_new_string(OCI_MANIFEST));
+        json_object_object_add(manifest, "config", descriptor(OCI_CONFIG, config_digest, config_size));
+        json_object_object_add(manifest, "layers", layers);
+        text = json_object_to_json_string_ext(manifest, JSON_C_TO_STRING_PLAIN);
+        r = text ? write_blob(b->images_fd, text, manifest_digest, &manifest_size) : -ENOMEM;
+        json_object_put(manifest);
+        if (r < 0)
+                return commit_fail(op, ZL_ERROR_INTERNAL, "writing the manifest blob", r);
+
+        if (op->reference) {
+                ImageEntry e = {
+                        .reference = op->reference,
+                        .repo_digest = manifest_digest,
+                        .manifest = manifest_digest,
+                        .media_type = OCI_MANIFEST,
+                        .manifest_size = manifest_size,
+                };
+                r = image_store_put(b->images, &e);
+                if (r < 0)
+                        return commit_fail(op, ZL_ERROR_INTERNAL, "recording the image in index.json", r);
+                (void) sd_bus_emit_signal(b->bus, ZL_MANAGER_PATH, ZL_MANAGER_IFACE, "ImageNew", "ss", op->reference,
+                                          manifest_digest);
+                (void) manager_emit_counts_changed(b);
+        }
+        log_info("Committed container %s as %s%s%s.", op->container->id, config_digest, op->reference ? ", " : "",
+                 strempty(op->reference));
+        r = sd_bus_reply_method_return(op->call, "s", config_digest);
+        if (r < 0)
+                log_warning_errno(r, "Failed to reply to CommitContainer of %s: %m", op->container->id);
+        commit_op_free(op);
+}
+
+static int on_unpack_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        CommitOp *op = userdata;
+        if (!commit_forward_error(op, reply))
+                commit_finish(op);
+        return 0;
+}
+
+static void unpack_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
+        _cleanup_close_ int blob = -1;
+        CommitOp *op = userdata;
+        int r;
+
+        if (!link)
+                return commit_fail(op, ZL_ERROR_INTERNAL, "worker archive is not available", error);
+        blob = image_blob_open(b->images_fd, op->digest);
+        if (blob < 0)
+                return commit_fail(op, ZL_ERROR_INTERNAL, "opening the new layer blob", blob);
+        r = sd_bus_call_method_async(link, NULL, NULL, ZL_WORKER_PATH, ZL_ARCHIVE_IFACE, "UnpackLayer", on_unpack_reply,
+                                     op, "hhss", blob, b->layers_fd, op->chain, op->diff_id);
+        if (r < 0)
+                commit_fail(op, ZL_ERROR_INTERNAL, "calling UnpackLayer", r);
+}
+
+static int on_commit_layer_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        CommitOp *op = userdata;
+        const char *digest, *diff_id;
+        _cleanup_strv_free_ char **chains = NULL;
+        char name[128];
+        int r;
+
+        if (commit_forward_error(op, reply))
+                return 0;
+        r = sd_bus_message_read(reply, "sst", &digest, &diff_id, &op->size);
+        if (r < 0 || !digest_is_valid(digest) || !digest_is_valid(diff_id)) {
+                commit_fail(op, ZL_ERROR_INTERNAL, "reading the reply of CommitLayer", r < 0 ? r : -EBADMSG);
+                return 0;
+        }
+        strcpy(op->digest, digest);
+        strcpy(op->diff_id, diff_id);
+        snprintf(name, sizeof(name), "blobs/sha256/%s", digest + strlen("sha256:"));
+        if (renameat(op->broker->images_fd, op->ingest_name, op->broker->images_fd, name) < 0) {
+                commit_fail(op, ZL_ERROR_INTERNAL, "storing the layer blob", -errno);
+                return 0;
+        }
+        op->ingest_name[0] = 0;
+        r = image_chain_ids(op->diff_ids, &chains);
+        if (r >= 0) {
+                size_t n = 0;
+                char parent[72];
+                while (chains && chains[n])
+                        n++;
+                if (n > 0)
+                        snprintf(parent, sizeof(parent), "sha256:%s", chains[n - 1]);
+                r = chain_id_next(n > 0 ? parent : NULL, op->diff_id, op->chain);
+        }
+        if (r < 0) {
+                commit_fail(op, ZL_ERROR_INTERNAL, "computing the chain id", r);
+                return 0;
+        }
+        r = worker_acquire(op->broker, WORKER_ARCHIVE, unpack_with_link, op);
+        if (r < 0)
+                commit_fail(op, ZL_ERROR_INTERNAL, "waiting for zlayer-archive", r);
+        return 0;
+}
+
+static void commit_layer_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        CommitOp *op = userdata;
+        int r;
+
+        if (!link)
+                return commit_fail(op, ZL_ERROR_INTERNAL, "worker archive is not available", error);
+        snprintf(op->ingest_name, sizeof(op->ingest_name), "ingest/commit-%s-%d-%u", op->container->id, (int) getpid(),
+                 ++commit_counter);
+        op->blob_fd = openat(b->images_fd, op->ingest_name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (op->blob_fd < 0) {
+                r = -errno;
+                op->ingest_name[0] = 0;
+                return commit_fail(op, ZL_ERROR_INTERNAL, "creating the layer file in ingest/", r);
+        }
+        r = sd_bus_message_new_method_call(link, &m, NULL, ZL_WORKER_PATH, ZL_ARCHIVE_IFACE, "CommitLayer");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "hh", op->upper_fd, op->blob_fd);
+        if (r >= 0)
+                r = sd_bus_call_async(link, NULL, m, on_commit_layer_reply, op, COMMIT_LAYER_USEC);
+        if (r < 0)
+                return commit_fail(op, ZL_ERROR_INTERNAL, "calling CommitLayer", r);
+        op->upper_fd = safe_close(op->upper_fd);
+        op->blob_fd = safe_close(op->blob_fd);
+}
+
+static int on_open_upper_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        CommitOp *op = userdata;
+        int fd, r;
+
+        if (commit_forward_error(op, reply))
+                return 0;
+        r = sd_bus_message_read(reply, "h", &fd);
+        if (r < 0) {
+                commit_fail(op, ZL_ERROR_INTERNAL, "reading the reply of OpenUpper", r);
+                return 0;
+        }
+        op->upper_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (op->upper_fd < 0) {
+                commit_fail(op, ZL_ERROR_INTERNAL, "duplicating the upper fd", -errno);
+                return 0;
+        }
+        r = worker_acquire(op->broker, WORKER_ARCHIVE, commit_layer_with_link, op);
+        if (r < 0)
+                commit_fail(op, ZL_ERROR_INTERNAL, "waiting for zlayer-archive", r);
+        return 0;
+}
+
+static void open_upper_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
+        CommitOp *op = userdata;
+        int r;
+
+        if (!link)
+                return commit_fail(op, ZL_ERROR_INTERNAL, "worker exec is not available", error);
+        r = sd_bus_call_method_async(link, NULL, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "OpenUpper", on_open_upper_reply,
+                                     op, "s", op->container->id);
+        if (r < 0)
+                commit_fail(op, ZL_ERROR_INTERNAL, "calling OpenUpper", r);
+}
+
+/* ---- the method ---- */
+
+/* The image id the container was created from (as manager-image-inspect.c). */
+static int container_image(Broker *b, const Container *c, ImageEntry *ret) {
+        size_t n = image_store_count(b->images);
+        if (c->image && image_store_find(b->images, c->image, ret) >= 0 &&
+            (!c->image_digest || streq(ret->repo_digest, c->image_digest) || streq(ret->manifest, c->image_digest)))
+                return 0;
+        for (size_t i = 0; c->image_digest && i < n; i++)
+                if (image_store_get(b->images, i, ret) >= 0 &&
+                    (streq(ret->repo_digest, c->image_digest) || streq(ret->manifest, c->image_digest)))
+                        return 0;
+        return -ENOENT;
+}
+
+static int read_blob_json(int images_fd, const char *digest, json_object **ret) {
+        _cleanup_free_ char *text = NULL;
+        char name[128];
+        int r;
+
+        if (!digest_is_valid(digest))
+                return -EINVAL;
+        snprintf(name, sizeof(name), "blobs/sha256/%s", digest + strlen("sha256:"));
+        r = read_file_at(images_fd, name, BLOB_JSON_MAX, &text, NULL);
+        if (r < 0)
+                return r;
+        *ret = json_tokener_parse(text);
+        return *ret && json_object_is_type(*ret, json_type_object) ? 0 : -EBADMSG;
+}
+
+int method_commit_container(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_free_ char *repository = NULL, *tag = NULL, *comment = NULL, *author = NULL, *changes = NULL;
+        _cleanup_free_ char *config_digest = NULL, *reference = NULL;
+        Broker *b = userdata;
+        json_object *manifest = NULL, *layers;
+        const char *id;
+        CommitOp *op;
+        ImageEntry src;
+        Container *c;
+        int pause = 0, r;
+
+        r = sd_bus_message_read(m, "s", &id);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *key, *v;
+                char **dst = NULL;
+
+                r = sd_bus_message_read(m, "s", &key);
+                if (r < 0)
+                        return r;
+                if (streq(key, "pause")) {
+                        r = sd_bus_message_read(m, "v", "b", &pause);
+                        if (r < 0)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "option 'pause' must be a boolean");
+                } else {
+                        dst = streq(key, "repository") ? &repository :
+                              streq(key, "tag")        ? &tag :
+                              streq(key, "comment")    ? &comment :
+                              streq(key, "author")     ? &author :
+                              streq(key, "changes")    ? &changes : NULL;
+                        if (!dst)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "Unknown CommitContainer option '%.100s'", key);
+                        r = sd_bus_message_read(m, "v", "s", &v);
+                        if (r < 0)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "option '%s' must be a string", key);
+                        if (strlen(v) > CHANGES_MAX)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "option '%s' is too long", key);
+                        free(*dst);
+                        *dst = strdup(v);
+                        if (!*dst)
+                                return -ENOMEM;
+                }
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+
+        if (!isempty(repository)) {
+                _cleanup_free_ char *full = NULL;
+                if (asprintf(&full, "%s:%s", repository, isempty(tag) ? "latest" : tag) < 0)
+                        return -ENOMEM;
+                if (strchr(repository, '@') || image_reference_normalize(full, &reference) < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "invalid repository/tag '%.200s'", full);
+        } else if (!isempty(tag))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "option 'tag' needs 'repository'");
+
+        r = container_find_or_error(b, id, &c, error);
+        if (r < 0)
+                return r;
+        r = authz_verify(b, m, c->id, error);
+        if (r <= 0)
+                return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
+        if (c->removing)
+                return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' is being removed", c->id);
+        if (c->state == CONTAINER_PENDING && c->started_at == 0)
+                return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' has never been started", c->id);
+        if (container_image(b, c, &src) < 0)
+                return sd_bus_error_setf(error, ZL_ERROR_NOT_FOUND, "the image of container '%s' (%s) is no longer stored",
+                                         c->id, strempty(c->image));
+
+        op = calloc(1, sizeof(*op));
+        if (!op)
+                return -ENOMEM;
+        op->broker = b;
+        op->container = container_ref(c);
+        op->call = sd_bus_message_ref(m);
+        op->upper_fd = op->blob_fd = -1;
+        op->reference = TAKE_PTR(reference);
+
+        r = read_blob_json(b->images_fd, src.manifest, &manifest);
+        if (r >= 0 && (!json_object_object_get_ex(manifest, "layers", &layers) ||
+                       !json_object_is_type(layers, json_type_array)))
+                r = -EBADMSG;
+        if (r >= 0) {
+                /* a copy: the new manifest gets one more layer */
+                op->layers = json_tokener_parse(json_object_to_json_string(layers));
+                if (!op->layers)
+                        r = -ENOMEM;
+        }
+        json_object_put(manifest);
+        if (r >= 0)
+                r = image_manifest_read(b->images_fd, src.manifest, &config_digest, NULL, NULL);
+        if (r >= 0)
+                r = image_config_read(b->images_fd, config_digest, NULL, &op->diff_ids);
+        if (r >= 0)
+                r = read_blob_json(b->images_fd, config_digest, &op->config);
+        if (r < 0) {
+                commit_op_free(op);
+                return sd_bus_error_set_errnof(error, -r, "cannot read the image of container '%s': %m", c->id);
+        }
+        if (!isempty(author))
+                json_object_object_add(op->config, "author", json_object_new_string(author));
+        if (!isempty(comment))
+                json_object_object_add(op->config, "comment", json_object_new_string(comment));
+        else
+                json_object_object_del(op->config, "comment");
+        if (changes) {
+                r = apply_changes(op->config, changes, error);
+                if (r < 0) {
+                        commit_op_free(op);
+                        return r;
+                }
+        }
+        /* TODO pause: freeze the container during the commit (Exec1.Freeze). */
+        (void) pause;
+        r = worker_acquire(b, WORKER_EXEC, open_upper_with_link, op);
+        if (r < 0) {
+                commit_op_free(op);
+                return r;
+        }
+        return 1;
+}

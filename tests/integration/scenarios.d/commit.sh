@@ -1,0 +1,57 @@
+# shellcheck shell=bash
+# CommitContainer (issue 6 item 4): the upper dir as a new layer, the
+# source config with `changes`, a tag; then the new image runs.
+
+t_commit_run_new_image() {
+        local out id j src ref=zlcommit/test:v1 full
+        # layered: /opq holds old-a, old-b, old-sub in the lower layers
+        SERVICE=commitsrc run_sh "$REG/layered:latest" \
+                'echo committed content > /hello.txt && rm /etc/hosts && rm -rf /opq && mkdir /opq && echo n > /opq/n2' || return 1
+        [[ $EXIT_CODE == 0 ]] || { fail "source container exit $EXIT_CODE"; return 1; }
+        src=$CID
+        expect_error org.freedesktop.DBus.Error.InvalidArgs bogus CommitContainer 'sa{sv}' "$src" 1 bogus s x || return 1
+        expect_error org.freedesktop.DBus.Error.InvalidArgs FROB CommitContainer 'sa{sv}' "$src" 1 changes s 'FROB x' || return 1
+        expect_error NotFound nope-nope CommitContainer 'sa{sv}' nope-nope 0 || return 1
+        out=$(bcall CommitContainer 'sa{sv}' "$src" 5 repository s zlcommit/test tag s v1 author s "Ann Author" \
+                comment s "a commit" changes s $'ENV COMMITTED=1\nCMD ["cat","/hello.txt"]\nLABEL zl.commit=yes\nEXPOSE 8080') ||
+                { fail "CommitContainer failed"; return 1; }
+        id=$(jq -r '.data[0]' <<<"$out")
+        note "image id $id"
+        [[ $id =~ ^sha256:[0-9a-f]{64}$ ]] || { fail "id '$id'"; return 1; }
+        full=$(bcall ListImages | jq -r '.data[0][][0]' | grep 'zlcommit/test:v1$') ||
+                { fail "ListImages lacks $ref: $(bcall ListImages | jq -c .data[0])"; return 1; }
+        j=$(bcall InspectImage s "$ref" | jq -r '.data[0]') || { fail "InspectImage $ref"; return 1; }
+        note "$(jq -c '{Id, RepoTags, Author, Comment, Config: {Cmd: .Config.Cmd, Env: .Config.Env, ExposedPorts: .Config.ExposedPorts}, Layers: (.RootFS.Layers | length)}' <<<"$j")"
+        jq -e --arg id "$id" '.Id == $id and .Author == "Ann Author" and .Comment == "a commit" and
+               (.Config.Env | index("COMMITTED=1")) != null and (.Config.Env | map(select(startswith("PATH="))) | length) == 1 and
+               .Config.Cmd == ["cat", "/hello.txt"] and .Config.Labels["zl.commit"] == "yes" and
+               .Config.Labels["com.zlayer.test.image"] != null and .Config.ExposedPorts["8080/tcp"] != null and
+               (.RootFS.Layers | length) == 4' <<<"$j" >/dev/null || { fail "InspectImage: $j"; return 1; }
+        out=$(bcall GetImageHistory s "$ref" | jq -c '.data[0][0]') || { fail "GetImageHistory"; return 1; }
+        note "history top: $out"
+        [[ $out == *'zlayer commit'* && $out == *'a commit'* ]] || { fail "history $out"; return 1; }
+
+        # the new image runs: its CMD prints the file, the changes are there
+        create commitnew "$(jq -cn --arg img "$ref" '{image: {name: $img}}')" || return 1
+        start "$CID" || return 1
+        wait_exit "$CID" || return 1
+        out=$(logs "$CID")
+        [[ $EXIT_CODE == 0 && $out == "stdout committed content" ]] || { fail "new image: exit $EXIT_CODE logs '$out'"; return 1; }
+        discard "$CID"
+        SERVICE=commitchk run_sh "$ref" 'echo "env=$COMMITTED"; ls /etc/hosts 2>&1; echo "opq=$(ls -A /opq | tr "\n" " ")"; cat /etc/zl-kept' || return 1
+        has_line "$LOGS" "stdout env=1" || return 1
+        has_line "$LOGS" "stdout ls: /etc/hosts: No such file or directory" || return 1
+        has_line "$LOGS" "stdout opq=n2 " || return 1
+        has_line "$LOGS" "stdout layer 1 file, kept" || return 1
+        discard "$CID"
+        discard "$src"
+        bcall RemoveImage 'sb' "$ref" false >/dev/null || { fail "RemoveImage $ref"; return 1; }
+}
+SCENARIOS+=(commit-run-new-image t_commit_run_new_image)
+
+t_commit_never_started() {
+        create commitnever "$(spec_sh "$REG/busybox:latest" 'true')" || return 1
+        expect_error InvalidState never CommitContainer 'sa{sv}' "$CID" 0 || return 1
+        discard "$CID"
+}
+SCENARIOS+=(commit-never-started t_commit_never_started)
