@@ -11,6 +11,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "manager-archive.h"
+#include "manager-commit.h"
 #include "manager-stats.h"
 
 #define UNPRIV SD_BUS_VTABLE_UNPRIVILEGED
@@ -127,7 +128,7 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("ArchiveHead", SD_BUS_ARGS("s", id, "s", path),
                     SD_BUS_RESULT("s", name, "x", size, "u", mode, "s", mtime, "s", link_target), method_archive_head, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("ExportContainer", SD_BUS_ARGS("s", id), SD_BUS_RESULT("h", tar), method_export_container, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("CommitContainer", SD_BUS_ARGS("s", id, "a{sv}", options), SD_BUS_RESULT("s", image_id), method_unsupported, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("CommitContainer", SD_BUS_ARGS("s", id, "a{sv}", options), SD_BUS_RESULT("s", image_id), method_commit_container, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("SyncContainerVolumes", SD_BUS_ARGS("s", id), SD_BUS_NO_RESULT, method_unsupported, UNPRIV),
 
         SD_BUS_SIGNAL_WITH_ARGS("ContainerNew", SD_BUS_ARGS("s", id, "o", path), 0),
