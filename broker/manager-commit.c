@@ -618,8 +618,11 @@ int method_commit_container(sd_bus_message *m, void *userdata, sd_bus_error *err
                         return -ENOMEM;
                 if (strchr(repository, '@') || image_reference_normalize(full, &reference) < 0)
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "invalid repository/tag '%.200s'", full);
-        } else if (!isempty(tag))
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "option 'tag' needs 'repository'");
+        } else
+                /* index.json entries need a reference (image-store.c): an
+                 * untagged image would be collected by the next prune */
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "option 'repository' is required (untagged commits are not supported yet)");
 
         r = container_find_or_error(b, id, &c, error);
         if (r < 0)

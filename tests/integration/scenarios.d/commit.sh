@@ -10,8 +10,9 @@ t_commit_run_new_image() {
         [[ $EXIT_CODE == 0 ]] || { fail "source container exit $EXIT_CODE"; return 1; }
         src=$CID
         expect_error org.freedesktop.DBus.Error.InvalidArgs bogus CommitContainer 'sa{sv}' "$src" 1 bogus s x || return 1
-        expect_error org.freedesktop.DBus.Error.InvalidArgs FROB CommitContainer 'sa{sv}' "$src" 1 changes s 'FROB x' || return 1
-        expect_error NotFound nope-nope CommitContainer 'sa{sv}' nope-nope 0 || return 1
+        expect_error org.freedesktop.DBus.Error.InvalidArgs FROB CommitContainer 'sa{sv}' "$src" 2 repository s zlcommit/x changes s 'FROB x' || return 1
+        expect_error NotFound nope-nope CommitContainer 'sa{sv}' nope-nope 1 repository s zlcommit/x || return 1
+        expect_error org.freedesktop.DBus.Error.InvalidArgs repository CommitContainer 'sa{sv}' "$src" 0 || return 1
         out=$(bcall CommitContainer 'sa{sv}' "$src" 5 repository s zlcommit/test tag s v1 author s "Ann Author" \
                 comment s "a commit" changes s $'ENV COMMITTED=1\nCMD ["cat","/hello.txt"]\nLABEL zl.commit=yes\nEXPOSE 8080') ||
                 { fail "CommitContainer failed"; return 1; }
@@ -51,7 +52,7 @@ SCENARIOS+=(commit-run-new-image t_commit_run_new_image)
 
 t_commit_never_started() {
         create commitnever "$(spec_sh "$REG/busybox:latest" 'true')" || return 1
-        expect_error InvalidState never CommitContainer 'sa{sv}' "$CID" 0 || return 1
+        expect_error InvalidState never CommitContainer 'sa{sv}' "$CID" 1 repository s zlcommit/never || return 1
         discard "$CID"
 }
 SCENARIOS+=(commit-never-started t_commit_never_started)
