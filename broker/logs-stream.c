@@ -262,9 +262,10 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata) {
         return 0;
 }
 
-/* The byte offset where the last @tail records (of the wanted streams)
- * start, and which streams are inside a record there. */
-static int find_tail(LogStream *s, uint64_t tail) {
+/* The byte offset in @fd where the last @tail records (of the wanted
+ * streams) start, and which streams are inside a record there, when @fd
+ * holds more than @tail; *ret_count: how many it holds. */
+static int find_tail(LogStream *s, int fd, uint64_t tail, uint64_t *ret_count) {
         _cleanup_free_ uint64_t *ring = NULL;
         _cleanup_free_ uint8_t *ring_state = NULL;
         char buf[65536];
@@ -272,6 +273,7 @@ static int find_tail(LogStream *s, uint64_t tail) {
         bool partial[2] = {};
         size_t len = 0;
 
+        *ret_count = 0;
         if (tail == 0)
                 return 0;
         ring = calloc(tail, sizeof(uint64_t));
@@ -279,7 +281,7 @@ static int find_tail(LogStream *s, uint64_t tail) {
         if (!ring || !ring_state)
                 return -ENOMEM;
         for (;;) {
-                ssize_t n = pread(s->log_fd, buf, sizeof(buf), (off_t) off);
+                ssize_t n = pread(fd, buf, sizeof(buf), (off_t) off);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
@@ -308,6 +310,7 @@ static int find_tail(LogStream *s, uint64_t tail) {
                 }
                 off += (uint64_t) n;
         }
+        *ret_count = count;
         if (count > tail) {
                 s->offset = ring[count % tail];
                 uint8_t st = ring_state[count % tail];
@@ -415,24 +418,40 @@ int method_open_container_logs(sd_bus_message *m, void *userdata, sd_bus_error *
                 log_stream_free(s);
                 return -ENOMEM;
         }
-        if (tail == 0) {
-                /* everything: from the oldest rotated file on, the others
-                 * follow at its end (logrotate_open_next) */
+        {
+                /* from the oldest rotated file on, the others follow at its
+                 * end (logrotate_open_next); with a tail, from the file
+                 * (newest first) where the last @tail records begin */
                 _cleanup_free_ int *all = NULL;
-                size_t n_all = 0;
+                size_t n_all = 0, k;
+                uint64_t left = tail, count = 0;
                 r = logrotate_open_all(b->containers_fd, path, &all, &n_all);
                 if (r < 0) {
                         log_stream_free(s);
                         return sd_bus_error_set_errnof(error, -r, "Failed to open the log of %s: %m", c->id);
                 }
-                for (size_t i = 1; i < n_all; i++)
-                        close(all[i]);
+                k = tail == 0 ? 0 : n_all;
+                while (k > 0) {
+                        k--;
+                        r = find_tail(s, all[k], left, &count);
+                        if (r < 0 || count >= left)
+                                break;
+                        left -= count;
+                }
+                for (size_t i = 0; i < n_all; i++)
+                        if (i != k)
+                                close(all[i]);
+                if (r < 0) {
+                        if (k < n_all)
+                                close(all[k]);
+                        log_stream_free(s);
+                        return sd_bus_error_set_errnof(error, -r, "Failed to open the log of %s: %m", c->id);
+                }
                 if (n_all > 0)
-                        s->log_fd = all[0];
+                        s->log_fd = all[k];
                 else
                         errno = ENOENT;
-        } else /* the last records of the current file only */
-                s->log_fd = openat(b->containers_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        }
         if (s->log_fd < 0 && errno != ENOENT) {
                 r = sd_bus_error_set_errnof(error, errno, "Failed to open the log of %s: %m", c->id);
                 log_stream_free(s);
@@ -440,7 +459,7 @@ int method_open_container_logs(sd_bus_message *m, void *userdata, sd_bus_error *
         }
         if (s->log_fd < 0) /* never started: an empty log, followed until it appears */
                 s->log_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (s->log_fd < 0 || (r = find_tail(s, tail)) < 0 || pipe2(fds, O_CLOEXEC) < 0) {
+        if (s->log_fd < 0 || pipe2(fds, O_CLOEXEC) < 0) {
                 r = s->log_fd < 0 || r >= 0 ? -errno : r;
                 log_stream_free(s);
                 return sd_bus_error_set_errnof(error, -r, "Failed to open the log stream of %s: %m", id);

@@ -42,6 +42,13 @@ t_logs_rotate() {
         lg "$CID" || return 1
         diff -q "$ZL_TMP/rot.all" "$ZL_TMP/lg.out" >/dev/null ||
                 { fail "OpenContainerLogs differs from GetContainerLogs: $(diff "$ZL_TMP/rot.all" "$ZL_TMP/lg.out" | head -5 | tr '\n' '|')"; return 1; }
+        # with a tail reaching back into the rotated files
+        lg "$CID" --tail 3 && [[ $(tr '\n' ' ' < "$ZL_TMP/lg.out") == "19999 20000 last " ]] ||
+                { fail "OpenContainerLogs tail 3: '$(tr '\n' ' ' < "$ZL_TMP/lg.out")'"; return 1; }
+        lg "$CID" --tail 2500 && diff -q <(tail -n 2500 "$ZL_TMP/rot.all") "$ZL_TMP/lg.out" >/dev/null ||
+                { fail "OpenContainerLogs tail 2500: $(wc -l < "$ZL_TMP/lg.out") lines from $(head -1 "$ZL_TMP/lg.out")"; return 1; }
+        lg "$CID" --tail 100000 && diff -q "$ZL_TMP/rot.all" "$ZL_TMP/lg.out" >/dev/null ||
+                { fail "OpenContainerLogs tail 100000 is not everything kept"; return 1; }
         remove "$CID"
 }
 
