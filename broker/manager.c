@@ -109,7 +109,7 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("AttachContainer", SD_BUS_ARGS("s", id, "a{sv}", options), SD_BUS_RESULT("h", fd), method_unsupported, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("ResizeContainerTTY", SD_BUS_ARGS("s", id, "q", rows, "q", cols), SD_BUS_NO_RESULT, method_unsupported, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("GetContainerStats", SD_BUS_ARGS("s", id), SD_BUS_RESULT("a{sv}", sample), method_get_container_stats, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("OpenContainerStats", SD_BUS_ARGS("s", id, "t", interval), SD_BUS_RESULT("h", stream), method_unsupported, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("OpenContainerStats", SD_BUS_ARGS("s", id, "t", interval), SD_BUS_RESULT("h", stream), method_open_container_stats, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("GetContainerPid", SD_BUS_ARGS("s", id), SD_BUS_RESULT("u", pid),
                                 method_get_container_pid, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("GetContainerIP", SD_BUS_ARGS("s", id), SD_BUS_RESULT("s", address), method_get_container_ip, UNPRIV),

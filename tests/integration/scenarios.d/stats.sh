@@ -60,4 +60,82 @@ t_stats_sample() {
         expect_error NotFound "no-such-container" GetContainerStats s no-such-container || return 1
 }
 
+# sc ID INTERVAL_USEC LINES [HOLD_SECS]: see stats-client.c (built on first use)
+STATS_CLIENT=$ZL_TMP/stats-client
+sc() {
+        if [[ ! -x $STATS_CLIENT ]]; then
+                cc -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -o "$STATS_CLIENT" \
+                        "$ZL_SRCDIR/tests/integration/scenarios.d/stats-client.c" $(pkg-config --cflags --libs libsystemd) ||
+                        { echo "ERROR cannot build stats-client"; return 2; }
+        fi
+        timeout "${SC_TIMEOUT:-60}" "$STATS_CLIENT" "$ZL_BUS" "$@"
+}
+
+t_stats_stream() {
+        local out t0 t1 broker before during after pid i
+        SERVICE=statstream run_sleep '{"resources": {"pids_limit": 30}}' || return 1
+        t0=$(date +%s%N)
+        out=$(sc "$CID" 100000 5) || { fail "OpenContainerStats failed: $out"; return 1; }
+        t1=$(date +%s%N)
+        note "5 lines at 100 ms in $(((t1 - t0) / 1000000)) ms; last $(tail -1 <<<"$out")"
+        [[ $(wc -l <<<"$out") == 5 ]] || { fail "wanted 5 lines: $out"; return 1; }
+        jq -se 'length == 5 and all(.[]; (keys | length) == 12 and .pids_limit == 30 and .pids_current >= 1 and .mem_used_bytes > 0 and .online_cpus >= 1)' <<<"$out" >/dev/null ||
+                { fail "bad samples: $out"; return 1; }
+        jq -se '[.[].timestamp] | . as $t | [range(1; 5) | $t[.] - $t[. - 1]] | all(. >= 80000 and . < 600000)' <<<"$out" >/dev/null ||
+                { fail "samples are not ~100 ms apart: $(jq -sc 'map(.timestamp)' <<<"$out")"; return 1; }
+        # interval 0 is a second
+        t0=$(date +%s%N)
+        out=$(sc "$CID" 0 2) || { fail "OpenContainerStats 0 failed: $out"; return 1; }
+        t1=$(date +%s%N)
+        (((t1 - t0) / 1000000 >= 900)) || { fail "2 samples at interval 0 came in $(((t1 - t0) / 1000000)) ms"; return 1; }
+        # a reader that stops reading holds the broker up in nothing and
+        # costs it one line at most; a reader that leaves costs nothing
+        broker=$(worker_pid zlayer-broker) || { fail "no broker"; return 1; }
+        before=$(ls "/proc/$broker/fd" | wc -l)
+        "$STATS_CLIENT" "$ZL_BUS" "$CID" 10000 0 6 > "$ZL_TMP/sc.out" &
+        pid=$!
+        sleep 3 # 300 lines at 10 ms: more than the pipe holds
+        during=$(ls "/proc/$broker/fd" | wc -l)
+        t0=$(date +%s%N)
+        bcall GetContainerStats s "$CID" >/dev/null || { fail "GetContainerStats beside a stalled stream failed"; return 1; }
+        t1=$(date +%s%N)
+        (((t1 - t0) / 1000000 < 1000)) || { fail "GetContainerStats took $(((t1 - t0) / 1000000)) ms beside a stalled stream"; return 1; }
+        kill "$pid"
+        wait "$pid"
+        for i in $(seq 20); do
+                after=$(ls "/proc/$broker/fd" | wc -l)
+                ((after <= before)) && break
+                sleep 0.1
+        done
+        note "broker fds: $before before, $during with a stalled reader, $after after it left"
+        ((after <= before)) || note "broker fds now: $(ls -l /proc/$broker/fd | awk "{print \$9, \$11}" | tr "\n" " ")"
+        ((during > before)) || { fail "no stream seen in the broker ($during fds, $before before)"; return 1; }
+        ((after <= before)) || { fail "the broker kept $((after - before)) fds of a gone reader"; return 1; }
+        # one that stalls and then reads gets whole lines
+        out=$(sc "$CID" 10000 3 3) || { fail "stalled read failed"; return 1; }
+        jq -se 'length == 3 and all(.[]; (keys | length) == 12)' <<<"$out" >/dev/null || { fail "after a stall: $out"; return 1; }
+        # the stream ends when the container stops
+        "$STATS_CLIENT" "$ZL_BUS" "$CID" 100000 0 > "$ZL_TMP/sc.out" &
+        pid=$!
+        sleep 0.5
+        bcall StopContainer st "$CID" 1000000 >/dev/null || { fail "StopContainer failed"; return 1; }
+        for i in $(seq 50); do
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+                kill "$pid"; wait "$pid"
+                fail "the stream did not end when the container stopped"
+                return 1
+        fi
+        wait "$pid"
+        (($(wc -l < "$ZL_TMP/sc.out") >= 3)) || { fail "only $(wc -l < "$ZL_TMP/sc.out") lines before the stop"; return 1; }
+        [[ $(sc "$CID" 0 1) == "ERROR com.zlayer.Runtime1.Error.InvalidState: "*"not running"* ]] ||
+                { fail "OpenContainerStats of a stopped container: $(sc "$CID" 0 1)"; return 1; }
+        [[ $(sc no-such-container 0 1) == "ERROR com.zlayer.Runtime1.Error.NotFound: "* ]] ||
+                { fail "OpenContainerStats of an unknown container: $(sc no-such-container 0 1)"; return 1; }
+        discard "$CID"
+}
+
 SCENARIOS+=(stats-sample t_stats_sample)
+SCENARIOS+=(stats-stream t_stats_stream)
