@@ -42,6 +42,7 @@ typedef struct CommitOp {
         json_object *layers;      /* the source manifest's layer descriptors */
         char **diff_ids;          /* the source's */
         int upper_fd, blob_fd;
+        bool frozen;              /* `pause`: we froze it, we thaw it */
         char ingest_name[96];
         char digest[72], diff_id[72], chain[72];
         uint64_t size;
@@ -57,9 +58,54 @@ static int safe_close(int fd) {
         return -1;
 }
 
+/* ---- pause: Exec1.Freeze around CommitLayer; c->pausing keeps
+ * Pause/UnpauseContainer out meanwhile ---- */
+
+static int on_thaw_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Container *c = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        if (e)
+                log_warning("Unfreezing container %s after the commit failed: %s: %s", c->id, e->name,
+                            strempty(e->message));
+        c->pausing = false;
+        container_unref(c);
+        return 0;
+}
+
+static void thaw_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
+        Container *c = userdata;
+        int r = -ENOTCONN;
+
+        if (link)
+                r = sd_bus_call_method_async(link, NULL, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Freeze", on_thaw_reply,
+                                             c, "sb", c->id, 0);
+        if (r < 0) {
+                log_error_errno(r, "Failed to unfreeze container %s after the commit: %m", c->id);
+                c->pausing = false;
+                container_unref(c);
+        }
+}
+
+static void commit_thaw(CommitOp *op) {
+        Container *c = op->container;
+        int r;
+
+        if (!op->frozen)
+                return;
+        op->frozen = false;
+        r = worker_acquire(op->broker, WORKER_EXEC, thaw_with_link, container_ref(c));
+        if (r < 0) {
+                log_error_errno(r, "Failed to unfreeze container %s after the commit: %m", c->id);
+                c->pausing = false;
+                container_unref(c);
+        }
+}
+
 static void commit_op_free(CommitOp *op) {
         if (!op)
                 return;
+        commit_thaw(op);
         if (op->ingest_name[0])
                 (void) unlinkat(op->broker->images_fd, op->ingest_name, 0);
         container_unref(op->container);
@@ -432,6 +478,7 @@ static int on_commit_layer_reply(sd_bus_message *reply, void *userdata, sd_bus_e
 
         if (commit_forward_error(op, reply))
                 return 0;
+        commit_thaw(op); /* the layer is written: the container may run on */
         r = sd_bus_message_read(reply, "sst", &digest, &diff_id, &op->size);
         if (r < 0 || !digest_is_valid(digest) || !digest_is_valid(diff_id)) {
                 commit_fail(op, ZL_ERROR_INTERNAL, "reading the reply of CommitLayer", r < 0 ? r : -EBADMSG);
@@ -511,6 +558,36 @@ static int on_open_upper_reply(sd_bus_message *reply, void *userdata, sd_bus_err
         if (r < 0)
                 commit_fail(op, ZL_ERROR_INTERNAL, "waiting for zlayer-archive", r);
         return 0;
+}
+
+static void open_upper_with_link(Broker *b, sd_bus *link, int error, void *userdata);
+
+static int on_freeze_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        CommitOp *op = userdata;
+        int r;
+
+        if (sd_bus_message_is_method_error(reply, NULL))
+                op->container->pausing = false;
+        if (commit_forward_error(op, reply))
+                return 0;
+        op->frozen = true;
+        r = worker_acquire(op->broker, WORKER_EXEC, open_upper_with_link, op);
+        if (r < 0)
+                commit_fail(op, ZL_ERROR_INTERNAL, "waiting for zlayer-exec", r);
+        return 0;
+}
+
+static void freeze_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
+        CommitOp *op = userdata;
+        int r = error < 0 ? error : -ENOTCONN;
+
+        if (link)
+                r = sd_bus_call_method_async(link, NULL, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Freeze", on_freeze_reply,
+                                             op, "sb", op->container->id, 1);
+        if (r < 0) {
+                op->container->pausing = false;
+                commit_fail(op, ZL_ERROR_INTERNAL, "freezing the container", r);
+        }
 }
 
 static void open_upper_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
@@ -681,9 +758,19 @@ int method_commit_container(sd_bus_message *m, void *userdata, sd_bus_error *err
                         return r;
                 }
         }
-        /* TODO pause: freeze the container during the commit (Exec1.Freeze). */
-        (void) pause;
-        r = worker_acquire(b, WORKER_EXEC, open_upper_with_link, op);
+        /* pause: only a running container that the user has not paused */
+        if (pause && c->state == CONTAINER_RUNNING && !c->paused) {
+                if (c->pausing) {
+                        commit_op_free(op);
+                        return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE,
+                                                 "container '%s' is being paused or unpaused", c->id);
+                }
+                c->pausing = true;
+                r = worker_acquire(b, WORKER_EXEC, freeze_with_link, op);
+                if (r < 0)
+                        c->pausing = false;
+        } else
+                r = worker_acquire(b, WORKER_EXEC, open_upper_with_link, op);
         if (r < 0) {
                 commit_op_free(op);
                 return r;

@@ -56,3 +56,27 @@ t_commit_never_started() {
         discard "$CID"
 }
 SCENARIOS+=(commit-never-started t_commit_never_started)
+
+t_commit_running_pause() {
+        local out fz ref=zlcommit/paused:v1
+        SERVICE=commitrun run_sleep || return 1
+        # a file written by the running container
+        echo live > "/proc/$PID/root/live.txt" || { fail "cannot write into the container"; return 1; }
+        out=$(bcall CommitContainer 'sa{sv}' "$CID" 3 repository s zlcommit/paused tag s v1 pause b true) ||
+                { fail "CommitContainer of a running container failed"; return 1; }
+        grep -q "Froze container $CID" "$ZL_TMP/zlayerd.log" || { fail "the container was not frozen"; return 1; }
+        grep -q "Thawed container $CID" "$ZL_TMP/zlayerd.log" || { fail "the container was not thawed"; return 1; }
+        fz=$(cgroup_dir "$PID" freezer) || { fail "no freezer cgroup"; return 1; }
+        [[ $(cat "$fz/freezer.state") == THAWED ]] || { fail "freezer.state $(cat "$fz/freezer.state")"; return 1; }
+        [[ $(state "$CID") == running ]] || { fail "state $(state "$CID")"; return 1; }
+        # Pause/Unpause work again (the commit's freeze is over)
+        bcall PauseContainer s "$CID" >/dev/null && bcall UnpauseContainer s "$CID" >/dev/null ||
+                { fail "Pause/Unpause after the commit"; return 1; }
+        local src=$CID
+        SERVICE=commitrunchk run_sh "$ref" 'cat /live.txt' || return 1
+        has_line "$LOGS" "stdout live" || return 1
+        discard "$CID"
+        discard "$src"
+        bcall RemoveImage 'sb' "$ref" false >/dev/null || { fail "RemoveImage $ref"; return 1; }
+}
+SCENARIOS+=(commit-running-pause t_commit_running_pause)
