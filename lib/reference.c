@@ -10,6 +10,9 @@
 #define DOCKER_HUB "docker.io"
 #define NAME_MAX_LEN 255
 #define TAG_MAX_LEN 128
+/* The longest normalized reference, host/repository:tag@sha256:hex; the cap
+ * on the input must admit it, or normalizing would not be idempotent. */
+#define REFERENCE_MAX_LEN (NAME_MAX_LEN + 1 + NAME_MAX_LEN + 1 + TAG_MAX_LEN + 1 + 7 + 64)
 
 static bool is_lower_alnum(char c) {
         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
@@ -181,7 +184,7 @@ int image_reference_parse(const char *s, ImageReference **ret) {
         _cleanup_free_ char *name = NULL;
         const char *at, *slash, *last_slash, *colon;
 
-        if (isempty(s) || strlen(s) > NAME_MAX_LEN + TAG_MAX_LEN + 80)
+        if (isempty(s) || strlen(s) > REFERENCE_MAX_LEN)
                 return -EINVAL;
 
         r = calloc(1, sizeof(*r));

@@ -163,6 +163,35 @@ static void test_to_string(void **state) {
         assert_null(image_reference_free(NULL));
 }
 
+/* Found by fuzz/fuzz-reference: a long reference whose normalized form (with
+ * ":latest" or "docker.io/library/" added) was longer than the parser's cap on
+ * its input, so normalizing it again failed. */
+static void test_normalize_long(void **state) {
+        char in[600], host[256];
+
+        /* The longest host: four labels of 63 characters (255 in all). */
+        memset(host, 'h', 255);
+        host[63] = host[127] = host[191] = '.';
+        host[255] = 0;
+        /* host/ + 207 = 463 characters; ":latest" makes 470. */
+        snprintf(in, sizeof(in), "%s/%0207d", host, 0);
+        assert_int_equal(strlen(in), 463);
+        char *expected;
+        assert_true(asprintf(&expected, "%s:latest", in) > 0);
+        check_normalize(in, expected);
+        free(expected);
+
+        /* The same host and a 255-character repository, the longest tag and a
+         * digest: the longest reference there is. */
+        char *longest;
+        assert_true(asprintf(&longest, "%s/%0255d:%0128d@sha256:%s", host, 0, 0, HEX) > 0);
+        check_normalize(longest, longest);
+        longest[strlen(longest) - 1] = 0;   /* a digest one short is refused */
+        ImageReference *r = NULL;
+        assert_int_equal(image_reference_parse(longest, &r), -EINVAL);
+        free(longest);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_normalize_table),
@@ -170,6 +199,7 @@ int main(void) {
                 cmocka_unit_test(test_invalid),
                 cmocka_unit_test(test_loopback),
                 cmocka_unit_test(test_to_string),
+                cmocka_unit_test(test_normalize_long),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
