@@ -18,6 +18,8 @@
  * mem_limit_bytes the cgroup's limit, or the host's MemTotal when it has none
  * net_*          /proc/<pid>/net/dev of the container's namespace, without lo
  * blkio_*        v1 blkio.throttle.io_service_bytes Read/Write, v2 io.stat rbytes/wbytes
+ *                (observed: on a v1 host with kernel 6.18 the throttle counters stay 0
+ *                for a device without a throttle rule, so v1 shows no block I/O there)
  * pids_limit     0 = none
  * A file a controller does not provide leaves its value 0. */
 typedef struct ContainerStats {
