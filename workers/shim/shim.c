@@ -112,8 +112,11 @@ static void report(const char *fmt, ...) {
 static void log_record(LogRotate *l, bool is_stderr, const char *text, size_t n, bool partial) {
         size_t est = n + 64 * (n / CRILOG_MAX_RECORD + 1);
         int r = logrotate_prepare(l, est);
-        if (r < 0)
-                log_warning_errno(r, "Failed to rotate ctr.log: %m");
+        if (r < 0) {
+                /* rather a big log than files rotated away at every record */
+                log_warning_errno(r, "Failed to rotate ctr.log, no longer rotating it: %m");
+                l->max_size = 0;
+        }
         if (crilog_write(l->fd, now_nsec(), is_stderr, text, n, partial) < 0)
                 log_warning("Failed to write to ctr.log: %m");
         logrotate_written(l);
