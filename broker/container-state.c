@@ -260,7 +260,7 @@ int container_state_from_json(Container *c, const char *text) {
 }
 
 int container_state_save(const Container *c, int containers_fd) {
-        _cleanup_free_ char *text = NULL, *path = NULL;
+        _cleanup_free_ char *text = NULL;
         _cleanup_close_ int dfd = -1;
         int r;
 

@@ -81,7 +81,7 @@ static void test_id_prefix_parse(void **state) {
         assert_true(image_id_prefix_parse("sha256:0123456789AB", hex));
         assert_string_equal(hex, "0123456789ab");
         assert_true(image_id_prefix_parse(ID_C, hex));
-        assert_string_equal(hex, ID_C + 7);
+        assert_string_equal(hex, &ID_C[7]);
         assert_false(image_id_prefix_parse("0123456789a", hex));       /* 11 digits */
         assert_false(image_id_prefix_parse("0123456789ag", hex));      /* not hex */
         assert_false(image_id_prefix_parse("busybox", hex));
@@ -112,7 +112,7 @@ static void test_resolve(void **state) {
         /* Full ids, with or without sha256:, and unique prefixes. */
         assert_int_equal(image_store_resolve(s, ID_C, &e, id), 0);
         assert_string_equal(e.reference, "docker.io/library/busybox:latest");
-        assert_int_equal(image_store_resolve(s, ID_B + 7, &e, id), 0);
+        assert_int_equal(image_store_resolve(s, &ID_B[7], &e, id), 0);
         assert_string_equal(e.reference, "127.0.0.1:5000/b:latest");
         assert_int_equal(image_store_resolve(s, "fedcba987654", &e, id), 0);
         assert_string_equal(id, ID_C);

@@ -144,7 +144,7 @@ static void test_chain_ids(void **state) {
 
         assert_int_equal(image_chain_ids(diff, &chains), 0);
         assert_int_equal(strv_length(chains), 3);
-        assert_string_equal(chains[0], D("a") + 7);
+        assert_string_equal(chains[0], &D("a")[7]);
         assert_string_equal(chains[1], "ccd722928bd92476ba1745586fed6e45a102504185ad88cd89e01ff116fd146c");
         assert_string_equal(chains[2], "c1377126441fb2f5ec2c21ae2a60255331d639e830f0ee1b40a36e52d4c40588");
         strv_free(chains);

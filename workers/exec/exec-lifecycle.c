@@ -391,7 +391,7 @@ int method_cleanup_orphans(sd_bus_message *m, void *userdata, sd_bus_error *erro
 
         for (int pass = 0; pass < 2; pass++)
                 for (char **id = pass == 0 ? roots : runs; *id; id++) {
-                        _cleanup_free_ char *cg = NULL, *rel = NULL;
+                        _cleanup_free_ char *cg = NULL;
                         struct stat st;
 
                         if (pass == 1 && strv_has(roots, *id))

@@ -153,7 +153,7 @@ BlobWriter *blob_writer_free(BlobWriter *w) {
 }
 
 int blob_writer_commit(BlobWriter *w, char ret_actual[72], uint64_t *ret_size) {
-        _cleanup_(blob_writer_freep) BlobWriter *writer = w;
+        _unused_ _cleanup_(blob_writer_freep) BlobWriter *writer = w; /* owns w until we return */
         char actual[72];
         int r;
 

@@ -280,7 +280,6 @@ static char *error_body_message(const RegistryBuffer *b) {
  * credentials when we have some. */
 static int fetch_token(Registry *r, const char *challenge, char **ret_error) {
         _cleanup_free_ char *realm = NULL, *service = NULL, *scope = NULL, *url = NULL, *default_scope = NULL;
-        _cleanup_free_ char *message = NULL;
         Transfer t = { .registry = r, .error_body.max = ERROR_BODY_MAX };
         RegistryBuffer body = { .max = TOKEN_BODY_MAX };
         json_object *root = NULL, *v;
