@@ -37,6 +37,15 @@ typedef struct PullOp {
         Job *job;                  /* the pull's Job object; its id is the puller's request id */
         sd_bus_slot *progress_slot; /* match on the puller's Progress signals */
         bool in_puller;            /* a Pull or Resolve call is out */
+        /* Layers unpacked while they download (Puller1.LayerStream →
+         * Archive1.UnpackLayerStream); the pull goes on only when the
+         * puller answered and every one of these did. */
+        sd_bus_slot *stream_slot;
+        unsigned n_streams;
+        sd_bus_error stream_error;  /* the first failed stream's */
+        sd_bus_error puller_error;  /* Pull's own error, kept until the streams end */
+        char *pull_result;          /* Pull's result, likewise */
+        bool canceled_for_stream;   /* we canceled the puller because a stream failed */
         bool cancel_requested;
         bool counted;              /* in broker->n_pulls */
         pull_done_t done;          /* set: an internal pull, no call to reply to */
@@ -49,6 +58,10 @@ static void pull_op_free(PullOp *op) {
         if (op->counted)
                 op->broker->n_pulls--;
         sd_bus_slot_unref(op->progress_slot);
+        sd_bus_slot_unref(op->stream_slot);
+        sd_bus_error_free(&op->stream_error);
+        sd_bus_error_free(&op->puller_error);
+        free(op->pull_result);
         if (op->job) {
                 /* Every path ends the job first; this is a last resort. */
                 _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -124,6 +137,12 @@ static void pull_finish(PullOp *op) {
 }
 
 static void pull_unpack_next(PullOp *op);
+
+static int safe_close_fd(int fd) {
+        if (fd >= 0)
+                close(fd);
+        return -1;
+}
 
 static int on_unpack_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         PullOp *op = userdata;
@@ -260,6 +279,42 @@ static int pull_parse_result(PullOp *op, const char *text) {
         return image_chain_ids(op->diff_ids, &op->chains);
 }
 
+/* Both the puller's answer and every stream's are in: fail with the cause
+ * (a stream that failed by itself over the puller we canceled for it), or
+ * unpack what was not streamed and finish. */
+static void pull_maybe_continue(PullOp *op) {
+        int r;
+
+        if (op->in_puller || op->n_streams > 0)
+                return;
+        op->stream_slot = sd_bus_slot_unref(op->stream_slot);
+
+        if (sd_bus_error_is_set(&op->puller_error) && !(op->canceled_for_stream && !op->cancel_requested)) {
+                log_warning("Pulling %s failed: %s: %s", op->reference, op->puller_error.name,
+                            strempty(op->puller_error.message));
+                pull_complete_error(op, &op->puller_error);
+                return;
+        }
+        if (sd_bus_error_is_set(&op->stream_error)) {
+                log_warning("Pulling %s failed while unpacking: %s: %s", op->reference, op->stream_error.name,
+                            strempty(op->stream_error.message));
+                pull_complete_error(op, &op->stream_error);
+                return;
+        }
+        if (op->job)
+                job_set_state(op->job, "unpacking");
+        r = op->pull_result ? pull_parse_result(op, op->pull_result) : -EBADMSG;
+        if (r < 0) {
+                log_warning_errno(r, "Bad Pull result from zlayer-puller for %s: %m", op->reference);
+                pull_fail(op, ZL_ERROR_INTERNAL, "zlayer-puller returned a malformed result for %s: %s",
+                          op->reference, strerror(-r));
+                return;
+        }
+        /* Skips the layers the streams put in place. */
+        op->next_layer = 0;
+        pull_unpack_next(op);
+}
+
 static int on_pull_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         PullOp *op = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(m);
@@ -268,27 +323,129 @@ static int on_pull_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
 
         op->in_puller = false;
         op->progress_slot = sd_bus_slot_unref(op->progress_slot);
-        if (op->job && !e)
-                job_set_state(op->job, "unpacking");
 
-        if (e) {
-                log_warning("Pulling %s failed: %s: %s", op->reference, e->name, strempty(e->message));
-                pull_complete_error(op, e);
-                return 0;
+        if (e)
+                r = sd_bus_error_copy(&op->puller_error, e);
+        else {
+                r = sd_bus_message_read(m, "s", &text);
+                if (r >= 0 && strlen(text) > PULL_RESULT_MAX)
+                        r = -E2BIG;
+                if (r >= 0 && !(op->pull_result = strdup(text)))
+                        r = -ENOMEM;
         }
-        r = sd_bus_message_read(m, "s", &text);
-        if (r >= 0 && strlen(text) > PULL_RESULT_MAX)
-                r = -E2BIG;
+        if (r < 0)
+                (void) sd_bus_error_set_errnof(&op->puller_error, -r, "Failed to read the puller's answer for %s: %m",
+                                               op->reference);
+        pull_maybe_continue(op);
+        return 0;
+}
+
+typedef struct PullStream {
+        PullOp *op;
+        int fd;
+        char digest[72], diff_id[72], chain_id[72];
+} PullStream;
+
+static void pull_stream_end(PullStream *ps, const sd_bus_error *e) {
+        PullOp *op = ps->op;
+        sd_bus *link;
+
+        if (ps->fd >= 0)
+                close(ps->fd);
+        free(ps);
+        op->n_streams--;
+        if (e && !sd_bus_error_is_set(&op->stream_error)) {
+                (void) sd_bus_error_copy(&op->stream_error, e);
+                /* The rest of the download is of no use now. */
+                link = worker_link(op->broker, WORKER_PULLER);
+                if (op->in_puller && link && op->job) {
+                        op->canceled_for_stream = true;
+                        (void) sd_bus_call_method_async(link, NULL, NULL, ZL_WORKER_PATH, ZL_PULLER_IFACE, "Cancel",
+                                                        NULL, NULL, "u", job_id(op->job));
+                }
+        }
+        pull_maybe_continue(op);
+}
+
+static int on_stream_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        PullStream *ps = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        if (e)
+                log_warning("Unpacking layer %s of %s while it downloaded failed: %s: %s", ps->digest,
+                            ps->op->reference, e->name, strempty(e->message));
+        else
+                log_debug("Layer %s of %s unpacked while it downloaded.", ps->digest, ps->op->reference);
+        pull_stream_end(ps, e);
+        return 0;
+}
+
+static void stream_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        PullStream *ps = userdata;
+        int r;
+
+        if (!link) {
+                sd_bus_error_setf(&e, ZL_ERROR_INTERNAL, "worker archive is not available");
+                pull_stream_end(ps, &e);
+                return;
+        }
+        r = sd_bus_message_new_method_call(link, &m, NULL, ZL_WORKER_PATH, ZL_ARCHIVE_IFACE, "UnpackLayerStream");
         if (r >= 0)
-                r = pull_parse_result(op, text);
+                r = sd_bus_message_append(m, "hhsss", ps->fd, b->layers_fd, ps->chain_id, ps->diff_id, ps->digest);
+        if (r >= 0)
+                r = sd_bus_call_async(link, NULL, m, on_stream_reply, ps, UNPACK_CALL_USEC);
         if (r < 0) {
-                log_warning_errno(r, "Bad Pull result from zlayer-puller for %s: %m", op->reference);
-                pull_fail(op, ZL_ERROR_INTERNAL, "zlayer-puller returned a malformed result for %s: %s",
-                          op->reference, strerror(-r));
+                sd_bus_error_set_errnof(&e, -r, "Failed to call UnpackLayerStream for %s: %m", ps->digest);
+                pull_stream_end(ps, &e);
+                return;
+        }
+        /* The message holds its own copy; ours would keep the pipe open. */
+        ps->fd = safe_close_fd(ps->fd);
+}
+
+/* Puller1.LayerStream: a layer's bytes as they arrive. Not taken (the pipe
+ * closes, the puller goes on with the blob alone) when the layer is in place
+ * already or the pull is being canceled. */
+static int on_layer_stream(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        PullOp *op = userdata;
+        const char *digest, *diff_id, *chain_id;
+        PullStream *ps;
+        uint32_t request;
+        int fd, r;
+
+        if (sd_bus_message_read(m, "usssh", &request, &digest, &diff_id, &chain_id, &fd) < 0)
+                return 0;
+        if (!op->job || request != job_id(op->job) || op->cancel_requested ||
+            sd_bus_error_is_set(&op->stream_error))
+                return 0;
+        if (!digest_is_valid(digest) || !digest_is_valid(diff_id) || !digest_is_valid(chain_id)) {
+                log_warning("zlayer-puller sent a stream with a malformed digest for %s.", op->reference);
                 return 0;
         }
-        op->next_layer = 0;
-        pull_unpack_next(op);
+        if (faccessat(op->broker->layers_fd, chain_id + 7, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
+                return 0;
+
+        ps = calloc(1, sizeof(*ps));
+        if (!ps)
+                return 0;
+        ps->op = op;
+        ps->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (ps->fd < 0) {
+                free(ps);
+                return 0;
+        }
+        strcpy(ps->digest, digest);
+        strcpy(ps->diff_id, diff_id);
+        strcpy(ps->chain_id, chain_id);
+        op->n_streams++;
+        r = worker_acquire(op->broker, WORKER_ARCHIVE, stream_with_link, ps);
+        if (r < 0) {
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                sd_bus_error_set_errnof(&e, -r, "Failed to wait for worker archive: %m");
+                pull_stream_end(ps, &e);
+        }
         return 0;
 }
 
@@ -306,6 +463,8 @@ static int append_puller_options(sd_bus_message *m, PullOp *op) {
                 r = sd_bus_message_append(m, "{sv}", "platform", "s", op->platform);
         if (r >= 0 && op->insecure >= 0)
                 r = sd_bus_message_append(m, "{sv}", "insecure", "b", op->insecure);
+        if (r >= 0 && op->job && streq(sd_bus_message_get_member(m), "Pull"))
+                r = sd_bus_message_append(m, "{sv}", "stream", "b", 1);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         return r;
@@ -351,9 +510,13 @@ static void pull_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
                 return;
         }
         op->progress_slot = sd_bus_slot_unref(op->progress_slot);
+        op->stream_slot = sd_bus_slot_unref(op->stream_slot);
         r = op->job ? sd_bus_match_signal(link, &op->progress_slot, NULL, ZL_WORKER_PATH, ZL_PULLER_IFACE, "Progress",
                                           on_puller_progress, op)
                     : 0;
+        if (r >= 0 && op->job)
+                r = sd_bus_match_signal(link, &op->stream_slot, NULL, ZL_WORKER_PATH, ZL_PULLER_IFACE, "LayerStream",
+                                        on_layer_stream, op);
         if (r >= 0)
                 r = sd_bus_message_new_method_call(link, &m, NULL, ZL_WORKER_PATH, ZL_PULLER_IFACE, "Pull");
         if (r >= 0)

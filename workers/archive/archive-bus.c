@@ -132,7 +132,7 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
 }
 
 static _noreturn_ void run_child(sd_bus *bus, int result_fd, int blob_fd, int layers_fd,
-                                 const char *chain_id, const char *diff_id, pid_t parent) {
+                                 const char *chain_id, const char *diff_id, const char *blob_digest, pid_t parent) {
         UnpackResult res = {};
         _cleanup_free_ char *message = NULL;
         sigset_t empty;
@@ -145,7 +145,7 @@ static _noreturn_ void run_child(sd_bus *bus, int result_fd, int blob_fd, int la
         /* The link belongs to the parent; we never speak on it. */
         close(sd_bus_get_fd(bus));
 
-        res.r = layer_unpack(blob_fd, layers_fd, chain_id, diff_id, &res.size, &message);
+        res.r = layer_unpack_verified(blob_fd, layers_fd, chain_id, diff_id, blob_digest, &res.size, &message);
         if (message)
                 snprintf(res.message, sizeof(res.message), "%s", message);
         if (loop_write(result_fd, &res, sizeof(res)) < 0)
@@ -155,7 +155,7 @@ static _noreturn_ void run_child(sd_bus *bus, int result_fd, int blob_fd, int la
 
 static int method_unpack_layer(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         sd_bus *bus = sd_bus_message_get_bus(m);
-        const char *chain_id, *diff_id;
+        const char *chain_id, *diff_id, *blob_digest = NULL;
         int blob_fd, layers_fd, pipefd[2], r;
         UnpackJob *j;
         pid_t parent = getpid(), pid;
@@ -163,6 +163,15 @@ static int method_unpack_layer(sd_bus_message *m, void *userdata, sd_bus_error *
         r = sd_bus_message_read(m, "hhss", &blob_fd, &layers_fd, &chain_id, &diff_id);
         if (r < 0)
                 return r;
+        /* UnpackLayerStream: a pipe the puller writes while it downloads. */
+        if (streq(sd_bus_message_get_member(m), "UnpackLayerStream")) {
+                r = sd_bus_message_read(m, "s", &blob_digest);
+                if (r < 0)
+                        return r;
+                if (!digest_is_valid(blob_digest))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid blob digest: %.100s",
+                                                 blob_digest);
+        }
 
         /* The broker validated these already; we trust only ourselves. */
         if (!digest_is_valid(chain_id))
@@ -212,7 +221,7 @@ static int method_unpack_layer(sd_bus_message *m, void *userdata, sd_bus_error *
         }
         if (pid == 0) {
                 close(pipefd[0]);
-                run_child(bus, pipefd[1], blob_fd, layers_fd, chain_id, diff_id, parent);
+                run_child(bus, pipefd[1], blob_fd, layers_fd, chain_id, diff_id, blob_digest, parent);
         }
 
         close(pipefd[1]);
@@ -275,6 +284,11 @@ static const sd_bus_vtable archive_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_NAMES("UnpackLayer", "hhss",
                                  SD_BUS_PARAM(blob) SD_BUS_PARAM(layers_dir) SD_BUS_PARAM(chain_id) SD_BUS_PARAM(diff_id),
+                                 "t", SD_BUS_PARAM(size),
+                                 method_unpack_layer, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("UnpackLayerStream", "hhsss",
+                                 SD_BUS_PARAM(stream) SD_BUS_PARAM(layers_dir) SD_BUS_PARAM(chain_id)
+                                 SD_BUS_PARAM(diff_id) SD_BUS_PARAM(blob_digest),
                                  "t", SD_BUS_PARAM(size),
                                  method_unpack_layer, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("RemoveLayer", "hs", SD_BUS_PARAM(layers_dir) SD_BUS_PARAM(chain_id),

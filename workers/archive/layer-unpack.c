@@ -35,6 +35,8 @@
 typedef struct Unpack {
         int blob_fd;
         uint64_t blob_offset;
+        bool blob_is_pipe;      /* streamed from the puller: read(), no offset */
+        Sha256 *blob_sha;       /* the compressed bytes, when their digest is to be checked */
 
         struct archive *outer;  /* raw format + decompression: the uncompressed stream */
         struct archive *inner;  /* tar, fed from the outer reader through stream_read() */
@@ -77,10 +79,15 @@ static la_ssize_t blob_read(struct archive *a, void *userdata, const void **buf)
         /* pread with our own offset: the fd came over the bus and its file
          * offset is shared with the sender. */
         do
-                n = pread(u->blob_fd, u->blob_buffer, sizeof(u->blob_buffer), (off_t) u->blob_offset);
+                n = u->blob_is_pipe ? read(u->blob_fd, u->blob_buffer, sizeof(u->blob_buffer))
+                                    : pread(u->blob_fd, u->blob_buffer, sizeof(u->blob_buffer), (off_t) u->blob_offset);
         while (n < 0 && errno == EINTR);
         if (n < 0) {
                 archive_set_error(a, errno, "Failed to read the layer blob: %s", strerror(errno));
+                return -1;
+        }
+        if (u->blob_sha && n > 0 && sha256_update(u->blob_sha, u->blob_buffer, (size_t) n) < 0) {
+                archive_set_error(a, EIO, "Failed to hash the layer blob");
                 return -1;
         }
         u->blob_offset += (uint64_t) n;
@@ -447,6 +454,21 @@ static int unpack_drain(Unpack *u) {
         }
 }
 
+/* The compressed bytes after the end of the compressed stream (none in a
+ * well-formed blob) still count for the blob digest. */
+static int unpack_drain_blob(Unpack *u) {
+        for (;;) {
+                la_ssize_t n = blob_read(u->outer, u, &(const void *) { NULL });
+                if (n < 0)
+                        return unpack_fail(u, -EIO, "%s", strempty(archive_error_string(u->outer)));
+                if (n == 0)
+                        return 0;
+                if (u->blob_offset > LAYER_MAX_STREAM_BYTES)
+                        return unpack_fail(u, -EFBIG, "Layer blob is larger than %llu bytes",
+                                           (unsigned long long) LAYER_MAX_STREAM_BYTES);
+        }
+}
+
 static int unpack_open_readers(Unpack *u) {
         struct archive_entry *entry;
         int r;
@@ -491,6 +513,7 @@ static void unpack_done(Unpack *u) {
         if (u->outer)
                 archive_read_free(u->outer);
         sha256_free(u->sha);
+        sha256_free(u->blob_sha);
         for (size_t i = 0; i < u->n_opaque_dirs; i++)
                 free(u->opaque_dirs[i]);
         free(u->opaque_dirs);
@@ -580,12 +603,18 @@ static int layer_unpack_in_temp(Unpack *u, int layers_dir_fd, const char *temp_n
 
 int layer_unpack(int blob_fd, int layers_dir_fd, const char *chain_id, const char *diff_id,
                  uint64_t *ret_size, char **ret_error) {
+        return layer_unpack_verified(blob_fd, layers_dir_fd, chain_id, diff_id, NULL, ret_size, ret_error);
+}
+
+int layer_unpack_verified(int blob_fd, int layers_dir_fd, const char *chain_id, const char *diff_id,
+                          const char *blob_digest, uint64_t *ret_size, char **ret_error) {
         _cleanup_free_ char *temp_name = NULL, *prefix = NULL, *error = NULL;
         _cleanup_close_ int root_fd = -1, layers_fd = -1;
         char digest[72];
         const char *chainhex;
         Unpack *u = NULL;
         struct stat st;
+        bool blob_is_pipe;
         int r;
 
 #define FAIL(code, ...)                                                 \
@@ -600,8 +629,11 @@ int layer_unpack(int blob_fd, int layers_dir_fd, const char *chain_id, const cha
                 FAIL(-EINVAL, "Invalid chain id: %s", strempty(chain_id));
         if (!diff_id || !digest_is_valid(diff_id))
                 FAIL(-EINVAL, "Invalid diff id: %s", strempty(diff_id));
-        if (fstat(blob_fd, &st) < 0 || !S_ISREG(st.st_mode))
-                FAIL(-EINVAL, "Layer blob fd %d is not a regular file", blob_fd);
+        if (blob_digest && !digest_is_valid(blob_digest))
+                FAIL(-EINVAL, "Invalid blob digest: %s", blob_digest);
+        if (fstat(blob_fd, &st) < 0 || !(S_ISREG(st.st_mode) || (blob_digest && S_ISFIFO(st.st_mode))))
+                FAIL(-EINVAL, "Layer blob fd %d is not a regular file%s", blob_fd, blob_digest ? " or a pipe" : "");
+        blob_is_pipe = S_ISFIFO(st.st_mode);
         if (fstat(layers_dir_fd, &st) < 0 || !S_ISDIR(st.st_mode))
                 FAIL(-EINVAL, "Layers dir fd %d is not a directory", layers_dir_fd);
 
@@ -616,8 +648,11 @@ int layer_unpack(int blob_fd, int layers_dir_fd, const char *chain_id, const cha
         if (!u)
                 FAIL(-ENOMEM, "Out of memory");
         u->blob_fd = blob_fd;
+        u->blob_is_pipe = blob_is_pipe;
         u->root_fd = -1;
         r = sha256_new(&u->sha);
+        if (r >= 0 && blob_digest)
+                r = sha256_new(&u->blob_sha);
         if (r < 0)
                 FAIL(r, "Failed to set up sha256");
 
@@ -640,6 +675,8 @@ int layer_unpack(int blob_fd, int layers_dir_fd, const char *chain_id, const cha
                 r = layer_unpack_in_temp(u, layers_fd, temp_name);
         if (r >= 0)
                 r = unpack_drain(u);
+        if (r >= 0 && blob_digest)
+                r = unpack_drain_blob(u);
         if (r < 0) {
                 error = TAKE_PTR(u->error);
                 if (!error && asprintf(&error, "Failed to unpack layer %s: %s", chain_id, strerror(-r)) < 0)
@@ -652,6 +689,14 @@ int layer_unpack(int blob_fd, int layers_dir_fd, const char *chain_id, const cha
                 FAIL(r, "Failed to compute the layer digest");
         if (!streq(digest, diff_id))
                 FAIL(-EBADMSG, "Layer digest mismatch: expected %s, got %s", diff_id, digest);
+        if (blob_digest) {
+                r = sha256_final(u->blob_sha, digest);
+                if (r < 0)
+                        FAIL(r, "Failed to compute the blob digest");
+                if (!streq(digest, blob_digest))
+                        FAIL(-EBADMSG, "Layer blob digest mismatch: expected %s, got %s (%llu bytes)", blob_digest,
+                             digest, (unsigned long long) u->blob_offset);
+        }
 
         /* One call flushes all the layer's files and directories. */
         if (syncfs(root_fd) < 0)

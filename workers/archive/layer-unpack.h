@@ -30,6 +30,13 @@
 int layer_unpack(int blob_fd, int layers_dir_fd, const char *chain_id, const char *diff_id,
                  uint64_t *ret_size, char **ret_error);
 
+/* The same, and @blob_fd may be a pipe (a layer streamed while it
+ * downloads): the sha256 of every byte read from it, to its end, must be
+ * @blob_digest too before anything is renamed into place. A short or
+ * broken stream fails with -EBADMSG or -EIO and leaves nothing. */
+int layer_unpack_verified(int blob_fd, int layers_dir_fd, const char *chain_id, const char *diff_id,
+                          const char *blob_digest, uint64_t *ret_size, char **ret_error);
+
 /* Removes leftovers .tmp-<chainhex>-* of earlier unpacks of @chain_id, or
  * every .tmp-* when @chain_id is NULL. Only while no unpack of that chain
  * (of any chain) runs: it would remove that one's temp dir. */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <time.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -69,6 +71,7 @@ typedef struct Ctx {
         Registry *registry;
         BlobStore store;
         const char *host;
+        atomic_bool *stop;      /* a download thread: a sibling failed */
 } Ctx;
 
 /* Fetches a small document (manifest, index, config) into memory and
@@ -133,10 +136,17 @@ static int store_document(Ctx *c, const char *digest, const RegistryBuffer *buf)
         return 0;
 }
 
+static int safe_close(int fd) {
+        if (fd >= 0)
+                close(fd);
+        return -1;
+}
+
 typedef struct BlobFetch {
         const PullRequest *req;
         BlobWriter *writer;
         const Descriptor *descriptor;
+        int stream_fd;          /* the unpacker's pipe, -1 when none or gone */
         uint64_t got;
 } BlobFetch;
 
@@ -150,14 +160,84 @@ static int layer_sink(const void *data, size_t len, void *userdata) {
         int r = blob_writer_write(f->writer, data, len);
         if (r < 0)
                 return r;
+        if (f->stream_fd >= 0) {
+                /* The unpacker went away (it failed, or the broker did not
+                 * want this stream): the blob goes on, the broker unpacks
+                 * from it or reports the unpacker's error. */
+                int k = loop_write(f->stream_fd, data, len);
+                if (k < 0) {
+                        log_debug_errno(k, "Stream of %s closed by its reader: %m", f->descriptor->digest);
+                        f->stream_fd = safe_close(f->stream_fd);
+                }
+        }
         f->got += len;
         report(f->req, f->descriptor, "downloading", f->got);
         return r;
 }
 
-static int fetch_blob(Ctx *c, const Descriptor *d) {
+/* Blobs some pull of this process is downloading right now: a second pull
+ * of the same blob waits for the first instead of downloading it again,
+ * then finds it in the store (or, when the first failed, fetches it). */
+#define PULLS_IN_PROCESS_MAX 16U   /* puller.h's PULLS_MAX */
+#define INFLIGHT_MAX (PULLS_IN_PROCESS_MAX * PULL_PARALLEL_LAYERS)
+static pthread_mutex_t inflight_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t inflight_cond = PTHREAD_COND_INITIALIZER;
+static char inflight[INFLIGHT_MAX][72];
+
+static bool ctx_stopped(const Ctx *c) {
+        return (c->req->cancel && atomic_load(c->req->cancel)) || (c->stop && atomic_load(c->stop));
+}
+
+static int inflight_acquire(const Ctx *c, const char *digest, size_t *ret_slot) {
+        int r = 0;
+
+        pthread_mutex_lock(&inflight_lock);
+        for (;;) {
+                size_t free_slot = SIZE_MAX;
+                bool busy = false;
+
+                for (size_t i = 0; i < INFLIGHT_MAX; i++) {
+                        if (streq(inflight[i], digest))
+                                busy = true;
+                        else if (!inflight[i][0] && free_slot == SIZE_MAX)
+                                free_slot = i;
+                }
+                if (ctx_stopped(c)) {
+                        r = -ECANCELED;
+                        break;
+                }
+                if (!busy && free_slot != SIZE_MAX) {
+                        strcpy(inflight[free_slot], digest);
+                        *ret_slot = free_slot;
+                        break;
+                }
+                if (busy)
+                        log_debug("Blob %s is being downloaded by another pull, waiting.", digest);
+                /* Wake up now and then to see a cancel. */
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_nsec += 200 * 1000 * 1000;
+                if (ts.tv_nsec >= 1000 * 1000 * 1000) {
+                        ts.tv_sec++;
+                        ts.tv_nsec -= 1000 * 1000 * 1000;
+                }
+                (void) pthread_cond_timedwait(&inflight_cond, &inflight_lock, &ts);
+        }
+        pthread_mutex_unlock(&inflight_lock);
+        return r;
+}
+
+static void inflight_release(size_t slot) {
+        pthread_mutex_lock(&inflight_lock);
+        inflight[slot][0] = 0;
+        pthread_cond_broadcast(&inflight_cond);
+        pthread_mutex_unlock(&inflight_lock);
+}
+
+static int fetch_blob_locked(Ctx *c, const Descriptor *d, const char *diff_id, const char *chain_id) {
         _cleanup_(blob_writer_freep) BlobWriter *w = NULL;
         _cleanup_free_ char *what = NULL;
+        _cleanup_close_ int stream_fd = -1;
         RegistryResponse resp = {};
         char *error = NULL, actual[72];
         uint64_t got = 0;
@@ -180,16 +260,22 @@ static int fetch_blob(Ctx *c, const Descriptor *d) {
         if (asprintf(&what, "blobs/%s", d->digest) < 0)
                 return fail(c->res, ZL_ERROR_INTERNAL, "Out of memory");
 
+        if (diff_id && c->req->open_stream)
+                stream_fd = c->req->open_stream(c->req->progress_userdata, d->digest, diff_id, chain_id);
+
         report(c->req, d, "downloading", 0);
-        BlobFetch f = { .req = c->req, .writer = w, .descriptor = d };
+        BlobFetch f = { .req = c->req, .writer = w, .descriptor = d, .stream_fd = TAKE_FD(stream_fd) };
         k = registry_get(c->registry, what, NULL, layer_sink, &f, &resp, &error);
         registry_response_done(&resp);
+        /* Closed before the commit: the unpacker checks the same digest on
+         * its side and keeps nothing when the bytes were short or wrong. */
+        f.stream_fd = safe_close(f.stream_fd);
         if (k == -EFBIG)
                 return fail(c->res, ZL_ERROR_PULL_FAILED, "%s: blob %s is larger than its descriptor's %" PRIu64 " bytes",
                             c->host, d->digest, d->size);
         if (k < 0 && !error)
-                return fail(c->res, ZL_ERROR_PULL_FAILED, "Failed to write %s to ingest/: %s", d->digest,
-                            strerror(-k));
+                return fail(c->res, ZL_ERROR_PULL_FAILED, "Failed to write %s to %s/ingest: %s", d->digest,
+                            "the image store", strerror(-k));
         if (k < 0)
                 return fail_registry(c->res, k, error, NULL);
 
@@ -204,6 +290,105 @@ static int fetch_blob(Ctx *c, const Descriptor *d) {
         log_debug("Blob %s stored (%" PRIu64 " bytes).", d->digest, got);
         report(c->req, d, "done", got);
         return 0;
+}
+
+/* @diff_id and @chain_id: for a layer (it may be streamed to the unpacker), NULL otherwise. */
+static int fetch_blob(Ctx *c, const Descriptor *d, const char *diff_id, const char *chain_id) {
+        size_t slot;
+        int k;
+
+        k = inflight_acquire(c, d->digest, &slot);
+        if (k < 0)
+                return fail(c->res, ZL_ERROR_CANCELED, "%s: pull canceled", c->host);
+        k = fetch_blob_locked(c, d, diff_id, chain_id);
+        inflight_release(slot);
+        return k;
+}
+
+/* The layers of one pull, PULL_PARALLEL_LAYERS at a time, each thread with
+ * its own connection. The first failure stops the others and is the one
+ * reported. */
+typedef struct LayerFetch {
+        Ctx *c;
+        const ImageManifest *m;
+        char **diff_ids;
+        char (*chains)[72];
+        pthread_mutex_t lock;
+        size_t next;
+        atomic_bool stop;
+        bool failed;
+} LayerFetch;
+
+static void *layer_thread(void *userdata) {
+        LayerFetch *lf = userdata;
+        _cleanup_(registry_freep) Registry *registry = NULL;
+        PullResult res = {};
+        Ctx c = *lf->c;
+        int k;
+
+        c.res = &res;
+        c.stop = &lf->stop;
+        k = registry_clone(lf->c->registry, &lf->stop, &registry);
+        if (k < 0)
+                fail(&res, ZL_ERROR_INTERNAL, "Failed to set up the HTTP client: %s", strerror(-k));
+        c.registry = registry;
+
+        while (k >= 0) {
+                size_t i;
+
+                pthread_mutex_lock(&lf->lock);
+                i = lf->next++;
+                pthread_mutex_unlock(&lf->lock);
+                if (i >= lf->m->n_layers || atomic_load(&lf->stop))
+                        break;
+                k = fetch_blob(&c, &lf->m->layers[i], lf->diff_ids[i], lf->chains[i]);
+        }
+
+        if (k < 0) {
+                pthread_mutex_lock(&lf->lock);
+                if (!lf->failed) {
+                        lf->failed = true;
+                        pull_result_done(lf->c->res);
+                        *lf->c->res = res;
+                        res = (PullResult) {};
+                }
+                atomic_store(&lf->stop, true);
+                pthread_mutex_unlock(&lf->lock);
+        }
+        pull_result_done(&res);
+        return NULL;
+}
+
+static int fetch_layers(Ctx *c, const ImageManifest *m, char **diff_ids) {
+        _cleanup_free_ char (*chains)[72] = NULL;
+        pthread_t threads[PULL_PARALLEL_LAYERS];
+        size_t n_threads = 0;
+        LayerFetch lf = { .c = c, .m = m, .diff_ids = diff_ids, .lock = PTHREAD_MUTEX_INITIALIZER };
+        int k = 0;
+
+        if (m->n_layers == 0)
+                return 0;
+        chains = calloc(m->n_layers, sizeof(*chains));
+        if (!chains)
+                return fail(c->res, ZL_ERROR_INTERNAL, "Out of memory");
+        for (size_t i = 0; i < m->n_layers; i++)
+                if (chain_id_next(i > 0 ? chains[i - 1] : NULL, diff_ids[i], chains[i]) < 0)
+                        return fail(c->res, ZL_ERROR_PULL_FAILED, "%s: config of %s has an invalid diff_id \"%s\"",
+                                    c->host, c->req->reference, diff_ids[i]);
+        lf.chains = chains;
+        atomic_init(&lf.stop, false);
+
+        for (; n_threads < MIN((size_t) PULL_PARALLEL_LAYERS, m->n_layers); n_threads++) {
+                k = -pthread_create(&threads[n_threads], NULL, layer_thread, &lf);
+                if (k < 0)
+                        break;
+        }
+        if (n_threads == 0)
+                return fail(c->res, ZL_ERROR_INTERNAL, "Failed to start a download thread: %s", strerror(-k));
+        for (size_t i = 0; i < n_threads; i++)
+                pthread_join(threads[i], NULL);
+        pthread_mutex_destroy(&lf.lock);
+        return lf.failed ? -EIO : 0;
 }
 
 static json_object *descriptor_to_json(const char *media_type, const Descriptor *d) {
@@ -375,11 +560,9 @@ static int pull_image(Ctx *c) {
                 goto finish;
         }
 
-        for (size_t i = 0; i < m->n_layers; i++) {
-                k = fetch_blob(c, &m->layers[i]);
-                if (k < 0)
-                        goto finish;
-        }
+        k = fetch_layers(c, m, diff_ids);
+        if (k < 0)
+                goto finish;
 
         /* The manifest goes in last: its presence means the image is whole. */
         k = store_document(c, manifest_digest, &doc);

@@ -17,6 +17,15 @@
 typedef void (*pull_progress_t)(void *userdata, const char *digest, const char *status, uint64_t current,
                                 uint64_t total);
 
+/* Called from a download thread before a layer's bytes arrive: returns the
+ * write end of a pipe that gets the same bytes as the blob file (the reader
+ * unpacks while we download), or -1 for none. The callee keeps the read
+ * end; the pull closes the write end when the blob is complete or failed. */
+typedef int (*pull_open_stream_t)(void *userdata, const char *digest, const char *diff_id, const char *chain_id);
+
+/* Layers downloaded at the same time by one pull. */
+#define PULL_PARALLEL_LAYERS 3U
+
 typedef struct PullRequest {
         char *reference;        /* normalized: host/repo:tag or host/repo@sha256:… */
         int images_fd;          /* O_DIRECTORY fd of ROOT/images, owned */
@@ -27,6 +36,7 @@ typedef struct PullRequest {
         atomic_bool *cancel;
         pull_progress_t progress;   /* optional */
         void *progress_userdata;
+        pull_open_stream_t open_stream; /* optional; same userdata as progress */
         bool resolve_only;      /* Resolve: fetch the top manifest, report its digest, store nothing */
 } PullRequest;
 

@@ -25,7 +25,15 @@ typedef struct ProgressRecord {
         char digest[72];
         char status[16];
         uint64_t current, total;
+        /* A layer stream instead: the read end, to send as LayerStream. */
+        int stream_fd;
+        char diff_id[72];
+        char chain_id[72];
 } ProgressRecord;
+
+/* The kernel's default for an unprivileged F_SETPIPE_SZ: room for the
+ * download to run ahead of the unpacker a little. */
+#define STREAM_PIPE_SIZE (1024 * 1024)
 
 typedef struct PullJob PullJob;
 
@@ -46,7 +54,9 @@ struct PullJob {
         atomic_bool cancel;
         int progress_pipe[2];      /* thread writes, loop reads */
         sd_event_source *progress_source;
+        pthread_mutex_t report_lock; /* download threads report at once */
         uint64_t last_report_usec; /* thread side */
+        bool stream;               /* the broker unpacks layers while they download */
         PullRequest req;
         PullResult res;
         pthread_t thread;
@@ -77,6 +87,7 @@ static void job_free(PullJob *j) {
                 if (j->progress_pipe[i] >= 0)
                         close(j->progress_pipe[i]);
         sd_bus_message_unref(j->call);
+        pthread_mutex_destroy(&j->report_lock);
         pull_request_done(&j->req);
         pull_result_done(&j->res);
         free(j);
@@ -96,19 +107,50 @@ static void *job_thread(void *userdata) {
  * Never blocks: a full pipe drops the report. */
 static void job_progress(void *userdata, const char *digest, const char *status, uint64_t current, uint64_t total) {
         PullJob *j = userdata;
-        ProgressRecord rec = { .current = current, .total = total };
+        ProgressRecord rec = { .current = current, .total = total, .stream_fd = -1 };
         struct timespec ts;
         uint64_t now;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         now = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+        pthread_mutex_lock(&j->report_lock);
         if (streq(status, "downloading") && current != 0 && current != total &&
-            now - j->last_report_usec < PROGRESS_INTERVAL_USEC)
+            now - j->last_report_usec < PROGRESS_INTERVAL_USEC) {
+                pthread_mutex_unlock(&j->report_lock);
                 return;
+        }
         j->last_report_usec = now;
+        pthread_mutex_unlock(&j->report_lock);
         snprintf(rec.digest, sizeof(rec.digest), "%s", digest);
         snprintf(rec.status, sizeof(rec.status), "%s", status);
         (void) !write(j->progress_pipe[1], &rec, sizeof(rec));
+}
+
+/* Thread side: a pipe for a layer's bytes; the loop sends its read end to
+ * the broker in LayerStream. When the record cannot be queued, no stream:
+ * the broker unpacks from the blob afterwards. */
+static int job_open_stream(void *userdata, const char *digest, const char *diff_id, const char *chain_id) {
+        PullJob *j = userdata;
+        ProgressRecord rec = {};
+        int p[2];
+
+        if (!j->stream)
+                return -1;
+        if (pipe2(p, O_CLOEXEC) < 0) {
+                log_warning_errno(-errno, "Failed to create a pipe for layer %s: %m", digest);
+                return -1;
+        }
+        (void) fcntl(p[1], F_SETPIPE_SZ, STREAM_PIPE_SIZE);
+        rec.stream_fd = p[0];
+        snprintf(rec.digest, sizeof(rec.digest), "%s", digest);
+        snprintf(rec.diff_id, sizeof(rec.diff_id), "%s", diff_id);
+        snprintf(rec.chain_id, sizeof(rec.chain_id), "%s", chain_id);
+        if (write(j->progress_pipe[1], &rec, sizeof(rec)) != (ssize_t) sizeof(rec)) {
+                close(p[0]);
+                close(p[1]);
+                return -1;
+        }
+        return p[1];
 }
 
 /* Loop side: Progress signals on the link. */
@@ -119,6 +161,19 @@ static int job_progress_drain(sd_event_source *s, int fd, uint32_t revents, void
         while (read(j->progress_pipe[0], &rec, sizeof(rec)) == (ssize_t) sizeof(rec)) {
                 rec.digest[sizeof(rec.digest) - 1] = 0;
                 rec.status[sizeof(rec.status) - 1] = 0;
+                if (rec.stream_fd >= 0) {
+                        rec.diff_id[sizeof(rec.diff_id) - 1] = 0;
+                        rec.chain_id[sizeof(rec.chain_id) - 1] = 0;
+                        /* sd-bus sends a dup; once ours is closed, only the
+                         * broker's copy keeps the pipe's read side open. */
+                        int r = sd_bus_emit_signal(j->puller->bus, ZL_WORKER_PATH, ZL_PULLER_IFACE, "LayerStream",
+                                                   "usssh", j->request, rec.digest, rec.diff_id, rec.chain_id,
+                                                   rec.stream_fd);
+                        if (r < 0)
+                                log_warning_errno(r, "Failed to send the stream of layer %s: %m", rec.digest);
+                        close(rec.stream_fd);
+                        continue;
+                }
                 (void) sd_bus_emit_signal(j->puller->bus, ZL_WORKER_PATH, ZL_PULLER_IFACE, "Progress", "usstt",
                                           j->request, rec.digest, rec.status, rec.current, rec.total);
         }
@@ -181,7 +236,8 @@ static int read_option(sd_bus_message *m, const char *key, const char *sig, char
         return sd_bus_message_exit_container(m);
 }
 
-static int read_options(sd_bus_message *m, PullRequest *req, uint32_t *ret_request, sd_bus_error *error) {
+static int read_options(sd_bus_message *m, PullRequest *req, uint32_t *ret_request, bool *ret_stream,
+                        sd_bus_error *error) {
         _cleanup_free_ char *platform = NULL, *auth_type = NULL;
         const char *key;
         int r;
@@ -203,6 +259,8 @@ static int read_options(sd_bus_message *m, PullRequest *req, uint32_t *ret_reque
                         r = read_option(m, key, "s", &auth_type, NULL, error);
                 else if (streq(key, "insecure"))
                         r = read_option(m, key, "b", NULL, &req->insecure, error);
+                else if (streq(key, "stream"))
+                        r = read_option(m, key, "b", NULL, ret_stream, error);
                 else if (streq(key, "request")) {
                         r = sd_bus_message_enter_container(m, 'v', "u");
                         if (r == -ENXIO)
@@ -308,11 +366,12 @@ static int start_job(sd_bus_message *m, Puller *p, bool resolve_only, sd_bus_err
         j->done_fd = -1;
         j->progress_pipe[0] = j->progress_pipe[1] = -1;
         j->req.images_fd = -1;
+        pthread_mutex_init(&j->report_lock, NULL);
         atomic_init(&j->cancel, false);
         j->req.cancel = &j->cancel;
         j->req.resolve_only = resolve_only;
 
-        r = read_options(m, &j->req, &j->request, error);
+        r = read_options(m, &j->req, &j->request, &j->stream, error);
         if (r < 0)
                 goto fail;
         if (j->request != 0)
@@ -331,6 +390,7 @@ static int start_job(sd_bus_message *m, Puller *p, bool resolve_only, sd_bus_err
                 if (r < 0)
                         goto fail;
                 j->req.progress = job_progress;
+                j->req.open_stream = job_open_stream;
                 j->req.progress_userdata = j;
         }
 
@@ -414,6 +474,9 @@ static const sd_bus_vtable puller_vtable[] = {
         SD_BUS_SIGNAL_WITH_NAMES("Progress", "usstt",
                                  SD_BUS_PARAM(request) SD_BUS_PARAM(digest) SD_BUS_PARAM(status)
                                  SD_BUS_PARAM(current) SD_BUS_PARAM(total), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("LayerStream", "usssh",
+                                 SD_BUS_PARAM(request) SD_BUS_PARAM(digest) SD_BUS_PARAM(diff_id)
+                                 SD_BUS_PARAM(chain_id) SD_BUS_PARAM(stream), 0),
         SD_BUS_VTABLE_END,
 };
 

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <curl/curl.h>
+#include <inttypes.h>
+#include <unistd.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +19,10 @@
 #define LOW_SPEED_LIMIT 1L
 #define LOW_SPEED_TIME_SEC 20L
 #define MAX_REDIRECTS 5L
+/* A connection that drops mid-body is resumed with a Range request, this
+ * many times per GET, after a short pause (a registry that restarts). */
+#define RESUME_MAX 3U
+#define RESUME_PAUSE_USEC (500 * 1000U)
 #define ERROR_BODY_MAX (64U * 1024U)
 #define TOKEN_BODY_MAX (1024U * 1024U)
 
@@ -27,7 +33,9 @@ struct Registry {
         char *username;
         char *password;
         char *bearer;
+        bool insecure;
         atomic_bool *cancel;
+        atomic_bool *abort;     /* a sibling transfer of the same pull failed */
         CURL *curl;
         char errbuf[CURL_ERROR_SIZE];
 };
@@ -37,6 +45,7 @@ typedef struct Transfer {
         RegistrySink sink;
         void *userdata;
         int sink_error;
+        uint64_t delivered;     /* body bytes handed to the sink, over every attempt */
         RegistryBuffer error_body;
 } Transfer;
 
@@ -108,6 +117,7 @@ int registry_new(const char *host, const char *repository, const char *username,
         if (!r)
                 return -ENOMEM;
         r->cancel = cancel;
+        r->insecure = insecure;
         r->host = strdup(host);
         r->repository = strdup(repository);
         if (!r->host || !r->repository)
@@ -126,6 +136,20 @@ int registry_new(const char *host, const char *repository, const char *username,
         if (!r->curl)
                 return -ENOMEM;
         *ret = TAKE_PTR(r);
+        return 0;
+}
+
+int registry_clone(const Registry *r, atomic_bool *abort, Registry **ret) {
+        _cleanup_(registry_freep) Registry *c = NULL;
+        int k;
+
+        k = registry_new(r->host, r->repository, r->username, r->password, r->insecure, r->cancel, &c);
+        if (k < 0)
+                return k;
+        c->abort = abort;
+        if (r->bearer && !(c->bearer = strdup(r->bearer)))
+                return -ENOMEM;
+        *ret = TAKE_PTR(c);
         return 0;
 }
 
@@ -148,6 +172,7 @@ static size_t write_callback(char *ptr, size_t size, size_t nmemb, void *userdat
                         t->sink_error = r;
                         return 0;
                 }
+                t->delivered += n;
                 return n;
         }
         /* Error bodies only serve the message; keep their beginning. */
@@ -161,7 +186,7 @@ static int progress_callback(void *userdata, curl_off_t dltotal, curl_off_t dlno
                              curl_off_t ulnow) {
         Registry *r = userdata;
 
-        return r->cancel && atomic_load(r->cancel) ? 1 : 0;
+        return (r->cancel && atomic_load(r->cancel)) || (r->abort && atomic_load(r->abort)) ? 1 : 0;
 }
 
 static void setup_common(Registry *r, const char *url, Transfer *t) {
@@ -385,9 +410,22 @@ oom:
         return -ENOMEM;
 }
 
+/* A transfer that broke off on the wire, as opposed to one the other side
+ * refused or we aborted: worth resuming. */
+static bool code_is_resumable(CURLcode code) {
+        return code == CURLE_PARTIAL_FILE || code == CURLE_RECV_ERROR || code == CURLE_SEND_ERROR ||
+               code == CURLE_GOT_NOTHING || code == CURLE_COULDNT_CONNECT || code == CURLE_HTTP2_STREAM;
+}
+
+static bool registry_canceled(Registry *r) {
+        return (r->cancel && atomic_load(r->cancel)) || (r->abort && atomic_load(r->abort));
+}
+
 int registry_get(Registry *r, const char *what, const char *accept, RegistrySink sink, void *userdata,
                  RegistryResponse *ret, char **ret_error) {
         _cleanup_free_ char *url = NULL, *accept_header = NULL;
+        uint64_t delivered = 0;
+        unsigned auth_attempts = 0, resumes = 0;
         long status = 0;
         int k;
 
@@ -396,7 +434,7 @@ int registry_get(Registry *r, const char *what, const char *accept, RegistrySink
         if (accept && asprintf(&accept_header, "Accept: %s", accept) < 0)
                 return -ENOMEM;
 
-        for (unsigned attempt = 0;; attempt++) {
+        for (;;) {
                 Transfer t = { .registry = r, .sink = sink, .userdata = userdata, .error_body.max = ERROR_BODY_MAX };
                 struct curl_slist *headers = NULL;
                 CURLcode code;
@@ -406,18 +444,38 @@ int registry_get(Registry *r, const char *what, const char *accept, RegistrySink
                 if (k < 0)
                         return k;
                 curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, headers);
+                if (delivered > 0)
+                        curl_easy_setopt(r->curl, CURLOPT_RESUME_FROM_LARGE, (curl_off_t) delivered);
 
-                log_debug("GET %s", url);
+                log_debug("GET %s (from byte %" PRIu64 ")", url, delivered);
                 code = curl_easy_perform(r->curl);
                 curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, NULL);
                 curl_slist_free_all(headers);
+                status = 0;
+                curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
+                delivered += t.delivered;
                 if (code != CURLE_OK) {
                         registry_buffer_done(&t.error_body);
+                        if (t.sink_error >= 0 && code_is_resumable(code) && resumes < RESUME_MAX &&
+                            !registry_canceled(r) && (status == 0 || (status >= 200 && status < 300))) {
+                                resumes++;
+                                log_info("%s: %s after %" PRIu64 " bytes of %s, resuming (%u of %u).", r->host,
+                                         curl_easy_strerror(code), delivered, what, resumes, RESUME_MAX);
+                                usleep(RESUME_PAUSE_USEC * resumes);
+                                continue;
+                        }
                         return transfer_failed(r, code, &t, ret_error);
                 }
 
-                curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
                 log_debug("GET %s → HTTP %ld", url, status);
+                if (delivered > t.delivered && status >= 200 && status < 300 && status != 206) {
+                        /* We asked for the rest and got the whole or something else:
+                         * the bytes already handed on cannot be taken back. */
+                        registry_buffer_done(&t.error_body);
+                        set_error(ret_error, "%s: cannot resume %s after %" PRIu64 " bytes: HTTP %ld instead of 206",
+                                  r->host, what, delivered - t.delivered, status);
+                        return -EIO;
+                }
                 if (status >= 200 && status < 300) {
                         registry_buffer_done(&t.error_body);
                         *ret = (RegistryResponse) {
@@ -431,7 +489,7 @@ int registry_get(Registry *r, const char *what, const char *accept, RegistrySink
                 _cleanup_free_ char *message = error_body_message(&t.error_body);
                 registry_buffer_done(&t.error_body);
 
-                if (status == 401 && attempt == 0) {
+                if (status == 401 && auth_attempts++ == 0) {
                         _cleanup_free_ char *challenge = header_value(r->curl, "WWW-Authenticate", "Bearer");
                         if (challenge) {
                                 k = fetch_token(r, challenge, ret_error);

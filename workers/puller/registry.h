@@ -47,9 +47,16 @@ static inline void registry_freep(Registry **r) {
                 registry_free(*r);
 }
 
+/* Another client for the same registry and repository (its own connection,
+ * for a parallel download), with the token @r holds. Its transfers abort
+ * when @r's cancel flag or @abort (may be NULL) turns true. */
+int registry_clone(const Registry *r, atomic_bool *abort, Registry **ret);
+
 const char *registry_host(const Registry *r);
 
 /* GET BASE/v2/<repository>/<what> (e.g. "manifests/latest", "blobs/sha256:…").
+ * A connection that breaks off mid-body is resumed with a Range request
+ * (up to 3 times); the sink sees every byte once, in order.
  * Returns 0 for a 2xx response; otherwise *ret_error says what happened,
  * prefixed with the host, and the return value classifies it:
  *   -ENOENT  404 (or a registry "*_UNKNOWN" error)
