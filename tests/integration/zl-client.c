@@ -122,6 +122,14 @@ static int append_basic(sd_bus_message *m, char type, const char *v) {
                 uint64_t x = u;
                 return sd_bus_message_append_basic(m, type, &x);
         }
+        case 'h': {
+                /* a file descriptor number of this process: `h 3 3<file` */
+                long fd = strtol(v, &end, 10);
+                int x = (int) fd;
+                if (errno || !end || *end || fd < 0 || fd > INT32_MAX)
+                        return -EINVAL;
+                return sd_bus_message_append_basic(m, type, &x);
+        }
         case 'n': case 'i': case 'x': {
                 long long l = strtoll(v, &end, 0);
                 if (errno || !end || *end)

@@ -9,3 +9,6 @@ int archive_bus_add_object(sd_bus *bus);
 /* Adds Head, Get, Put and Export on container roots to the same object
  * (container-bus.c). */
 int archive_container_bus_add_object(sd_bus *bus);
+
+/* Adds SaveImages, LoadImages and ImportImage (image-archive-bus.c). */
+int archive_image_bus_add_object(sd_bus *bus);
