@@ -11,6 +11,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "manager-archive.h"
+#include "manager-attach.h"
 #include "manager-commit.h"
 #include "manager-stats.h"
 
@@ -106,8 +107,8 @@ const sd_bus_vtable manager_vtable[] = {
                     SD_BUS_RESULT("i", exit_code, "ay", stdout, "ay", stderr), method_exec, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("ExecStream", SD_BUS_ARGS("s", id, "as", command), SD_BUS_RESULT("h", stream, "o", exec), method_exec_stream, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("ExecPty", SD_BUS_ARGS("s", id, "a{sv}", options), SD_BUS_RESULT("h", fd, "o", exec), method_exec_pty, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("AttachContainer", SD_BUS_ARGS("s", id, "a{sv}", options), SD_BUS_RESULT("h", fd), method_unsupported, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("ResizeContainerTTY", SD_BUS_ARGS("s", id, "q", rows, "q", cols), SD_BUS_NO_RESULT, method_unsupported, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("AttachContainer", SD_BUS_ARGS("s", id, "a{sv}", options), SD_BUS_RESULT("h", fd), method_attach_container, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("ResizeContainerTTY", SD_BUS_ARGS("s", id, "q", rows, "q", cols), SD_BUS_NO_RESULT, method_resize_container_tty, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("GetContainerStats", SD_BUS_ARGS("s", id), SD_BUS_RESULT("a{sv}", sample), method_get_container_stats, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("OpenContainerStats", SD_BUS_ARGS("s", id, "t", interval), SD_BUS_RESULT("h", stream), method_open_container_stats, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("GetContainerPid", SD_BUS_ARGS("s", id), SD_BUS_RESULT("u", pid),

@@ -22,6 +22,7 @@
 #include <termios.h>
 
 #include "exec-monitor.h"
+#include "fdpass.h"
 #include "macro.h"
 #include "seccomp-profile.h"
 #include "../shim/shim.h"
@@ -49,10 +50,6 @@ int exec_wait_status_to_code(int status) {
 static int send_msg(int sock, int fd, const char *fmt, ...) _printf_(3, 4);
 static int send_msg(int sock, int fd, const char *fmt, ...) {
         char buf[1024];
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control = {};
         va_list ap;
         int n;
 
@@ -61,18 +58,7 @@ static int send_msg(int sock, int fd, const char *fmt, ...) {
         va_end(ap);
         if (n < 0)
                 return -EINVAL;
-        struct iovec iov = { .iov_base = buf, .iov_len = MIN((size_t) n, sizeof(buf) - 1) };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-        if (fd >= 0) {
-                mh.msg_control = &control;
-                mh.msg_controllen = sizeof(control);
-                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &fd, sizeof(int));
-        }
-        return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+        return fdpass_send(sock, fd, buf);
 }
 
 /* ---------------------------------------------------------------- child */

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "attach-client.h"
 #include "errors.h"
 #include "exec.h"
 #include "exec-lifecycle.h"
@@ -459,6 +460,8 @@ const sd_bus_vtable exec_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("ExecStart", SD_BUS_ARGS("s", id, "a{sv}", options),
                                 SD_BUS_RESULT("h", fd, "u", exec_id, "u", pid), method_exec_start, 0),
         SD_BUS_METHOD_WITH_ARGS("ExecKill", SD_BUS_ARGS("u", exec_id, "i", signal), SD_BUS_NO_RESULT, method_exec_kill, 0),
+        SD_BUS_METHOD_WITH_ARGS("Attach", SD_BUS_ARGS("s", id, "a{sv}", options), SD_BUS_RESULT("h", fd), method_attach, 0),
+        SD_BUS_METHOD_WITH_ARGS("Resize", SD_BUS_ARGS("s", id, "q", rows, "q", cols), SD_BUS_NO_RESULT, method_resize, 0),
         SD_BUS_SIGNAL_WITH_ARGS("ExecExited", SD_BUS_ARGS("u", exec_id, "i", exit_code), 0),
         SD_BUS_SIGNAL_WITH_ARGS("ContainerExited",
                                 SD_BUS_ARGS("s", id, "i", exit_code, "s", reason, "s", signal, "t", finished_at), 0),

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/capability.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "fdpass.h"
 #include "seccomp-profile.h"
 #include "shim.h"
 
@@ -270,6 +272,39 @@ static void set_title(char *area, size_t size) {
                 area[size - 1] = ' ';
 }
 
+/* tty: a PTY from the container's own devpts (mounted newinstance, so the
+ * entrypoint sees /dev/pts/0 and nothing of the host's); the master goes to
+ * the shim, the slave becomes the entrypoint's terminal (setup_terminal). */
+static int open_container_pty(int shim_socket, const ContainerUser *u) {
+        char name[64];
+        int master, slave, r;
+
+        master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (master < 0)
+                die("opening /dev/ptmx in the container: %s", strerror(errno));
+        if (unlockpt(master) < 0 || ptsname_r(master, name, sizeof(name)) != 0)
+                die("unlocking the PTY: %s", strerror(errno));
+        slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (slave < 0)
+                die("opening %s: %s", name, strerror(errno));
+        /* the user's own terminal, as login would leave it */
+        if (fchown(slave, u->uid, (gid_t) -1) < 0)
+                die("chown %s: %s", name, strerror(errno));
+        r = fdpass_send(shim_socket, master, "T");
+        if (r < 0)
+                die("sending the PTY master to the shim: %s", strerror(-r));
+        close(master);
+        return slave;
+}
+
+static void setup_terminal(int slave) {
+        if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
+                die("making the PTY the controlling terminal: %s", strerror(errno));
+        if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
+                die("dup2 of the PTY: %s", strerror(errno));
+        close(slave);
+}
+
 _noreturn_ static void run_forwarder(pid_t child, int exit_status_fd, const sigset_t *all) {
         /* the entrypoint's copy of error_fd alone decides EOF (exec) now */
         close(error_fd);
@@ -305,7 +340,7 @@ void container_init_run(const InitParams *p) {
         _cleanup_free_ char *err = NULL;
         _cleanup_close_ int rootfd = -1;
         ContainerUser user = {};
-        int ncaps, devnull;
+        int ncaps, devnull, tty_slave = -1;
         char go;
 
         error_fd = p->error_fd;
@@ -313,8 +348,9 @@ void container_init_run(const InitParams *p) {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
                 die("PR_SET_PDEATHSIG: %s", strerror(errno));
 
-        /* stdio: the shim's pipes; stdin empty (stdin_open is not supported yet) */
-        devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        /* stdio: the shim's pipes; stdin the shim's pipe with stdin_open, else
+         * empty (a tty container's entrypoint gets its PTY later) */
+        devnull = p->stdin_fd >= 0 ? p->stdin_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(p->stdout_fd, 1) < 0 || dup2(p->stderr_fd, 2) < 0)
                 die("setting up stdio: %s", strerror(errno));
 
@@ -348,6 +384,9 @@ void container_init_run(const InitParams *p) {
         if (container_user_resolve(c->user, c->extra_groups, &user, &err) < 0)
                 die_with(err, "resolving the user");
 
+        if (c->tty)
+                tty_slave = open_container_pty(p->pid_socket, &user);
+
         ncaps = (int) cap_max_bits();
         if (ncaps <= 0 || ncaps > 64)
                 ncaps = CAP_LAST_CAP + 1;
@@ -372,6 +411,8 @@ void container_init_run(const InitParams *p) {
         if (child < 0)
                 die("fork: %s", strerror(errno));
         if (child == 0) {
+                if (tty_slave >= 0)
+                        setup_terminal(tty_slave);
                 send_credentials(p->pid_socket);
                 /* the shim's fds we still hold are CLOEXEC; reset what we inherited */
                 close(p->exit_status_fd);
@@ -381,6 +422,8 @@ void container_init_run(const InitParams *p) {
                 apply_seccomp(c, want, ncaps); /* last, after no_new_privs */
                 exec_entrypoint(c, env);
         }
+        if (tty_slave >= 0)
+                close(tty_slave);
         set_title(p->title_area, p->title_size);
         run_forwarder(child, p->exit_status_fd, &all);
 }

@@ -21,8 +21,10 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "attach.h"
 #include "cgroup.h"
 #include "crilog.h"
+#include "fdpass.h"
 #include "fileio.h"
 #include "ids.h"
 #include "log.h"
@@ -33,6 +35,9 @@
 
 #define STATUS_FD 3
 #define DRAIN_TIMEOUT_MSEC 2000
+
+/* attach.c: the container's output also goes to its attachers */
+static AttachServer *attach_server;
 
 typedef struct Args {
         const char *root, *run_dir, *id;
@@ -155,6 +160,7 @@ static bool stream_read(Stream *s, LogRotate *l) {
                 s->fd = -1;
                 return false;
         }
+        attach_server_output(attach_server, s->is_stderr, s->buf + s->len, (size_t) n);
         s->len += (size_t) n;
         stream_flush(s, l, false);
         return true;
@@ -241,9 +247,10 @@ int main(int argc, char **argv) {
         _cleanup_free_ char *json = NULL, *perr = NULL, *cgpath = NULL, *rundir_path = NULL;
         _cleanup_close_ int rundir = -1, log_dir = -1, sfd = -1;
         LogRotate lr = { .fd = -1 };
-        int out[2], err[2], sync_pipe[2], exec_err[2], exit_pipe[2], pid_sock[2];
+        int out[2], err[2], sync_pipe[2], exec_err[2], exit_pipe[2], pid_sock[2], in[2] = { -1, -1 };
+        int master = -1;
         uint64_t shim_start, init_start, oom_before = 0, started_at;
-        Stream sout = { .is_stderr = false }, serr = { .is_stderr = true };
+        Stream sout = { .is_stderr = false }, serr = { .is_stderr = true }, smaster = { .fd = -1 };
         sigset_t mask, oldmask;
         char msg[1024];
         ssize_t n;
@@ -282,9 +289,6 @@ int main(int argc, char **argv) {
                 report("ERR invalid launch config: %s\n", perr ?: "id does not match");
                 return 1;
         }
-        if (config->tty)
-                log_warning("tty is not supported yet, running %s without a terminal", a.id);
-
         if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
                 log_warning_errno(-errno, "PR_SET_CHILD_SUBREAPER failed: %m");
 
@@ -316,7 +320,8 @@ int main(int argc, char **argv) {
             pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(exec_err, O_CLOEXEC) < 0 ||
             pipe2(exit_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
             socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pid_sock) < 0 ||
-            setsockopt(pid_sock[0], SOL_SOCKET, SO_PASSCRED, &(int) { 1 }, sizeof(int)) < 0) {
+            setsockopt(pid_sock[0], SOL_SOCKET, SO_PASSCRED, &(int) { 1 }, sizeof(int)) < 0 ||
+            (config->stdin_open && !config->tty && pipe2(in, O_CLOEXEC) < 0)) {
                 report("ERR pipe: %s\n", strerror(errno));
                 return 1;
         }
@@ -347,6 +352,7 @@ int main(int argc, char **argv) {
                         .error_fd = exec_err[1],
                         .stdout_fd = out[1],
                         .stderr_fd = err[1],
+                        .stdin_fd = in[0],
                         .exit_status_fd = exit_pipe[1],
                         .pid_socket = pid_sock[1],
                         .title_area = argv[0],
@@ -354,6 +360,8 @@ int main(int argc, char **argv) {
                 };
                 close(exit_pipe[0]);
                 close(pid_sock[0]);
+                if (in[1] >= 0)
+                        close(in[1]);
                 close(STATUS_FD);
                 close(sfd);
                 logrotate_close(&lr);
@@ -368,6 +376,8 @@ int main(int argc, char **argv) {
         close(exec_err[1]);
         close(exit_pipe[1]);
         close(pid_sock[1]);
+        if (in[0] >= 0)
+                close(in[0]);
 
         r = cgroup_attach_pid(cg, cgpath, pid);
         if (r < 0) {
@@ -399,7 +409,15 @@ int main(int argc, char **argv) {
         /* the entrypoint (pid 2 inside) is what callers see as the container's
          * process and what Kill signals; it sent its credentials before exec */
         pid_t entry_pid;
-        r = receive_pid(pid_sock[0], &entry_pid);
+        r = 0;
+        if (config->tty) {
+                /* the init sent the master of the container's PTY before forking the entrypoint */
+                char tag[8];
+                if (fdpass_recv(pid_sock[0], tag, sizeof(tag), &master) < 0 || master < 0)
+                        r = -EBADMSG;
+        }
+        if (r >= 0)
+                r = receive_pid(pid_sock[0], &entry_pid);
         close(pid_sock[0]);
         if (r >= 0) {
                 r = proc_starttime(entry_pid, &init_start);
@@ -417,6 +435,23 @@ int main(int argc, char **argv) {
                 report("ERR recording the entrypoint's pid: %s\n", strerror(-r));
                 return 1;
         }
+        if (master >= 0) {
+                smaster.fd = fcntl(master, F_DUPFD_CLOEXEC, 3);
+                if (smaster.fd < 0) {
+                        kill(pid, SIGKILL);
+                        (void) waitpid(pid, NULL, 0);
+                        report("ERR duplicating the PTY master: %s\n", strerror(errno));
+                        return 1;
+                }
+        }
+        r = attach_server_new(rundir, log_dir, "ctr.log", master, in[1], config->stdin_open, &attach_server);
+        if (r < 0)
+                log_warning_errno(r, "Failed to listen for attachers of %s, AttachContainer will fail: %m", a.id);
+        else {
+                attach_server_set_pending(attach_server, false, master >= 0 ? smaster.buf : sout.buf,
+                                          master >= 0 ? &smaster.len : &sout.len);
+                attach_server_set_pending(attach_server, true, serr.buf, &serr.len);
+        }
         report("OK %d %llu %d %llu %llu\n", (int) getpid(), (unsigned long long) shim_start,
                (int) entry_pid, (unsigned long long) init_start, (unsigned long long) started_at);
 
@@ -426,12 +461,14 @@ int main(int argc, char **argv) {
         bool init_done = false;
         int status = 0;
         uint64_t drain_deadline = 0;
-        while (!init_done || sout.fd >= 0 || serr.fd >= 0) {
-                struct pollfd p[3] = {
+        while (!init_done || sout.fd >= 0 || serr.fd >= 0 || smaster.fd >= 0) {
+                struct pollfd p[4 + ATTACH_POLLFDS_MAX] = {
                         { .fd = sout.fd, .events = POLLIN },
                         { .fd = serr.fd, .events = POLLIN },
                         { .fd = sfd, .events = POLLIN },
+                        { .fd = smaster.fd, .events = POLLIN },
                 };
+                size_t n_attach = attach_server_pollfds(attach_server, p + 4);
                 int timeout = -1;
                 if (init_done) {
                         uint64_t now = now_usec();
@@ -439,7 +476,7 @@ int main(int argc, char **argv) {
                                 break;
                         timeout = (int) ((drain_deadline - now) / 1000 + 1);
                 }
-                if (poll(p, 3, timeout) < 0) {
+                if (poll(p, 4 + n_attach, timeout) < 0) {
                         if (errno == EINTR)
                                 continue;
                         log_error_errno(-errno, "poll: %m");
@@ -449,6 +486,9 @@ int main(int argc, char **argv) {
                         stream_read(&sout, &lr);
                 if (p[1].revents)
                         stream_read(&serr, &lr);
+                if (p[3].revents)
+                        stream_read(&smaster, &lr);
+                attach_server_dispatch(attach_server, p + 4, n_attach);
                 if (p[2].revents) {
                         struct signalfd_siginfo si;
                         while (read(sfd, &si, sizeof(si)) == sizeof(si))
@@ -462,6 +502,7 @@ int main(int argc, char **argv) {
                                 if (w == pid) {
                                         status = st;
                                         init_done = true;
+                                        attach_server_set_exited(attach_server);
                                         drain_deadline = now_usec() + DRAIN_TIMEOUT_MSEC * 1000ULL;
                                 }
                         }
@@ -494,6 +535,8 @@ int main(int argc, char **argv) {
                 log_error_errno(r, "Failed to write exit.json of %s: %m", a.id);
                 return 1;
         }
+        /* attachers see EOF once the exit is recorded */
+        attach_server = attach_server_free(attach_server);
         log_debug("%s exited: %d %s %s", a.id, exit_code, reason, signame);
         return 0;
 }

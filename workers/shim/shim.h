@@ -14,6 +14,10 @@ typedef struct InitParams {
         int sync_fd;             /* read end: one byte once the shim put us in our cgroup */
         int error_fd;            /* CLOEXEC write end: EOF at exec = success */
         int stdout_fd, stderr_fd;
+        int stdin_fd;            /* stdin_open without tty: the read end of the shim's
+                                  * stdin pipe; -1 = /dev/null. A tty container's
+                                  * entrypoint gets a PTY of its own devpts instead,
+                                  * whose master goes to the shim over pid_socket. */
         int exit_status_fd;      /* CLOEXEC write end: the entrypoint's wait status */
         int pid_socket;          /* CLOEXEC: the entrypoint sends its credentials, so
                                   * the shim learns its host pid (SCM_CREDENTIALS) */
