@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "auth-file.h"
+#include "catalog.h"
 #include "errors.h"
 #include "log.h"
 #include "macro.h"
@@ -462,6 +463,12 @@ static int method_cancel(sd_bus_message *m, void *userdata, sd_bus_error *error)
         return sd_bus_error_setf(error, ZL_ERROR_NOT_FOUND, "No pull with request %" PRIu32 " is running", request);
 }
 
+/* SearchImages' catalog (catalog.c), with this puller's credential file. */
+static int method_catalog(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Puller *p = userdata;
+        return catalog_method(m, p->auth_file, error);
+}
+
 static const sd_bus_vtable puller_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_NAMES("Pull", "sha{sv}",
@@ -471,6 +478,8 @@ static const sd_bus_vtable puller_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("Resolve", "sa{sv}", SD_BUS_PARAM(reference) SD_BUS_PARAM(options),
                                  "s", SD_BUS_PARAM(digest), method_resolve, 0),
         SD_BUS_METHOD_WITH_NAMES("Cancel", "u", SD_BUS_PARAM(request), "", , method_cancel, 0),
+        SD_BUS_METHOD_WITH_NAMES("Catalog", "sa{sv}", SD_BUS_PARAM(host) SD_BUS_PARAM(options),
+                                 "as", SD_BUS_PARAM(repositories), method_catalog, 0),
         SD_BUS_SIGNAL_WITH_NAMES("Progress", "usstt",
                                  SD_BUS_PARAM(request) SD_BUS_PARAM(digest) SD_BUS_PARAM(status)
                                  SD_BUS_PARAM(current) SD_BUS_PARAM(total), 0),
