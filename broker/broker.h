@@ -11,6 +11,7 @@ typedef struct Container Container;
 typedef struct ImageStore ImageStore;
 typedef struct WorkerLinks WorkerLinks;
 typedef struct AuthzQuery AuthzQuery;
+typedef struct BrokerNetwork BrokerNetwork;
 
 /* The broker's whole state: one per process, passed to every handler. */
 typedef struct Broker {
@@ -34,6 +35,7 @@ typedef struct Broker {
         WorkerLinks *workers;
         AuthzQuery *authz_queries;  /* polkit checks, pending or answered (authz.c) */
         unsigned n_authz_pending;
+        BrokerNetwork *network;  /* bridge addresses, loaded at first use (network.c) */
 } Broker;
 
 /* Manager (manager.c) */

@@ -6,6 +6,7 @@
 #include "errors.h"
 #include "fileio.h"
 #include "log.h"
+#include "network.h"
 #include "signals.h"
 #include "worker-links.h"
 
@@ -120,9 +121,10 @@ static int property_get_labels(sd_bus *bus, const char *path, const char *interf
         return sd_bus_message_close_container(reply);
 }
 
-static int property_get_empty_string(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "s", "");
+static int property_get_ip_address(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Container *c = userdata;
+        return sd_bus_message_append(reply, "s", network_address(c->broker, c->id));
 }
 
 static int property_get_string_ptr(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -142,7 +144,7 @@ static const sd_bus_vtable container_vtable[] = {
         SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ExitCode", "i", NULL, offsetof(Container, exit_code), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Pid", "u", NULL, offsetof(Container, pid), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("IPAddress", "s", property_get_empty_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("IPAddress", "s", property_get_ip_address, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("CreatedAt", "t", NULL, offsetof(Container, created_at), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("StartedAt", "t", NULL, offsetof(Container, started_at), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("FinishedAt", "t", NULL, offsetof(Container, finished_at), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -280,6 +282,7 @@ void container_unregister(Container *c) {
                 }
         b->n_containers--;
         c->registered = false;
+        network_detach(b, c->id);
         c->stop_timer = sd_event_source_disable_unref(c->stop_timer);
         c->restart_timer = sd_event_source_disable_unref(c->restart_timer);
 

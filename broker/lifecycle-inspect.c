@@ -21,6 +21,7 @@
 #include "fileio.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "network.h"
 
 #define FILE_MAX (4 * 1024 * 1024)
 #define streq_ptr(a, b) ((a) && (b) && streq((a), (b)))
@@ -272,8 +273,21 @@ static int build_inspect(Broker *b, Container *c, char **ret) {
         json_object *lm = get(cfg, "mounts");
         for (size_t i = 0; lm && json_object_is_type(lm, json_type_array) && i < json_object_array_length(lm); i++) {
                 json_object *m = json_object_array_get_idx(lm, i), *d = json_object_new_object();
-                json_object_object_add(d, "Type", json_object_new_string(get_str(m, "type", "")));
-                json_object_object_add(d, "Source", json_object_new_string(get_str(m, "source", "")));
+                const char *type = get_str(m, "type", "");
+                _cleanup_free_ char *vname = NULL, *vsource = NULL;
+                /* volumes as Docker shows them: Type "volume", Name, the _data dir */
+                if (streq(type, "volume") || streq(type, "anonymous")) {
+                        if (streq(type, "volume") ? !(vname = strdup(get_str(m, "name", ""))) ||
+                                                            asprintf(&vsource, "%s/volumes/%s/_data", b->opts.root, vname) < 0
+                                                  : asprintf(&vname, "%s-%zu", c->id, i) < 0 ||
+                                                            asprintf(&vsource, "%s/containers/%s/volumes/%zu/_data",
+                                                                     b->opts.root, c->id, i) < 0)
+                                return -ENOMEM;
+                        type = "volume";
+                        json_object_object_add(d, "Name", json_object_new_string(vname));
+                }
+                json_object_object_add(d, "Type", json_object_new_string(type));
+                json_object_object_add(d, "Source", json_object_new_string(vsource ?: get_str(m, "source", "")));
                 json_object_object_add(d, "Destination", json_object_new_string(get_str(m, "target", "")));
                 json_object_object_add(d, "RW", json_object_new_boolean(!get_bool(m, "readonly")));
                 json_object_array_add(mounts, d);
@@ -281,7 +295,9 @@ static int build_inspect(Broker *b, Container *c, char **ret) {
         json_object_object_add(o, "Mounts", mounts);
 
         net = json_object_new_object();
-        json_object_object_add(net, "IPAddress", json_object_new_string(""));
+        r = inspect_network_settings(b, c, get_str(cfg, "network_mode", "none"), net);
+        if (r < 0)
+                return r;
         json_object_object_add(net, "Ports", portmap);
         json_object_object_add(o, "NetworkSettings", net);
         json_object_object_add(o, "Spec", TAKE_PTR(spec));
@@ -359,7 +375,7 @@ int method_get_container_ip(sd_bus_message *m, void *userdata, sd_bus_error *err
         int r = find_authorized(m, userdata, &c, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        return sd_bus_reply_method_return(m, "s", "");
+        return sd_bus_reply_method_return(m, "s", network_address(userdata, c->id));
 }
 
 int method_get_container_port_override(sd_bus_message *m, void *userdata, sd_bus_error *error) {

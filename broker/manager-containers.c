@@ -12,6 +12,8 @@
 #include "image-store.h"
 #include "launch-config.h"
 #include "log.h"
+#include "netnames.h"
+#include "network.h"
 #include "reference.h"
 #include "servicespec.h"
 #include "signals.h"
@@ -121,6 +123,11 @@ static int create_finish(Broker *b, sd_bus_message *m, const ServiceSpec *spec, 
         if (r < 0)
                 return sd_bus_error_setf(error, ZL_ERROR_INVALID_SPEC, "%s",
                                          launch_error ?: (r == -ENOMEM ? "out of memory" : "invalid launch config"));
+        r = network_attach(b, id, launch);
+        if (r < 0)
+                return r == -ENOSPC ? sd_bus_error_setf(error, ZL_ERROR_BUSY, "no address left for '%s' on bridge %s",
+                                                        id, b->opts.bridge_name ?: ZL_DEFAULT_BRIDGE)
+                                    : sd_bus_error_set_errnof(error, -r, "Failed to allocate an address for %s: %m", id);
 
         c = container_new();
         if (!c)
@@ -158,16 +165,21 @@ static int create_finish(Broker *b, sd_bus_message *m, const ServiceSpec *spec, 
         if (dfd < 0)
                 r = -errno;
         else if ((r = write_json_at(dfd, "spec.json", spec->json)) >= 0 &&
-                 (r = write_json_at(dfd, "config.json", launch)) >= 0)
+                 (r = write_json_at(dfd, "config.json", launch)) >= 0 &&
+                 (r = network_write_files(b, id, spec->json, launch)) >= 0)
                 r = container_state_save(c, b->containers_fd);
         if (r < 0) {
+                network_detach(b, id);
                 (void) rm_rf_at(b->containers_fd, id);
                 return sd_bus_error_set_errnof(error, -r, "Failed to write the files of %s: %m", id);
         }
 
         r = container_register(b, c);
-        if (r < 0)
+        if (r < 0) {
+                network_detach(b, id);
                 return r;
+        }
+        network_refresh_hosts(b);
         path = container_object_path(id);
         if (!path)
                 return -ENOMEM;

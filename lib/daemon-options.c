@@ -5,10 +5,12 @@
 #include <sys/prctl.h>
 
 #include "daemon-options.h"
+#include "ipam.h"
+#include "netnames.h"
 #include "log.h"
 
 int daemon_options_parse(DaemonOptions *o, int argc, char **argv, const char *help_text) {
-        enum { ARG_ROOT = 0x100, ARG_RUN_DIR, ARG_USER, ARG_BUS, ARG_DEBUG, ARG_AUTH_FILE };
+        enum { ARG_ROOT = 0x100, ARG_RUN_DIR, ARG_USER, ARG_BUS, ARG_DEBUG, ARG_AUTH_FILE, ARG_BRIDGE_NAME, ARG_BRIDGE_SUBNET };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "root", required_argument, NULL, ARG_ROOT },
@@ -17,6 +19,8 @@ int daemon_options_parse(DaemonOptions *o, int argc, char **argv, const char *he
                 { "bus", required_argument, NULL, ARG_BUS },
                 { "debug", no_argument, NULL, ARG_DEBUG },
                 { "auth-file", required_argument, NULL, ARG_AUTH_FILE },
+                { "bridge-name", required_argument, NULL, ARG_BRIDGE_NAME },
+                { "bridge-subnet", required_argument, NULL, ARG_BRIDGE_SUBNET },
                 {}
         };
         int c;
@@ -52,6 +56,12 @@ int daemon_options_parse(DaemonOptions *o, int argc, char **argv, const char *he
                 case ARG_AUTH_FILE:
                         o->auth_file = optarg;
                         break;
+                case ARG_BRIDGE_NAME:
+                        o->bridge_name = optarg;
+                        break;
+                case ARG_BRIDGE_SUBNET:
+                        o->bridge_subnet = optarg;
+                        break;
                 default:
                         return -EINVAL;
                 }
@@ -66,6 +76,15 @@ int daemon_options_parse(DaemonOptions *o, int argc, char **argv, const char *he
         }
         if (o->root[0] != '/' || o->run_dir[0] != '/') {
                 log_error("--root and --run-dir must be absolute paths: %s, %s", o->root, o->run_dir);
+                return -EINVAL;
+        }
+        if (o->bridge_name && !bridge_name_is_valid(o->bridge_name)) {
+                log_error("--bridge-name must be 1-12 characters of [a-z0-9_-]: %s", o->bridge_name);
+                return -EINVAL;
+        }
+        if (o->bridge_subnet && cidr_parse(o->bridge_subnet, &(Cidr) {}) < 0) {
+                log_error("--bridge-subnet must be an IPv4 network a.b.c.d/8…30 with the host bits zero: %s",
+                          o->bridge_subnet);
                 return -EINVAL;
         }
         if (o->debug)

@@ -12,6 +12,8 @@ typedef struct DaemonOptions {
         const char *bus;      /* --bus, NULL = the system bus */
         const char *auth_file; /* --auth-file, registry credentials (zlayer-puller) */
         bool debug;           /* --debug */
+        const char *bridge_name;   /* --bridge-name, NULL = zlayer0 (lib/netnames.h) */
+        const char *bridge_subnet; /* --bridge-subnet, NULL = 10.89.0.0/16 */
 } DaemonOptions;
 
 #define ZL_DEFAULT_ROOT "/var/lib/zlayer"

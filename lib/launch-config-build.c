@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -307,10 +308,10 @@ static int build_mounts(const ServiceSpec *spec, json_object **ret, char **ret_e
                 json_object *o;
                 int r = 0;
 
-                if (streq(m->type, "named") || streq(m->type, "anonymous")) {
+                if (streq(m->type, "named") && !volume_name_is_valid(m->source)) {
                         json_object_put(mounts);
-                        return build_fail(ret_error, -EINVAL, "storage[%zu]: %s volumes are not supported yet", i,
-                                          m->type);
+                        return build_fail(ret_error, -EINVAL, "storage[%zu].name: invalid volume name '%s'", i,
+                                          strempty(m->source));
                 }
                 if (!m->target || m->target[0] != '/' || (streq(m->type, "bind") && (!m->source || m->source[0] != '/'))) {
                         json_object_put(mounts);
@@ -323,8 +324,16 @@ static int build_mounts(const ServiceSpec *spec, json_object **ret, char **ret_e
                         json_object_put(mounts);
                         return -ENOMEM;
                 }
-                r = add_str(o, "type", m->type);
-                if (r >= 0 && streq(m->type, "bind")) {
+                /* named → "volume" (ROOT/volumes/<name>), anonymous → one per container */
+                r = add_str(o, "type", streq(m->type, "named") ? "volume" : m->type);
+                if (r >= 0 && (streq(m->type, "named") || streq(m->type, "anonymous"))) {
+                        if (streq(m->type, "named"))
+                                r = add_str(o, "name", m->source);
+                        if (r >= 0)
+                                r = add_str(o, "target", m->target);
+                        if (r >= 0)
+                                r = add_obj(o, "readonly", json_object_new_boolean(m->readonly));
+                } else if (r >= 0 && streq(m->type, "bind")) {
                         r = add_str(o, "source", m->source);
                         if (r >= 0)
                                 r = add_str(o, "target", m->target);
@@ -436,6 +445,73 @@ static int build_seccomp(const ServiceSpec *spec, const char **ret, char **ret_e
         return 0;
 }
 
+static const char *spec_string(const ServiceSpec *spec, const char *key) {
+        json_object *v;
+        if (!spec->json || !json_object_object_get_ex(spec->json, key, &v) || !json_object_is_type(v, json_type_string))
+                return NULL;
+        return json_object_get_string(v);
+}
+
+/* pid_mode / ipc_mode: "host" shares the host's namespace, "" / "private"
+ * (ipc also "shareable") a new one; userns_mode: zlayer uses no user
+ * namespace, i.e. "host"; init_container: zlayer always runs its init as pid
+ * 1 (forwards signals, reaps). Anything else is refused, naming the value. */
+static int build_namespaces(const ServiceSpec *spec, json_object *out, char **ret_error) {
+        const char *pid = spec_string(spec, "pid_mode"), *ipc = spec_string(spec, "ipc_mode"),
+                   *userns = spec_string(spec, "userns_mode"), *cgparent = spec_string(spec, "cgroup_parent");
+        json_object *init;
+
+        if (!isempty(pid) && !streq(pid, "host") && !streq(pid, "private"))
+                return build_fail(ret_error, -EINVAL, "pid_mode: '%s' is not supported (only 'host' or 'private')", pid);
+        if (!isempty(ipc) && !streq(ipc, "host") && !streq(ipc, "private") && !streq(ipc, "shareable"))
+                return build_fail(ret_error, -EINVAL,
+                                  "ipc_mode: '%s' is not supported (only 'host', 'private' or 'shareable')", ipc);
+        if (!isempty(userns) && !streq(userns, "host"))
+                return build_fail(ret_error, -EINVAL,
+                                  "userns_mode: '%s' is not supported (containers run without a user namespace, i.e. 'host')",
+                                  userns);
+        if (!isempty(cgparent))
+                return build_fail(ret_error, -EINVAL,
+                                  "cgroup_parent: '%s' is not supported (containers live in <hierarchy>/zlayer/<id>)",
+                                  cgparent);
+        if (spec->json && json_object_object_get_ex(spec->json, "init_container", &init) &&
+            json_object_is_type(init, json_type_boolean) && !json_object_get_boolean(init))
+                return build_fail(ret_error, -EINVAL,
+                                  "init_container: 'false' is not supported (zlayer always runs its minimal init as pid 1)");
+        if (add_obj(out, "host_pid", json_object_new_boolean((pid && streq(pid, "host")))) < 0 ||
+            add_obj(out, "host_ipc", json_object_new_boolean((ipc && streq(ipc, "host")))) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* sysctls (validated by the spec parser: namespaced only) as "name=value";
+ * refused where the namespace they live in would be the host's. */
+static int build_sysctls(const ServiceSpec *spec, const char *network_mode, json_object *out, char **ret_error) {
+        const char *ipc = spec_string(spec, "ipc_mode");
+        json_object *sysctls, *a;
+
+        a = json_object_new_array();
+        if (!a || add_obj(out, "sysctls", a) < 0)
+                return -ENOMEM;
+        if (!spec->json || !json_object_object_get_ex(spec->json, "sysctls", &sysctls) ||
+            !json_object_is_type(sysctls, json_type_object))
+                return 0;
+        json_object_object_foreach(sysctls, name, value) {
+                _cleanup_free_ char *kv = NULL;
+                bool net = strneq(name, "net.", 4);
+
+                if (net && streq(network_mode, "host"))
+                        return build_fail(ret_error, -EINVAL,
+                                          "sysctls.%s: not allowed with network_mode 'host' (it would change the host)", name);
+                if (!net && (ipc && streq(ipc, "host")))
+                        return build_fail(ret_error, -EINVAL,
+                                          "sysctls.%s: not allowed with ipc_mode 'host' (it would change the host)", name);
+                if (asprintf(&kv, "%s=%s", name, strempty(json_object_get_string(value))) < 0 || array_add_str(a, kv) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 int launch_config_build(const ServiceSpec *spec, const char *id, const char *image_ref,
                         const char *image_config_json, char *const *layers_top_first,
                         json_object **ret, char **ret_error) {
@@ -497,18 +573,30 @@ int launch_config_build(const ServiceSpec *spec, const char *id, const char *ima
                 return -ENOMEM;
 
         network_mode = spec->network_mode ?: "default";
-        if (streq(network_mode, "bridge"))
-                return build_fail(ret_error, -EINVAL,
-                                  "network_mode: bridge networking is not supported yet (use 'none' or 'host')");
         if (streq(network_mode, "default"))
-                network_mode = "none"; /* until bridge networking exists */
-        if (!streq(network_mode, "none") && !streq(network_mode, "host"))
+                network_mode = "bridge";
+        if (!streq(network_mode, "none") && !streq(network_mode, "host") && !streq(network_mode, "bridge"))
                 return build_fail(ret_error, -EINVAL, "network_mode: invalid value '%s'", network_mode);
+        /* "ports" here; "network" (the address) is the broker's to add */
+        r = launch_config_build_ports(spec->json, network_mode, out, ret_error);
+        if (r < 0)
+                return r;
         if (add_str(out, "network_mode", network_mode) < 0 ||
             add_obj(out, "readonly_rootfs", json_object_new_boolean(spec->read_only_root_fs)) < 0 ||
             add_obj(out, "tty", json_object_new_boolean(spec->tty)) < 0 ||
             add_obj(out, "stdin_open", json_object_new_boolean(spec->stdin_open)) < 0)
                 return -ENOMEM;
+
+        /* cgroup v2 has no per-group swappiness and v1 deprecates it */
+        if (spec->memory_swappiness >= 0)
+                return build_fail(ret_error, -EINVAL, "resources.memory_swappiness: %" PRIi64 " is not supported",
+                                  spec->memory_swappiness);
+        r = build_namespaces(spec, out, ret_error);
+        if (r < 0)
+                return r;
+        r = build_sysctls(spec, network_mode, out, ret_error);
+        if (r < 0)
+                return r;
 
         r = build_mounts(spec, &v, ret_error);
         if (r < 0)

@@ -81,6 +81,18 @@ static bool hostname_is_valid(const char *s) {
         return true;
 }
 
+bool volume_name_is_valid(const char *s) {
+        size_t n = s ? strlen(s) : 0;
+        if (n == 0 || n > 255 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
+                                   (s[0] >= '0' && s[0] <= '9')))
+                return false;
+        for (size_t i = 1; i < n; i++)
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+                      (s[i] >= '0' && s[i] <= '9') || strchr("_.-", s[i])))
+                        return false;
+        return true;
+}
+
 static bool cpuset_is_valid(const char *s) {
         if (strlen(s) > 1024)
                 return false;
@@ -218,6 +230,19 @@ static bool check_env(const char *s) {
 static bool check_group(const char *s) {
         return s[0] != '\0' && strlen(s) <= 256 && !strpbrk(s, ":/\n") && string_is_printable(s);
 }
+/* "name=value": a namespaced sysctl (the spec parser's list), one line */
+static bool check_sysctl(const char *s) {
+        const char *eq = strchr(s, '=');
+        if (!eq || eq == s || (size_t) (eq - s) > 128 || strstr(s, "..") || s[0] == '.' || eq[-1] == '.')
+                return false;
+        for (const char *q = s; q < eq; q++)
+                if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') || strchr("._-", *q)))
+                        return false;
+        if (!(strneq(s, "net.", 4) || strneq(s, "kernel.msg", 10) || strneq(s, "kernel.sem=", 11) ||
+              strneq(s, "kernel.shm", 10) || strneq(s, "fs.mqueue.", 10)))
+                return false;
+        return string_is_printable(eq + 1);
+}
 static bool check_cap(const char *s) {
         return capability_is_known(s);
 }
@@ -281,6 +306,17 @@ static int parse_mounts(json_object *o, LaunchConfig *c, char **ret_error) {
                         if (x > 07777)
                                 return fail(ret_error, "mounts[%zu].mode: out of range: %lld", i, (long long) x);
                         lm->mode = (unsigned) x;
+                } else if (streq(type, "volume")) {
+                        lm->type = MOUNT_VOLUME;
+                        r = get_string(m, "name", true, NULL, &lm->source, ret_error);
+                        if (r < 0)
+                                return r == -EINVAL ? fail(ret_error, "mounts[%zu].name: missing or not a string", i) : r;
+                        if (!volume_name_is_valid(lm->source))
+                                return fail(ret_error, "mounts[%zu].name: not a valid volume name: %s", i, lm->source);
+                } else if (streq(type, "anonymous")) {
+                        lm->type = MOUNT_ANONYMOUS;
+                        if (member(m, "source") || member(m, "name"))
+                                return fail(ret_error, "mounts[%zu]: an anonymous volume has no source or name", i);
                 } else
                         return fail(ret_error, "mounts[%zu].type: unknown mount type: %s", i, type);
         }
@@ -427,8 +463,20 @@ static int parse_object(json_object *o, LaunchConfig *c, char **ret_error) {
 
         if ((r = get_string(o, "network_mode", false, "none", &c->network_mode, ret_error)) < 0)
                 return r;
-        if (!streq(c->network_mode, "none") && !streq(c->network_mode, "host"))
+        if (!streq(c->network_mode, "none") && !streq(c->network_mode, "host") && !streq(c->network_mode, "bridge"))
                 return fail(ret_error, "network_mode: unknown network mode: %s", c->network_mode);
+        if ((r = launch_config_parse_network(o, c, ret_error)) < 0)
+                return r;
+
+        if ((r = get_bool(o, "host_pid", &c->host_pid, ret_error)) < 0 ||
+            (r = get_bool(o, "host_ipc", &c->host_ipc, ret_error)) < 0)
+                return r;
+        if ((r = get_strv(o, "sysctls", false, false, check_sysctl, "not a namespaced name=value", &c->sysctls, ret_error)) < 0)
+                return r;
+        /* their namespace would be the host's */
+        for (char **s = c->sysctls; *s; s++)
+                if ((streq(c->network_mode, "host") && strneq(*s, "net.", 4)) || (c->host_ipc && !strneq(*s, "net.", 4)))
+                        return fail(ret_error, "sysctls: %s would change the host's namespace", *s);
 
         if ((r = get_bool(o, "readonly_rootfs", &c->readonly_rootfs, ret_error)) < 0)
                 return r;
@@ -536,6 +584,8 @@ LaunchConfig *launch_config_free(LaunchConfig *c) {
         strv_free(c->extra_groups);
         free(c->hostname);
         free(c->network_mode);
+        launch_config_free_network(c);
+        strv_free(c->sysctls);
         for (size_t i = 0; i < c->n_mounts; i++) {
                 free(c->mounts[i].source);
                 free(c->mounts[i].target);

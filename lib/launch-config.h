@@ -15,11 +15,13 @@
 typedef enum MountType {
         MOUNT_BIND,
         MOUNT_TMPFS,
+        MOUNT_VOLUME,    /* named volume ROOT/volumes/<source>/_data */
+        MOUNT_ANONYMOUS, /* ROOT/containers/<id>/volumes/<index in mounts>/_data */
 } MountType;
 
 typedef struct LaunchMount {
         MountType type;
-        char *source;   /* bind: absolute host path; tmpfs: NULL */
+        char *source;   /* bind: absolute host path; volume: its name; else NULL */
         char *target;   /* absolute path inside the container */
         bool readonly;
         uint64_t size;  /* tmpfs bytes, 0 = kernel default */
@@ -42,6 +44,12 @@ typedef struct LaunchResources {
         char *cpuset_cpus;          /* NULL = inherit */
 } LaunchResources;
 
+/* A published port (network_mode "bridge"), lib/launch-config-net.c */
+typedef struct LaunchPort {
+        uint16_t container_port, host_port;
+        char protocol[4];       /* "tcp" or "udp" */
+} LaunchPort;
+
 typedef struct LaunchConfig {
         char *id;
         char *image;
@@ -52,7 +60,15 @@ typedef struct LaunchConfig {
         char *user;             /* "" = root */
         char **extra_groups;
         char *hostname;
-        char *network_mode;     /* "none" or "host" */
+        char *network_mode;     /* "none", "host" or "bridge" */
+        /* bridge only (lib/launch-config-net.c): the bridge, the container's
+         * address and prefix length, the gateway (the bridge's address) */
+        char *bridge, *address, *gateway;
+        unsigned prefix;
+        LaunchPort *ports;
+        size_t n_ports;
+        bool host_pid, host_ipc; /* pid_mode / ipc_mode "host": no new pid / ipc namespace */
+        char **sysctls;         /* "name=value", namespaced only; written after pivot_root */
         bool readonly_rootfs;
         bool tty, stdin_open;
         LaunchMount *mounts;
@@ -68,6 +84,16 @@ typedef struct LaunchConfig {
         uint64_t log_max_size;  /* ctr.log rotation, bytes; 0 = default */
         unsigned log_max_files; /* files kept; 0 = default */
 } LaunchConfig;
+
+/* Docker's volume name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 255 bytes. */
+bool volume_name_is_valid(const char *s);
+
+/* lib/launch-config-net.c: the "network" and "ports" members */
+int launch_config_parse_network(json_object *o, LaunchConfig *c, char **ret_error);
+void launch_config_free_network(LaunchConfig *c);
+/* bridge: "ports" from the spec's port_mappings with a host_port (host_ip
+ * "" or 0.0.0.0 only; -EINVAL naming the entry otherwise) */
+int launch_config_build_ports(json_object *spec, const char *network_mode, json_object *out, char **ret_error);
 
 /* Parse and validate a launch config; on error *ret_error says which field. */
 int launch_config_parse(const char *json, LaunchConfig **ret, char **ret_error);

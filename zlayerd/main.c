@@ -9,7 +9,9 @@
 
 #include "config.h"
 #include "daemon-options.h"
+#include "ipam.h"
 #include "log.h"
+#include "netnames.h"
 #include "supervisor.h"
 
 /* Exit status of a command line that does not parse (as getopt tools do). */
@@ -22,6 +24,7 @@ typedef struct Arguments {
         const char *user;
         const char *libexec_dir;
         const char *auth_file;
+        const char *bridge_name, *bridge_subnet;
         bool debug;
 } Arguments;
 
@@ -43,14 +46,20 @@ static void help(void) {
                "  --auth-file=PATH    registry credentials in Docker's config.json format,\n"
                "                      read by zlayer-puller at each pull; must be readable\n"
                "                      by --user; missing = anonymous (default: %s)\n"
+               "  --bridge-name=NAME  the bridge of network_mode bridge, also naming zlayer's\n"
+               "                      nftables table zlayer-NAME (default: %s)\n"
+               "  --bridge-subnet=CIDR  its IPv4 subnet; the first address is the bridge's\n"
+               "                      (default: %s)\n"
                "  --debug             log at debug level, and pass --debug to every child\n"
                "  -h --help           show this help\n"
                "     --version        show the version\n",
-               ZL_DEFAULT_ROOT, ZL_DEFAULT_RUN_DIR, ZL_DEFAULT_USER, ZL_LIBEXECDIR, ZL_DEFAULT_AUTH_FILE);
+               ZL_DEFAULT_ROOT, ZL_DEFAULT_RUN_DIR, ZL_DEFAULT_USER, ZL_LIBEXECDIR, ZL_DEFAULT_AUTH_FILE,
+               ZL_DEFAULT_BRIDGE, ZL_DEFAULT_BRIDGE_SUBNET);
 }
 
 static int parse_argv(int argc, char **argv, Arguments *a) {
-        enum { ARG_BUS = 0x100, ARG_ROOT, ARG_RUN_DIR, ARG_USER, ARG_LIBEXEC_DIR, ARG_DEBUG, ARG_VERSION, ARG_AUTH_FILE };
+        enum { ARG_BUS = 0x100, ARG_ROOT, ARG_RUN_DIR, ARG_USER, ARG_LIBEXEC_DIR, ARG_DEBUG, ARG_VERSION, ARG_AUTH_FILE,
+               ARG_BRIDGE_NAME, ARG_BRIDGE_SUBNET };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -61,6 +70,8 @@ static int parse_argv(int argc, char **argv, Arguments *a) {
                 { "libexec-dir", required_argument, NULL, ARG_LIBEXEC_DIR },
                 { "debug", no_argument, NULL, ARG_DEBUG },
                 { "auth-file", required_argument, NULL, ARG_AUTH_FILE },
+                { "bridge-name", required_argument, NULL, ARG_BRIDGE_NAME },
+                { "bridge-subnet", required_argument, NULL, ARG_BRIDGE_SUBNET },
                 {}
         };
         int c;
@@ -101,6 +112,21 @@ static int parse_argv(int argc, char **argv, Arguments *a) {
                         break;
                 case ARG_AUTH_FILE:
                         a->auth_file = optarg;
+                        break;
+                case ARG_BRIDGE_NAME:
+                        if (!bridge_name_is_valid(optarg)) {
+                                log_error("--bridge-name must be 1-12 characters of [a-z0-9_-]: %s", optarg);
+                                return -EINVAL;
+                        }
+                        a->bridge_name = optarg;
+                        break;
+                case ARG_BRIDGE_SUBNET:
+                        if (cidr_parse(optarg, &(Cidr) {}) < 0) {
+                                log_error("--bridge-subnet must be an IPv4 network a.b.c.d/8…30 with the host bits zero: %s",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        a->bridge_subnet = optarg;
                         break;
                 default: /* getopt printed what is wrong */
                         return -EINVAL;
@@ -236,6 +262,8 @@ static int run(int argc, char **argv) {
         s.user = a.user;
         s.libexec_dir = a.libexec_dir;
         s.auth_file = a.auth_file;
+        s.bridge_name = a.bridge_name;
+        s.bridge_subnet = a.bridge_subnet;
         s.debug = a.debug;
 
         r = supervisor_init(&s, event);

@@ -346,7 +346,7 @@ static int on_child_exit(sd_event_source *source, const siginfo_t *si, void *use
 }
 
 static char **child_argv(const Supervisor *s, const Child *c, const char *path) {
-        _cleanup_strv_free_ char **argv = calloc(8, sizeof(char *));
+        _cleanup_strv_free_ char **argv = calloc(10, sizeof(char *));
         size_t n = 0;
 
         if (!argv)
@@ -368,6 +368,18 @@ static char **child_argv(const Supervisor *s, const Child *c, const char *path) 
         /* Only the puller reads registry credentials. */
         if (c->kind == CHILD_PULLER && s->auth_file &&
             asprintf(&argv[n++], "--auth-file=%s", s->auth_file) < 0) {
+                argv[n - 1] = NULL;
+                return NULL;
+        }
+        /* Only the broker allocates addresses; the shims get the bridge in
+         * the launch config. */
+        if (c->kind == CHILD_BROKER && s->bridge_name &&
+            asprintf(&argv[n++], "--bridge-name=%s", s->bridge_name) < 0) {
+                argv[n - 1] = NULL;
+                return NULL;
+        }
+        if (c->kind == CHILD_BROKER && s->bridge_subnet &&
+            asprintf(&argv[n++], "--bridge-subnet=%s", s->bridge_subnet) < 0) {
                 argv[n - 1] = NULL;
                 return NULL;
         }

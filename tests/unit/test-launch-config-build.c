@@ -140,10 +140,19 @@ static const ErrorCase error_cases[] = {
         { "", NULL, "no command: the image has no Entrypoint or Cmd and the spec gives none" },
         { "command: {entrypoint: []}\n", img_nginx, "no command: the image has no Entrypoint or Cmd and the spec gives none" },
         { "command: {args: ['']}\n", img_null_config, "args[0]: the command is an empty string" },
-        { "network_mode: bridge\n", img_busybox, "network_mode: bridge networking is not supported yet (use 'none' or 'host')" },
-        { "storage: [{type: tmpfs, target: /t}, {type: named, name: v, target: /v}]\n", img_busybox,
-          "storage[1]: named volumes are not supported yet" },
-        { "storage: [{type: anonymous, target: /v}]\n", img_busybox, "storage[0]: anonymous volumes are not supported yet" },
+        { "port_mappings: [{container_port: 80, host_port: 8080, host_ip: 10.0.0.1}]\n", img_busybox,
+          "port_mappings[0].host_ip: '10.0.0.1' is not supported (ports are published on every host address: '' or 0.0.0.0)" },
+        { "port_mappings: [{container_port: 80, host_port: 8080}, {container_port: 81, host_port: 8080}]\n", img_busybox,
+          "port_mappings[1].host_port: 8080/tcp is published twice" },
+        { "pid_mode: 'container:x'\n", img_busybox, "pid_mode: 'container:x' is not supported" },
+        { "ipc_mode: none\n", img_busybox, "ipc_mode: 'none' is not supported" },
+        { "userns_mode: private\n", img_busybox, "userns_mode: 'private' is not supported" },
+        { "cgroup_parent: /x\n", img_busybox, "cgroup_parent: '/x' is not supported" },
+        { "init_container: false\n", img_busybox, "init_container: 'false' is not supported" },
+        { "resources: {memory_swappiness: 10}\n", img_busybox, "resources.memory_swappiness: 10 is not supported" },
+        { "network_mode: host\nsysctls: {net.ipv4.ip_forward: 1}\n", img_busybox,
+          "sysctls.net.ipv4.ip_forward: not allowed with network_mode 'host'" },
+        { "ipc_mode: host\nsysctls: {kernel.shmmax: 1}\n", img_busybox, "sysctls.kernel.shmmax: not allowed with ipc_mode 'host'" },
         { "", img_relative_workdir, "cwd: working directory 'app' is not an absolute path" },
         { "", "{\"config\":{\"Cmd\":\"sh\"}}", "image config: Cmd is not a list" },
         { "", "{\"config\":{\"Cmd\":[1]}}", "image config: Cmd[0] is not a string" },
@@ -185,6 +194,10 @@ static const char full_spec[] =
         "storage:\n"
         "  - {type: bind, source: /srv/www, target: /var/www, readonly: true}\n"
         "  - {type: tmpfs, target: /tmp, size: 16Mi, mode: '1777'}\n"
+        "  - {type: named, name: web-data, target: /data, readonly: true}\n"
+        "  - {type: anonymous, target: /cache}\n"
+        "sysctls: {kernel.shmmax: 1024}\n"
+        "pid_mode: host\n"
         "capabilities: [net_admin]\n"
         "cap_drop: [MKNOD]\n"
         "privileged: false\n"
@@ -209,8 +222,11 @@ static void test_full(void **state) {
                 "\"env\":[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"],"
                 "\"cwd\":\"/\",\"user\":\"\",\"extra_groups\":[\"wheel\"],\"hostname\":\"www\","
                 "\"network_mode\":\"host\",\"readonly_rootfs\":true,\"tty\":true,\"stdin_open\":true,"
+                "\"host_pid\":true,\"host_ipc\":false,\"sysctls\":[\"kernel.shmmax=1024\"],"
                 "\"mounts\":[{\"type\":\"bind\",\"source\":\"/srv/www\",\"target\":\"/var/www\",\"readonly\":true},"
-                "{\"type\":\"tmpfs\",\"target\":\"/tmp\",\"size\":16777216,\"mode\":1023}],"
+                "{\"type\":\"tmpfs\",\"target\":\"/tmp\",\"size\":16777216,\"mode\":1023},"
+                "{\"type\":\"volume\",\"name\":\"web-data\",\"target\":\"/data\",\"readonly\":true},"
+                "{\"type\":\"anonymous\",\"target\":\"/cache\",\"readonly\":false}],"
                 "\"resources\":{\"cpu_quota\":50000,\"cpu_period\":100000,\"cpu_shares\":512,\"memory\":67108864,"
                 "\"memory_swap\":134217728,\"memory_reservation\":33554432,\"pids_limit\":128,\"cpuset_cpus\":\"0-1\"},"
                 "\"cap_add\":[\"CAP_NET_ADMIN\"],\"cap_drop\":[\"CAP_MKNOD\"],\"privileged\":false,"
@@ -228,7 +244,7 @@ static void test_defaults(void **state) {
         assert_int_equal(launch_config_build(s, "job-rep-7", NULL, NULL, layers, &o, &err), 0);
         assert_string_equal(member_str(o, "image"), "127.0.0.1:5000/busybox:latest");   /* the spec's */
         assert_string_equal(member_str(o, "hostname"), "job-rep-7");                    /* the id */
-        assert_string_equal(member_str(o, "network_mode"), "none");                     /* default → none */
+        assert_string_equal(member_str(o, "network_mode"), "bridge");                   /* default → bridge */
         assert_true(json_object_object_get_ex(o, "stop_grace_usec", &v));
         assert_int_equal(json_object_get_int64(v), 10 * USEC_PER_SEC);
         assert_true(json_object_object_get_ex(o, "resources", &res));
@@ -295,7 +311,12 @@ static void test_round_trip(void **state) {
                         assert_string_equal(c->hostname, "www");
                         assert_string_equal(c->network_mode, "host");
                         assert_true(c->readonly_rootfs && c->tty && c->stdin_open && !c->privileged);
-                        assert_int_equal(c->n_mounts, 2);
+                        assert_int_equal(c->n_mounts, 4);
+                        assert_int_equal(c->mounts[2].type, MOUNT_VOLUME);
+                        assert_string_equal(c->mounts[2].source, "web-data");
+                        assert_int_equal(c->mounts[3].type, MOUNT_ANONYMOUS);
+                        assert_true(c->host_pid && !c->host_ipc);
+                        assert_string_equal(c->sysctls[0], "kernel.shmmax=1024");
                         assert_int_equal(c->mounts[0].type, MOUNT_BIND);
                         assert_string_equal(c->mounts[0].source, "/srv/www");
                         assert_true(c->mounts[0].readonly);

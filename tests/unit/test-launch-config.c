@@ -21,7 +21,9 @@ static const char good[] =
         "\"hostname\":\"web-rep-1\",\"network_mode\":\"host\",\"readonly_rootfs\":true,"
         "\"tty\":false,\"stdin_open\":false,"
         "\"mounts\":[{\"type\":\"bind\",\"source\":\"/srv/data\",\"target\":\"/data\",\"readonly\":true},"
-        "{\"type\":\"tmpfs\",\"target\":\"/run\",\"size\":65536,\"mode\":493}],"
+        "{\"type\":\"tmpfs\",\"target\":\"/run\",\"size\":65536,\"mode\":493},"
+        "{\"type\":\"volume\",\"name\":\"db-data\",\"target\":\"/db\"},{\"type\":\"anonymous\",\"target\":\"/cache\"}],"
+        "\"sysctls\":[\"kernel.msgmax=1024\"],\"host_pid\":true,"
         "\"resources\":{\"cpu_quota\":50000,\"cpu_period\":100000,\"cpu_shares\":512,"
         "\"memory\":67108864,\"memory_swap\":-1,\"memory_reservation\":0,\"pids_limit\":100,"
         "\"cpuset_cpus\":\"0-1\"},"
@@ -47,7 +49,14 @@ static void test_good(void **state) {
         assert_string_equal(c->extra_groups[1], "44");
         assert_string_equal(c->network_mode, "host");
         assert_true(c->readonly_rootfs);
-        assert_int_equal(c->n_mounts, 2);
+        assert_int_equal(c->n_mounts, 4);
+        assert_int_equal(c->mounts[2].type, MOUNT_VOLUME);
+        assert_string_equal(c->mounts[2].source, "db-data");
+        assert_int_equal(c->mounts[3].type, MOUNT_ANONYMOUS);
+        assert_null(c->mounts[3].source);
+        assert_string_equal(c->sysctls[0], "kernel.msgmax=1024");
+        assert_true(c->host_pid);
+        assert_false(c->host_ipc);
         assert_int_equal(c->mounts[0].type, MOUNT_BIND);
         assert_string_equal(c->mounts[0].source, "/srv/data");
         assert_true(c->mounts[0].readonly);
@@ -110,13 +119,19 @@ static void test_bad_fields(void **state) {
                 { "\"user\":\"1000:1000\"", "\"user\":\"a:b:c\"", "user" },
                 { "\"extra_groups\":[\"audio\"", "\"extra_groups\":[\"a:b\"", "extra_groups[0]" },
                 { "\"hostname\":\"web-rep-1\"", "\"hostname\":\"a b\"", "hostname" },
-                { "\"network_mode\":\"host\"", "\"network_mode\":\"bridge\"", "network_mode" },
+                { "\"network_mode\":\"host\"", "\"network_mode\":\"overlay\"", "network_mode" },
                 { "\"readonly_rootfs\":true", "\"readonly_rootfs\":\"yes\"", "readonly_rootfs" },
                 { "\"source\":\"/srv/data\"", "\"source\":\"data\"", "mounts[0].source" },
                 { "\"target\":\"/data\"", "\"target\":\"/data/../../etc\"", "mounts[0].target" },
                 { "\"target\":\"/data\"", "\"target\":\"/\"", "mounts[0].target" },
                 { "\"type\":\"bind\"", "\"type\":\"nfs\"", "mounts[0].type" },
                 { "\"mode\":493", "\"mode\":99999", "mounts[1].mode" },
+                { "\"name\":\"db-data\"", "\"name\":\"../etc\"", "mounts[2].name" },
+                { "\"type\":\"anonymous\"", "\"type\":\"anonymous\",\"name\":\"x\"", "mounts[3]" },
+                { "\"kernel.msgmax=1024\"", "\"kernel.hostname=x\"", "sysctls[0]" },
+                { "\"kernel.msgmax=1024\"", "\"kernel.msgmax\"", "sysctls[0]" },
+                { "\"kernel.msgmax=1024\"", "\"net.core.somaxconn=1\"", "sysctls" },
+                { "\"host_pid\":true", "\"host_pid\":true,\"host_ipc\":true", "sysctls" },
                 { "\"size\":65536", "\"size\":-1", "mounts[1].size" },
                 { "\"cpu_period\":100000", "\"cpu_period\":5", "resources.cpu_period" },
                 { "\"cpu_quota\":50000", "\"cpu_quota\":-5", "resources.cpu_quota" },

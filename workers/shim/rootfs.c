@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
+#include "network.h"
 #include "shim.h"
 
 _printf_(2, 3) static int fail(char **ret_error, const char *fmt, ...) {
@@ -20,7 +21,7 @@ _printf_(2, 3) static int fail(char **ret_error, const char *fmt, ...) {
         return saved > 0 ? -saved : -EIO;
 }
 
-static int open_in_root(int rootfd, const char *path, int flags) {
+int open_in_root(int rootfd, const char *path, int flags) {
         struct open_how how = {
                 .flags = (uint64_t) (flags | O_CLOEXEC),
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
@@ -245,7 +246,7 @@ static int setup_dev(int rootfd, char **ret_error) {
         return 0;
 }
 
-int rootfs_setup(int rootfd, const LaunchConfig *c, char **ret_error) {
+int rootfs_setup(const char *root, int rootfd, const LaunchConfig *c, char **ret_error) {
         int r;
 
         r = mount_in_root(rootfd, "/proc", true, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, ret_error);
@@ -268,6 +269,10 @@ int rootfs_setup(int rootfd, const LaunchConfig *c, char **ret_error) {
         r = setup_dev(rootfd, ret_error);
         if (r < 0)
                 return r;
+        /* before the spec's mounts, which may cover them */
+        r = network_mount_name_files(root, rootfd, c, ret_error);
+        if (r < 0)
+                return r;
 
         for (size_t i = 0; i < c->n_mounts; i++) {
                 const LaunchMount *m = &c->mounts[i];
@@ -278,6 +283,18 @@ int rootfs_setup(int rootfd, const LaunchConfig *c, char **ret_error) {
                                 return fail(ret_error, "bind mount source %s: %m", m->source);
                         r = mount_in_root(rootfd, m->target, S_ISDIR(st.st_mode), m->source, NULL,
                                           MS_BIND | MS_REC, NULL, ret_error);
+                        if (r < 0)
+                                return r;
+                        if (m->readonly && (r = remount_readonly_in_root(rootfd, m->target, 0, ret_error)) < 0)
+                                return r;
+                } else if (m->type == MOUNT_VOLUME || m->type == MOUNT_ANONYMOUS) {
+                        _cleanup_close_ int vol = volume_open(root, rootfd, c, i, ret_error);
+                        char source[64];
+
+                        if (vol < 0)
+                                return vol;
+                        snprintf(source, sizeof(source), "/proc/self/fd/%d", vol);
+                        r = mount_in_root(rootfd, m->target, true, source, NULL, MS_BIND | MS_REC, NULL, ret_error);
                         if (r < 0)
                                 return r;
                         if (m->readonly && (r = remount_readonly_in_root(rootfd, m->target, 0, ret_error)) < 0)

@@ -29,6 +29,7 @@
 #include "ids.h"
 #include "log.h"
 #include "logrotate.h"
+#include "network.h"
 #include "procfs.h"
 #include "shim.h"
 #include "signals.h"
@@ -335,8 +336,13 @@ int main(int argc, char **argv) {
                 return 1;
         }
 
-        unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
-        if (streq(config->network_mode, "none"))
+        unsigned long flags = CLONE_NEWNS | CLONE_NEWUTS | SIGCHLD;
+        /* pid_mode / ipc_mode "host": the host's namespace instead of a new one */
+        if (!config->host_pid)
+                flags |= CLONE_NEWPID;
+        if (!config->host_ipc)
+                flags |= CLONE_NEWIPC;
+        if (!streq(config->network_mode, "host"))
                 flags |= CLONE_NEWNET;
         /* fork-like clone: no new stack, the child continues here */
         pid = (pid_t) syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
@@ -384,6 +390,16 @@ int main(int argc, char **argv) {
                 kill(pid, SIGKILL);
                 (void) waitpid(pid, NULL, 0);
                 report("ERR placing the init into cgroup %s: %s\n", cgpath, strerror(-r));
+                return 1;
+        }
+        /* the init waits on the sync pipe in its new network namespace */
+        _cleanup_(network_teardown) ShimNetwork net = {};
+        _cleanup_free_ char *net_error = NULL;
+        r = network_setup(a.run_dir, config, pid, &net, &net_error);
+        if (r < 0) {
+                kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                report("ERR %s\n", net_error ?: strerror(-r));
                 return 1;
         }
         if (write(sync_pipe[1], "x", 1) != 1) {

@@ -108,7 +108,9 @@ t_lifecycle_inspect() {
                 { fail "Config: $(jq -c .Config <<<"$j")"; return 1; }
         jq -e '.HostConfig.Memory == 67108864 and .HostConfig.PidsLimit == 40 and .HostConfig.RestartPolicy.Name == "no"' <<<"$j" >/dev/null ||
                 { fail "HostConfig: $(jq -c .HostConfig <<<"$j")"; return 1; }
-        jq -e '.NetworkSettings.IPAddress == "" and (.NetworkSettings.Ports | has("8080/tcp")) and (.Mounts | type == "array")
+        # default network_mode = bridge: the address GetContainerIP gives
+        jq -e --arg ip "$(bcall GetContainerIP s "$CID" | jq -r '.data[0]')" \
+                '$ip != "" and .NetworkSettings.IPAddress == $ip and (.NetworkSettings.Ports | has("8080/tcp")) and (.Mounts | type == "array")
                and .Spec.image.name != null' <<<"$j" >/dev/null ||
                 { fail "NetworkSettings/Mounts/Spec: $(jq -c '{NetworkSettings, Mounts}' <<<"$j")"; return 1; }
         expect_error NotFound "$TAG-nosuch" InspectContainer s "$TAG-nosuch" || return 1
