@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "launch-config.h"
 #include "parse-util.h"
 #include "servicespec-internal.h"
 
@@ -234,8 +235,8 @@ static int f_st_name(SpecCtx *c, json_object *p, const char *k, json_object *v, 
         int r = spec_want_string(c, v, path, &s);
         if (r < 0)
                 return r;
-        if (isempty(s) || strchr(s, '/') || streq(s, ".") || streq(s, "..") || strlen(s) > 255)
-                return spec_fail(c, path, "invalid volume name '%s'", s);
+        if (!volume_name_is_valid(s))
+                return spec_fail(c, path, "invalid volume name '%s' ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 255)", s);
         free(current_mount(c)->source);
         current_mount(c)->source = strdup(s);
         return current_mount(c)->source ? 0 : -ENOMEM;

@@ -8,6 +8,7 @@
 
 #include "attach-client.h"
 #include "errors.h"
+#include "exec-volumes.h"
 #include "exec.h"
 #include "exec-lifecycle.h"
 #include "exec-root.h"
@@ -169,8 +170,8 @@ static int prepare_dirs(Exec *e, const LaunchConfig *cfg, const char *json, sd_b
         cdir = openat(e->containers_dir, cfg->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (cdir < 0)
                 return sd_bus_error_set_errnof(error, errno, "%s/containers/%s: %m", e->opts.root, cfg->id);
-        for (size_t i = 0; i < 3; i++) {
-                const char *d = (const char *[]) { "upper", "work", "rootfs" }[i];
+        for (size_t i = 0; i < 4; i++) {
+                const char *d = (const char *[]) { "upper", "work", "rootfs", "volumes" }[i];
                 struct stat st;
                 if (mkdirat(cdir, d, 0755) < 0 && errno != EEXIST)
                         return sd_bus_error_set_errnof(error, errno, "creating %s/containers/%s/%s: %m",
@@ -456,6 +457,7 @@ const sd_bus_vtable exec_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("CleanupOrphans", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", removed), method_cleanup_orphans, 0),
         SD_BUS_METHOD_WITH_ARGS("OpenRoot", SD_BUS_ARGS("s", id), SD_BUS_RESULT("h", root, "b", running),
                                 method_open_root, 0),
+        SD_BUS_METHOD_WITH_ARGS("SyncVolumes", SD_BUS_ARGS("as", names), SD_BUS_RESULT("u", synced), method_sync_volumes, 0),
         SD_BUS_METHOD_WITH_ARGS("OpenUpper", SD_BUS_ARGS("s", id), SD_BUS_RESULT("h", upper), method_open_upper, 0),
         SD_BUS_METHOD_WITH_ARGS("ExecStart", SD_BUS_ARGS("s", id, "a{sv}", options),
                                 SD_BUS_RESULT("h", fd, "u", exec_id, "u", pid), method_exec_start, 0),

@@ -86,6 +86,27 @@ static void apply_rlimits(const LaunchConfig *c) {
         }
 }
 
+/* Namespaced sysctls (the launch config allows no others), written through
+ * the container's own /proc: they reach its network / IPC namespace only. */
+static void apply_sysctls(const LaunchConfig *c) {
+        for (char **s = c->sysctls; s && *s; s++) {
+                _cleanup_free_ char *path = NULL;
+                const char *eq = strchr(*s, '=');
+                _cleanup_close_ int fd = -1;
+                size_t n;
+
+                if (asprintf(&path, "/proc/sys/%.*s", (int) (eq - *s), *s) < 0)
+                        die("out of memory");
+                for (char *q = path + strlen("/proc/sys/"); *q; q++)
+                        if (*q == '.')
+                                *q = '/';
+                fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+                n = strlen(eq + 1);
+                if (fd < 0 || write(fd, eq + 1, n) != (ssize_t) n)
+                        die("sysctl %.*s=%s: %s", (int) (eq - *s), *s, eq + 1, strerror(errno));
+        }
+}
+
 static bool cap_in(char *const *names, cap_value_t cap) {
         for (char *const *n = names; n && *n; n++) {
                 cap_value_t v;
@@ -368,10 +389,11 @@ void container_init_run(const InitParams *p) {
                 die("making mounts private: %s", strerror(errno));
         if (rootfs_mount_overlay(p->root, c, &rootfd, &err) < 0)
                 die_with(err, "mounting the overlay");
-        if (rootfs_setup(rootfd, c, &err) < 0)
+        if (rootfs_setup(p->root, rootfd, c, &err) < 0)
                 die_with(err, "setting up the rootfs");
         if (rootfs_pivot(rootfd, &err) < 0)
                 die_with(err, "pivot_root");
+        apply_sysctls(c); /* before rootfs_finish makes /proc/sys read-only */
         if (rootfs_finish(c, &err) < 0)
                 die_with(err, "finishing the rootfs");
         umask(022);

@@ -39,7 +39,13 @@ _noreturn_ void container_init_run(const InitParams *p);
  * resolved with RESOLVE_IN_ROOT so that symlinks in the image cannot point
  * outside it. */
 int rootfs_mount_overlay(const char *root, const LaunchConfig *c, int *ret_mount_fd, char **ret_error);
-int rootfs_setup(int rootfd, const LaunchConfig *c, char **ret_error);
+int rootfs_setup(const char *root, int rootfd, const LaunchConfig *c, char **ret_error);
+int open_in_root(int rootfd, const char *path, int flags);
+
+/* Named and anonymous volumes (workers/shim/volumes.c): an O_PATH fd of the
+ * volume's _data directory for c->mounts[index], created and seeded from
+ * the image's content at the target on first use. */
+int volume_open(const char *root, int rootfd, const LaunchConfig *c, size_t index, char **ret_error);
 int rootfs_pivot(int rootfd, char **ret_error);
 int rootfs_finish(const LaunchConfig *c, char **ret_error);
 
