@@ -45,7 +45,6 @@ typedef struct PullOp {
         sd_bus_error stream_error;  /* the first failed stream's */
         sd_bus_error puller_error;  /* Pull's own error, kept until the streams end */
         char *pull_result;          /* Pull's result, likewise */
-        bool canceled_for_stream;   /* we canceled the puller because a stream failed */
         bool cancel_requested;
         bool counted;              /* in broker->n_pulls */
         pull_done_t done;          /* set: an internal pull, no call to reply to */
@@ -279,9 +278,10 @@ static int pull_parse_result(PullOp *op, const char *text) {
         return image_chain_ids(op->diff_ids, &op->chains);
 }
 
-/* Both the puller's answer and every stream's are in: fail with the cause
- * (a stream that failed by itself over the puller we canceled for it), or
- * unpack what was not streamed and finish. */
+/* Both the puller's answer and every stream's are in: fail with the
+ * puller's error (a bad or short blob also breaks its stream; the puller's
+ * message names the blob digest), else a stream's (e.g. the disk filled
+ * while unpacking), or unpack what was not streamed and finish. */
 static void pull_maybe_continue(PullOp *op) {
         int r;
 
@@ -289,7 +289,7 @@ static void pull_maybe_continue(PullOp *op) {
                 return;
         op->stream_slot = sd_bus_slot_unref(op->stream_slot);
 
-        if (sd_bus_error_is_set(&op->puller_error) && !(op->canceled_for_stream && !op->cancel_requested)) {
+        if (sd_bus_error_is_set(&op->puller_error)) {
                 log_warning("Pulling %s failed: %s: %s", op->reference, op->puller_error.name,
                             strempty(op->puller_error.message));
                 pull_complete_error(op, &op->puller_error);
@@ -346,24 +346,18 @@ typedef struct PullStream {
         char digest[72], diff_id[72], chain_id[72];
 } PullStream;
 
+/* A failed stream does not cancel the download: the puller's own error, if
+ * it has one, is the better one to report, and a failure on our side only
+ * costs the unpacking of that layer. */
 static void pull_stream_end(PullStream *ps, const sd_bus_error *e) {
         PullOp *op = ps->op;
-        sd_bus *link;
 
         if (ps->fd >= 0)
                 close(ps->fd);
         free(ps);
         op->n_streams--;
-        if (e && !sd_bus_error_is_set(&op->stream_error)) {
+        if (e && !sd_bus_error_is_set(&op->stream_error))
                 (void) sd_bus_error_copy(&op->stream_error, e);
-                /* The rest of the download is of no use now. */
-                link = worker_link(op->broker, WORKER_PULLER);
-                if (op->in_puller && link && op->job) {
-                        op->canceled_for_stream = true;
-                        (void) sd_bus_call_method_async(link, NULL, NULL, ZL_WORKER_PATH, ZL_PULLER_IFACE, "Cancel",
-                                                        NULL, NULL, "u", job_id(op->job));
-                }
-        }
         pull_maybe_continue(op);
 }
 

@@ -601,6 +601,9 @@ static int layer_unpack_in_temp(Unpack *u, int layers_dir_fd, const char *temp_n
         return 0;
 }
 
+/* What layer_unpack() answers when the layer (or the call) is at fault. */
+#define IN_SET_UNPACK_BAD(r) ((r) == -EBADMSG || (r) == -EINVAL || (r) == -EFBIG || (r) == -E2BIG)
+
 int layer_unpack(int blob_fd, int layers_dir_fd, const char *chain_id, const char *diff_id,
                  uint64_t *ret_size, char **ret_error) {
         return layer_unpack_verified(blob_fd, layers_dir_fd, chain_id, diff_id, NULL, ret_size, ret_error);
@@ -722,6 +725,17 @@ int layer_unpack_verified(int blob_fd, int layers_dir_fd, const char *chain_id, 
 
 finish:
 #undef FAIL
+        /* A host-side failure (a full disk …) says which disk. */
+        if (r < 0 && error && !IN_SET_UNPACK_BAD(r)) {
+                char proc[64], path[256] = "";
+                _cleanup_free_ char *e = TAKE_PTR(error);
+                snprintf(proc, sizeof(proc), "/proc/self/fd/%d", layers_dir_fd);
+                ssize_t n = readlink(proc, path, sizeof(path) - 1);
+                if (n > 0)
+                        path[n] = 0;
+                if (asprintf(&error, "%s (layers in %s)", e, n > 0 ? path : "?") < 0)
+                        error = TAKE_PTR(e);
+        }
         if (temp_name && layers_fd >= 0) {
                 int k = rm_rf_at(layers_fd, temp_name);
                 if (k < 0)

@@ -72,6 +72,7 @@ typedef struct Ctx {
         BlobStore store;
         const char *host;
         atomic_bool *stop;      /* a download thread: a sibling failed */
+        char store_path[256];   /* for messages: which disk filled up */
 } Ctx;
 
 /* Fetches a small document (manifest, index, config) into memory and
@@ -131,7 +132,7 @@ static int fetch_document(Ctx *c, const char *what, const char *accept, const ch
 static int store_document(Ctx *c, const char *digest, const RegistryBuffer *buf) {
         int k = blob_store_put(&c->store, digest, buf->data, buf->len);
         if (k < 0)
-                return fail(c->res, ZL_ERROR_PULL_FAILED, "Failed to store %s in the image store: %s", digest,
+                return fail(c->res, ZL_ERROR_PULL_FAILED, "Failed to store %s in %s: %s", digest, c->store_path,
                             strerror(-k));
         return 0;
 }
@@ -275,7 +276,7 @@ static int fetch_blob_locked(Ctx *c, const Descriptor *d, const char *diff_id, c
                             c->host, d->digest, d->size);
         if (k < 0 && !error)
                 return fail(c->res, ZL_ERROR_PULL_FAILED, "Failed to write %s to %s/ingest: %s", d->digest,
-                            "the image store", strerror(-k));
+                            c->store_path, strerror(-k));
         if (k < 0)
                 return fail_registry(c->res, k, error, NULL);
 
@@ -285,8 +286,8 @@ static int fetch_blob_locked(Ctx *c, const Descriptor *d, const char *diff_id, c
                             "%s: blob %s: digest mismatch, got %s (%" PRIu64 " of %" PRIu64 " bytes)", c->host,
                             d->digest, actual, got, d->size);
         if (k < 0)
-                return fail(c->res, ZL_ERROR_PULL_FAILED, "Failed to store %s in the image store: %s", d->digest,
-                            strerror(-k));
+                return fail(c->res, ZL_ERROR_PULL_FAILED, "Failed to store %s in %s: %s", d->digest,
+                            c->store_path, strerror(-k));
         log_debug("Blob %s stored (%" PRIu64 " bytes).", d->digest, got);
         report(c->req, d, "done", got);
         return 0;
@@ -593,6 +594,17 @@ void pull_run(const PullRequest *req, PullResult *res) {
         }
         c.ref = ref;
         c.host = ref->registry;
+        if (!req->resolve_only) {
+                char proc[64];
+                ssize_t n;
+
+                snprintf(proc, sizeof(proc), "/proc/self/fd/%d", req->images_fd);
+                n = readlink(proc, c.store_path, sizeof(c.store_path) - 1);
+                if (n <= 0)
+                        strcpy(c.store_path, "the image store");
+                else
+                        c.store_path[n] = 0;
+        }
 
         k = req->resolve_only ? 0 : blob_store_open(req->images_fd, &c.store);
         if (k < 0) {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <curl/curl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -8,6 +10,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "digest.h"
 #include "log.h"
 #include "macro.h"
 #include "reference.h"
@@ -33,6 +36,7 @@ struct Registry {
         char *username;
         char *password;
         char *bearer;
+        char *bearer_key;       /* its token cache key */
         bool insecure;
         atomic_bool *cancel;
         atomic_bool *abort;     /* a sibling transfer of the same pull failed */
@@ -104,8 +108,108 @@ Registry *registry_free(Registry *r) {
                 free(r->password);
         }
         free(r->bearer);
+        free(r->bearer_key);
         free(r);
         return NULL;
+}
+
+/* Tokens by host, scope and user, until they expire (expires_in, else
+ * 60 s as the distribution spec says), shared by the pulls and download
+ * threads of this process: a pull of a repository we have a token for asks
+ * the token service nothing. A token the registry refuses is dropped and
+ * the challenge answered afresh. */
+#define TOKEN_CACHE_MAX 32U
+#define TOKEN_DEFAULT_LIFETIME_SEC 60
+#define TOKEN_MARGIN_SEC 5
+
+typedef struct CachedToken {
+        char *key;
+        char *header;
+        uint64_t expires_usec;
+} CachedToken;
+
+static pthread_mutex_t token_lock = PTHREAD_MUTEX_INITIALIZER;
+static CachedToken token_cache[TOKEN_CACHE_MAX];
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
+
+/* The credentials are part of the key (hashed: the key is no secret), so
+ * that a token is only ever reused for the credentials that got it. */
+static char *token_key(const Registry *r, const char *scope) {
+        _cleanup_free_ char *cred = NULL;
+        char who[72] = "anonymous";
+        char *k;
+
+        if (r->username) {
+                if (asprintf(&cred, "%s:%s", r->username, strempty(r->password)) < 0)
+                        return NULL;
+                if (sha256_digest(cred, strlen(cred), who) < 0)
+                        return NULL;
+                explicit_bzero(cred, strlen(cred));
+        }
+        if (asprintf(&k, "%s %s %s", r->host, scope, who) < 0)
+                return NULL;
+        return k;
+}
+
+static char *token_cache_get(const char *key) {
+        char *h = NULL;
+
+        pthread_mutex_lock(&token_lock);
+        for (size_t i = 0; i < TOKEN_CACHE_MAX; i++)
+                if (token_cache[i].key && streq(token_cache[i].key, key) && now_usec() < token_cache[i].expires_usec) {
+                        h = strdup(token_cache[i].header);
+                        break;
+                }
+        pthread_mutex_unlock(&token_lock);
+        return h;
+}
+
+static void token_cache_drop_locked(size_t i) {
+        free(token_cache[i].key);
+        if (token_cache[i].header) {
+                explicit_bzero(token_cache[i].header, strlen(token_cache[i].header));
+                free(token_cache[i].header);
+        }
+        token_cache[i] = (CachedToken) {};
+}
+
+static void token_cache_drop(const char *key) {
+        pthread_mutex_lock(&token_lock);
+        for (size_t i = 0; i < TOKEN_CACHE_MAX; i++)
+                if (token_cache[i].key && streq(token_cache[i].key, key))
+                        token_cache_drop_locked(i);
+        pthread_mutex_unlock(&token_lock);
+}
+
+static void token_cache_put(const char *key, const char *header, int64_t lifetime_sec) {
+        size_t slot = 0;
+        uint64_t now = now_usec();
+
+        if (lifetime_sec <= TOKEN_MARGIN_SEC)
+                return;
+        pthread_mutex_lock(&token_lock);
+        /* The same key, else a free or expired slot, else the one expiring first. */
+        for (size_t i = 0; i < TOKEN_CACHE_MAX; i++) {
+                if (token_cache[i].key && streq(token_cache[i].key, key)) {
+                        slot = i;
+                        break;
+                }
+                if (!token_cache[i].key || token_cache[i].expires_usec <= now ||
+                    (token_cache[slot].key && token_cache[i].expires_usec < token_cache[slot].expires_usec))
+                        slot = i;
+        }
+        token_cache_drop_locked(slot);
+        token_cache[slot].key = strdup(key);
+        token_cache[slot].header = strdup(header);
+        token_cache[slot].expires_usec = now + (uint64_t) (lifetime_sec - TOKEN_MARGIN_SEC) * 1000000ULL;
+        if (!token_cache[slot].key || !token_cache[slot].header)
+                token_cache_drop_locked(slot);
+        pthread_mutex_unlock(&token_lock);
 }
 
 int registry_new(const char *host, const char *repository, const char *username, const char *password,
@@ -135,6 +239,16 @@ int registry_new(const char *host, const char *repository, const char *username,
         r->curl = curl_easy_init();
         if (!r->curl)
                 return -ENOMEM;
+        /* The scope registries ask for when pulling. */
+        _cleanup_free_ char *scope = NULL;
+        if (asprintf(&scope, "repository:%s:pull", repository) < 0)
+                return -ENOMEM;
+        r->bearer_key = token_key(r, scope);
+        if (!r->bearer_key)
+                return -ENOMEM;
+        r->bearer = token_cache_get(r->bearer_key);
+        if (r->bearer)
+                log_debug("Using a cached token for %s.", r->bearer_key);
         *ret = TAKE_PTR(r);
         return 0;
 }
@@ -147,7 +261,12 @@ int registry_clone(const Registry *r, atomic_bool *abort, Registry **ret) {
         if (k < 0)
                 return k;
         c->abort = abort;
+        free(c->bearer);
+        c->bearer = NULL;
         if (r->bearer && !(c->bearer = strdup(r->bearer)))
+                return -ENOMEM;
+        free(c->bearer_key);
+        if (!(c->bearer_key = strdup(r->bearer_key)))
                 return -ENOMEM;
         *ret = TAKE_PTR(c);
         return 0;
@@ -320,6 +439,18 @@ static int fetch_token(Registry *r, const char *challenge, char **ret_error) {
         if (!scope && asprintf(&default_scope, "repository:%s:pull", r->repository) < 0)
                 return -ENOMEM;
 
+        free(r->bearer);
+        r->bearer = NULL;
+        free(r->bearer_key);
+        r->bearer_key = token_key(r, scope ?: default_scope);
+        if (!r->bearer_key)
+                return -ENOMEM;
+        r->bearer = token_cache_get(r->bearer_key);
+        if (r->bearer) {
+                log_debug("Using a cached token for %s.", r->bearer_key);
+                return 0;
+        }
+
         char *esc_service = service ? curl_easy_escape(r->curl, service, 0) : NULL;
         char *esc_scope = curl_easy_escape(r->curl, scope ?: default_scope, 0);
         k = asprintf(&url, "%s%s%s%s%sscope=%s", realm, strchr(realm, '?') ? "&" : "?",
@@ -363,11 +494,17 @@ static int fetch_token(Registry *r, const char *challenge, char **ret_error) {
                 k = -EIO;
                 goto finish;
         }
-        free(r->bearer);
         if (asprintf(&r->bearer, "Authorization: Bearer %s", json_object_get_string(v)) < 0) {
                 r->bearer = NULL;
                 k = -ENOMEM;
                 goto finish;
+        }
+        {
+                json_object *e;
+                int64_t lifetime = TOKEN_DEFAULT_LIFETIME_SEC;
+                if (json_object_object_get_ex(root, "expires_in", &e) && json_object_is_type(e, json_type_int))
+                        lifetime = json_object_get_int64(e);
+                token_cache_put(r->bearer_key, r->bearer, lifetime);
         }
         k = 0;
 finish:
@@ -464,6 +601,11 @@ int registry_get(Registry *r, const char *what, const char *accept, RegistrySink
                                 usleep(RESUME_PAUSE_USEC * resumes);
                                 continue;
                         }
+                        if (code == CURLE_RANGE_ERROR) {
+                                set_error(ret_error, "%s: cannot resume %s after %" PRIu64 " bytes: the registry ignored the Range request",
+                                          r->host, what, delivered);
+                                return -EIO;
+                        }
                         return transfer_failed(r, code, &t, ret_error);
                 }
 
@@ -491,6 +633,9 @@ int registry_get(Registry *r, const char *what, const char *accept, RegistrySink
 
                 if (status == 401 && auth_attempts++ == 0) {
                         _cleanup_free_ char *challenge = header_value(r->curl, "WWW-Authenticate", "Bearer");
+                        /* A token we sent was refused (expired, revoked): not again. */
+                        if (r->bearer && r->bearer_key)
+                                token_cache_drop(r->bearer_key);
                         if (challenge) {
                                 k = fetch_token(r, challenge, ret_error);
                                 if (k < 0)
