@@ -130,9 +130,8 @@ static int hold_port(const LaunchPort *p) {
 
         if (fd < 0)
                 return -errno;
-        /* TCP: ignore TIME_WAIT leftovers; a listener still makes bind fail */
-        if (!udp)
-                (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int) { 1 }, sizeof(int));
+        /* no SO_REUSEADDR: with it, two unconnected sockets (two shims
+         * publishing the same port) could both bind */
         if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
                 int r = -errno;
                 close(fd);

@@ -16,14 +16,20 @@ net_httpd() {
                 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www' "${2:-{\}}")" || return 1
         start "$CID"
 }
-# net_wait_port PORT: until something accepts on 127.0.0.1:PORT (≤ 10 s)
-net_wait_http() {
-        local i
-        for ((i = 0; i < 100; i++)); do
-                NET_BODY=$(timeout 2 busybox wget -q -O - "$1" 2>/dev/null) && return 0
-                sleep 0.1
-        done
-        fail "nothing answered on $1"
+# net_get HOST PORT: the body of GET / (HTTP/1.0) from the host, "" if none
+net_get() {
+        python3 - "$1" "$2" <<'PY' 2>/dev/null
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+print(data.split(b"\r\n\r\n", 1)[-1].decode().strip())
+PY
 }
 net_table_exists() { nft list table ip "$NET_TABLE" >/dev/null 2>&1; }
 
@@ -52,3 +58,166 @@ t_network_bridge_address() {
                 { fail "$ip still allocated after removal"; return 1; }
 }
 SCENARIOS+=(network-bridge-address t_network_bridge_address)
+
+# net_veth ID: the host end of the container's veth (from eth0's iflink,
+# which the container printed as "iflink N")
+net_veth_of_log() {
+        local idx
+        idx=$(sed -n 's/^stdout iflink //p' <<<"$1" | head -1)
+        [[ -n $idx ]] && ip -o link show | awk -F': ' -v i="$idx" '$1 == i { sub("@.*", "", $2); print $2 }'
+}
+# the bridge, its table and its veths go with the last container on it
+net_check_gone_when_empty() {
+        if ip link show "$NET_BRIDGE" >/dev/null 2>&1; then
+                [[ -n $(ip -o link show master "$NET_BRIDGE") ]] ||
+                        { fail "bridge $NET_BRIDGE left without any container on it"; return 1; }
+                note "(bridge $NET_BRIDGE still has containers: $(ip -o link show master "$NET_BRIDGE" | awk -F': ' '{print $2}' | tr '\n' ' '))"
+                return 0
+        fi
+        ! net_table_exists || { fail "table $NET_TABLE left without bridge"; return 1; }
+}
+
+t_network_names() {
+        local srv cli srv_svc=$TAG-netsrv
+        # create() numbers replicas in order: the server will be the next one
+        local srv_id=$srv_svc-rep-$((REPLICA + 2))
+        # the client starts before the server exists: the runtime must add the
+        # server to the client's /etc/hosts while the client runs
+        create netcli "$(spec_sh "$REG/busybox:latest" "
+                for n in $srv_svc $srv_id; do
+                        for i in \$(seq 100); do
+                                b=\$(printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 \$n 80 2>/dev/null | tail -1)
+                                [ -n \"\$b\" ] && break
+                                sleep 0.1
+                        done
+                        echo \"by \$n: \$b\"
+                done")" || return 1
+        cli=$CID
+        start "$cli" || return 1
+        net_httpd netsrv || return 1
+        srv=$CID
+        [[ $srv == "$srv_id" ]] || { fail "server id $srv, expected $srv_id"; return 1; }
+        wait_exit "$cli" || return 1
+        LOGS=$(logs "$cli")
+        note "$cli: $(tr '\n' '|' <<<"$LOGS")"
+        has_line "$LOGS" "stdout by $srv_svc: hello from $srv" && has_line "$LOGS" "stdout by $srv: hello from $srv" || return 1
+        discard "$cli"
+        # a removed container's names go from the others' /etc/hosts
+        grep -q "$cli" "$ROOT/containers/$srv/hosts" && { fail "$cli still in $srv's hosts"; return 1; }
+        discard "$srv"
+        net_check_gone_when_empty
+}
+SCENARIOS+=(network-names t_network_names)
+
+t_network_publish() {
+        local id port uport body i veth out log
+        port=$(zl_free_port)
+        uport=$(zl_free_port)
+        create netpub "$(spec_sh "$REG/busybox:latest" \
+                'cat /sys/class/net/eth0/iflink | sed "s/^/iflink /"; mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www' \
+                "$(jq -cn --argjson p "$port" --argjson u "$uport" '{port_mappings: [
+                        {container_port: 80, host_port: $p, protocol: "tcp"},
+                        {container_port: 53, host_port: $u, protocol: "udp"},
+                        {container_port: 81}]}')")" || return 1
+        id=$CID
+        start "$id" || return 1
+        # a published port answers on the host's loopback
+        for ((i = 0; i < 50; i++)); do
+                body=$(net_get 127.0.0.1 "$port") && [[ -n $body ]] && break
+                sleep 0.1
+        done
+        [[ $body == "hello from $id" ]] || { fail "127.0.0.1:$port gave '$body'"; return 1; }
+        out=$(bcall GetContainerPorts s "$id" | jq -c '.data[0]')
+        [[ $out == "[[80,\"tcp\",\"\",$port],[53,\"udp\",\"\",$uport],[81,\"tcp\",\"\",0]]" ]] ||
+                { fail "GetContainerPorts gave $out"; return 1; }
+        nft get element ip "$NET_TABLE" ports "{ udp . $uport }" >/dev/null 2>&1 ||
+                { fail "no DNAT of $uport/udp in $NET_TABLE"; return 1; }
+        log=$(logs "$id")
+        veth=$(net_veth_of_log "$log")
+        [[ $veth == zv* ]] || { fail "no veth of $id on the host ('$veth' from $(tr '\n' '|' <<<"$log"))"; return 1; }
+        # a second container cannot take a published port
+        create netpub2 "$(spec_sh "$REG/busybox:latest" 'sleep 100' \
+                "$(jq -cn --argjson p "$port" '{port_mappings: [{container_port: 8080, host_port: $p}]}')")" || return 1
+        expect_error StartFailed "$port" StartContainer s "$CID" || return 1
+        discard "$CID"
+
+        remove "$id" || { fail "RemoveContainer $id failed"; return 1; }
+        ! ip link show "$veth" >/dev/null 2>&1 || { fail "veth $veth still there after removal"; return 1; }
+        ! nft get element ip "$NET_TABLE" ports "{ tcp . $port }" >/dev/null 2>&1 ||
+                { fail "DNAT of $port/tcp still there after removal"; return 1; }
+        body=$(net_get 127.0.0.1 "$port")
+        [[ -z $body ]] || { fail "127.0.0.1:$port still answers '$body' after removal"; return 1; }
+        net_check_gone_when_empty
+}
+SCENARIOS+=(network-publish t_network_publish)
+
+t_network_port_busy() {
+        local port lp
+        port=$(zl_free_port)
+        python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(60)' "$port" &
+        lp=$!
+        for ((i = 0; i < 50; i++)); do ss -ltn "sport = :$port" | grep -q LISTEN && break; sleep 0.1; done
+        create netbusy "$(spec_sh "$REG/busybox:latest" 'sleep 100' \
+                "$(jq -cn --argjson p "$port" '{port_mappings: [{container_port: 80, host_port: $p}]}')")" || { kill "$lp"; return 1; }
+        expect_error StartFailed "host port $port/tcp is already in use" StartContainer s "$CID"
+        local rc=$?
+        kill "$lp"; wait "$lp" 2>/dev/null
+        [[ $(state "$CID") != running ]] || { fail "$CID runs"; rc=1; }
+        discard "$CID"
+        # nothing of the failed start is left
+        [[ $rc == 0 ]] && net_check_gone_when_empty
+}
+SCENARIOS+=(network-port-busy t_network_port_busy)
+
+t_network_names_dns_extra_hosts() {
+        local extra='{"hostname": "myhost", "dns": ["192.0.2.53"], "extra_hosts": ["db.example:192.0.2.10"]}'
+        local script='echo "hostname $(hostname) $(cat /etc/hostname)"; grep "^nameserver" /etc/resolv.conf; grep -F db.example /etc/hosts; grep -qw myhost /etc/hosts && echo self-listed; grep -c "^127.0.0.1" /etc/hosts | sed "s/^/localhost /"'
+        local mode
+        for mode in bridge none host; do
+                SERVICE=netdns-$mode run_sh "$REG/busybox:latest" "$script" \
+                        "$(jq -c --arg m "$mode" '. + {network_mode: $m}' <<<"$extra")" || return 1
+                has_line "$LOGS" "stdout hostname myhost myhost" &&
+                        has_line "$LOGS" "stdout nameserver 192.0.2.53" &&
+                        has_line "$LOGS" "stdout 192.0.2.10	db.example" || { fail "mode $mode"; return 1; }
+                [[ $(grep -c '^stdout nameserver' <<<"$LOGS") == 1 ]] || { fail "$mode: other name servers too"; return 1; }
+                # bridge: the container itself under its hostname
+                [[ $mode != bridge ]] || has_line "$LOGS" "stdout self-listed" || return 1
+                # host: the host's own /etc/hosts lines
+                [[ $mode != host ]] || has_line "$LOGS" "stdout localhost $(grep -c '^127.0.0.1' /etc/hosts)" || return 1
+                discard "$CID"
+        done
+}
+SCENARIOS+=(network-names-dns-extra-hosts t_network_names_dns_extra_hosts)
+
+# A daemon restart keeps the address and the published port, duplicates no
+# rule, and a new container gets another address.
+t_network_daemon_restart() {
+        local id ip port kids body i ports_before rules_before
+        port=$(zl_free_port)
+        net_httpd netrst "$(jq -cn --argjson p "$port" '{port_mappings: [{container_port: 80, host_port: $p}]}')" || return 1
+        id=$CID
+        ip=$(net_ip "$id")
+        for ((i = 0; i < 50; i++)); do body=$(net_get 127.0.0.1 "$port") && [[ -n $body ]] && break; sleep 0.1; done
+        [[ $body == "hello from $id" ]] || { fail "127.0.0.1:$port gave '$body'"; return 1; }
+        rules_before=$(nft -a list table ip "$NET_TABLE" | grep -c 'masquerade\|dnat')
+        kids=$(zlayerd_children | tr '\n' ' ')
+        kill -KILL "$ZLAYERD_PID" $kids
+        wait "$ZLAYERD_PID" 2>/dev/null
+        start_zlayerd || return 1
+        for ((i = 0; i < 50; i++)); do [[ $(state "$id") == running ]] && break; sleep 0.2; done
+        [[ $(net_ip "$id") == "$ip" ]] || { fail "address changed across the restart: $ip → $(net_ip "$id")"; return 1; }
+        [[ $(net_get 127.0.0.1 "$port") == "hello from $id" ]] || { fail "port $port lost across the restart"; return 1; }
+        # a second container: another address, its own start adds no rule twice
+        SERVICE=netrst2 run_sh "$REG/busybox:latest" 'true' || return 1
+        [[ $(net_ip "$CID") != "$ip" && -n $(net_ip "$CID") ]] || { fail "$CID got '$(net_ip "$CID")' (first has $ip)"; return 1; }
+        discard "$CID"
+        [[ $(nft -a list table ip "$NET_TABLE" | grep -c 'masquerade\|dnat') == "$rules_before" ]] ||
+                { fail "rules duplicated: $(nft list table ip "$NET_TABLE")"; return 1; }
+        [[ $(jq '.addresses | length' "$ROOT/containers/.network-$NET_BRIDGE.json") -ge 1 ]] || return 1
+        discard "$id"
+        [[ -z $(jq -r --arg id "$id" '.addresses | to_entries[] | select(.value == $id) | .key' \
+                "$ROOT/containers/.network-$NET_BRIDGE.json") ]] || { fail "$id still holds an address"; return 1; }
+        net_check_gone_when_empty
+}
+SCENARIOS+=(network-daemon-restart t_network_daemon_restart)
