@@ -318,6 +318,78 @@ static void test_invalid_args(void **state) {
         close(b.fd);
 }
 
+/* The first @len bytes of @b in a pipe whose write end is closed, as the
+ * puller hands a layer to UnpackLayerStream; *ret_digest: of all of @b. */
+static int blob_pipe(const Blob *b, size_t len, char ret_digest[72]) {
+        static char buf[TAR_MAX + 4096];
+        int p[2];
+
+        assert_true(b->size <= sizeof(buf));
+        assert_int_equal(pread(b->fd, buf, b->size, 0), (ssize_t) b->size);
+        assert_int_equal(sha256_digest(buf, b->size, ret_digest), 0);
+        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        assert_true(fcntl(p[1], F_SETPIPE_SZ, (int) (b->size + 4096)) >= (int) b->size);
+        assert_int_equal(loop_write(p[1], buf, len), 0);
+        close(p[1]);
+        return p[0];
+}
+
+static void test_unpack_stream(void **state) {
+        Fixture *f = *state;
+        Blob b = make_blob(GZIP, good_layer, ELEMENTSOF(good_layer));
+        _cleanup_free_ char *error = NULL;
+        char digest[72];
+        uint64_t size = 0;
+        int p;
+
+        p = blob_pipe(&b, b.size, digest);
+        assert_int_equal(layer_unpack_verified(p, f->layers_fd, b.diff_id, b.diff_id, digest, &size, &error), 0);
+        assert_null(error);
+        assert_int_equal(size, GOOD_LAYER_SIZE);
+        check_good_layer(f->layers_fd, b.diff_id);
+        close(p);
+        close(b.fd);
+}
+
+static void test_unpack_stream_bad(void **state) {
+        Fixture *f = *state;
+        Blob b = make_blob(GZIP, good_layer, ELEMENTSOF(good_layer));
+        const char *wrong = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+        char digest[72];
+        int p;
+
+        /* Right bytes, but not those the manifest names: nothing is kept. */
+        {
+                _cleanup_free_ char *error = NULL;
+                p = blob_pipe(&b, b.size, digest);
+                assert_int_equal(layer_unpack_verified(p, f->layers_fd, b.diff_id, b.diff_id, wrong, NULL, &error),
+                                 -EBADMSG);
+                assert_non_null(strstr(error, wrong));
+                assert_non_null(strstr(error, digest));
+                assert_int_equal(count_entries(f->layers_fd), 0);
+                close(p);
+        }
+        /* The download broke off half-way. */
+        {
+                _cleanup_free_ char *error = NULL;
+                p = blob_pipe(&b, b.size / 2, digest);
+                assert_true(layer_unpack_verified(p, f->layers_fd, b.diff_id, b.diff_id, digest, NULL, &error) < 0);
+                assert_non_null(error);
+                print_message("short stream refused: %s\n", error);
+                assert_int_equal(count_entries(f->layers_fd), 0);
+                close(p);
+        }
+        /* A pipe is only taken with a blob digest to check. */
+        {
+                _cleanup_free_ char *error = NULL;
+                p = blob_pipe(&b, b.size, digest);
+                assert_int_equal(layer_unpack(p, f->layers_fd, b.diff_id, b.diff_id, NULL, &error), -EINVAL);
+                assert_int_equal(count_entries(f->layers_fd), 0);
+                close(p);
+        }
+        close(b.fd);
+}
+
 /* Unpacks a hostile layer; it must fail and leave nothing anywhere. */
 static void unpack_hostile(Fixture *f, const TarEntry *entries, size_t n, const char *must_not_exist) {
         Blob b = make_blob(PLAIN, entries, n);
@@ -645,6 +717,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_unpack_gzip, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_unpack_zstd, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_wrong_diff_id, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unpack_stream, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unpack_stream_bad, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_invalid_args, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hostile_absolute, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hostile_dotdot, setup, teardown),

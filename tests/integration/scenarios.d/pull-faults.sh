@@ -162,6 +162,27 @@ t_pull_fault_auth_redirect() {
         bcall RemoveImage sb "$ref" false >/dev/null
 }
 
+# Two pulls of one image at once: each layer blob crosses the wire once
+# (the second pull waits for the first one's download), both succeed.
+t_pull_concurrent_one_transfer() {
+        pf_server || return 1
+        pf_image shared 2 2 >/dev/null || { fail "pushing the image failed"; return 1; }
+        local ref=127.0.0.1:$PF_PORT/slow/pf-$TAG-shared:1 p1 p2 rc1 rc2 d n
+        zc PullImage 'ssa{sv}' "$ref" always 0 > "$ZL_TMP/shared-1.out" 2>&1 & p1=$!
+        zc PullImage 'ssa{sv}' "$ref" always 0 > "$ZL_TMP/shared-2.out" 2>&1 & p2=$!
+        wait "$p1"; rc1=$?
+        wait "$p2"; rc2=$?
+        note "pull 1 → $(cat "$ZL_TMP/shared-1.out"); pull 2 → $(cat "$ZL_TMP/shared-2.out")"
+        [[ $rc1 == 0 && $rc2 == 0 ]] || { fail "a concurrent pull failed"; return 1; }
+        for d in $(pf_layers shared 1); do
+                n=$(grep -c "GET /v2/slow/pf-$TAG-shared/blobs/$d " "$PF_LOG")
+                [[ $n == 1 ]] || { fail "blob $d downloaded $n times"; return 1; }
+        done
+        note "each of $(pf_layers shared 1 | wc -l) layer blobs downloaded once"
+        python3 "$ZL_SRCDIR/tests/fixtures/verify-store.py" "$ROOT" || { fail "store after concurrent pulls"; return 1; }
+        bcall RemoveImage sb "$ref" false >/dev/null
+}
+
 # The store on a 40 MiB tmpfs (a zlayerd of its own, with its own run dir
 # so that it sees no container of the others), an image that needs more.
 t_pull_fault_disk_full() {
@@ -198,5 +219,6 @@ SCENARIOS+=(
         pull-fault-stall t_pull_fault_stall
         pull-fault-registry-killed t_pull_fault_registry_killed
         pull-fault-auth-redirect t_pull_fault_auth_redirect
+        pull-concurrent-one-transfer t_pull_concurrent_one_transfer
         pull-fault-disk-full t_pull_fault_disk_full
 )
