@@ -3,6 +3,7 @@
 #include <stdarg.h>
 
 #include "container.h"
+#include "health.h"
 #include "errors.h"
 #include "fileio.h"
 #include "log.h"
@@ -51,6 +52,7 @@ Container *container_unref(Container *c) {
         }
         sd_event_source_disable_unref(c->stop_timer);
         sd_event_source_disable_unref(c->restart_timer);
+        container_health_free(c);
         free(c->restart_kind);
         free(c->id);
         free(c->name);
@@ -234,6 +236,10 @@ int container_set_state(Container *c, ContainerState s) {
                         container_emit_changed(c, "RestartCount", NULL);
                 }
         }
+        if (s == CONTAINER_RUNNING && c->state != CONTAINER_RUNNING)
+                container_health_start(c);
+        else if (s != CONTAINER_RUNNING)
+                container_health_stop(c);
         c->state = s;
         r = container_state_save(c, b->containers_fd);
         if (r < 0)

@@ -64,6 +64,7 @@ struct Container {
         unsigned restart_backoff; /* consecutive quick restarts */
         bool restarting;         /* the policy (not a user) is starting it */
         sd_event_source *restart_timer;
+        struct Health *health;   /* health.c; NULL without a check */
 
         bool registered;         /* on the bus and in the broker's list */
         bool removing;           /* Exec1.Delete in flight */

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "container.h"
+#include "health.h"
 #include "errors.h"
 #include "fileio.h"
 #include "lifecycle.h"
@@ -202,6 +203,9 @@ static int build_inspect(Broker *b, Container *c, char **ret) {
         json_object_object_add(state, "ZlayerState", json_object_new_string(container_state_to_string(c->state)));
         json_object_object_add(state, "Reason", json_object_new_string(strempty(c->reason)));
         json_object_object_add(state, "Signal", json_object_new_string(strempty(c->signal)));
+        json_object *health = container_health_to_json(c);
+        if (health)
+                json_object_object_add(state, "Health", health);
         json_object_object_add(o, "State", state);
 
         json_object_object_add(o, "Image", json_object_new_string(strempty(c->image_digest)));

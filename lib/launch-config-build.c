@@ -512,6 +512,26 @@ static int build_sysctls(const ServiceSpec *spec, const char *network_mode, json
         return 0;
 }
 
+/* health: what the broker's checker acts on (broker/health.c); the shim and
+ * zlayer-exec ignore it */
+static int build_health(const ServiceSpec *spec, json_object *out) {
+        json_object *h;
+
+        if (!spec->health_kind)
+                return 0;
+        h = json_object_new_object();
+        if (!h || add_obj(out, "health", h) < 0)
+                return -ENOMEM;
+        if (add_str(h, "kind", spec->health_kind) < 0 || add_obj(h, "args", strv_to_array(spec->health_args)) < 0 ||
+            add_obj(h, "expect_status", json_object_new_int64(spec->health_expect_status)) < 0 ||
+            add_obj(h, "start_grace_usec", json_object_new_uint64(spec->health_start_grace_usec)) < 0 ||
+            add_obj(h, "interval_usec", json_object_new_uint64(spec->health_interval_usec)) < 0 ||
+            add_obj(h, "timeout_usec", json_object_new_uint64(spec->health_timeout_usec)) < 0 ||
+            add_obj(h, "retries", json_object_new_int64(spec->health_retries)) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 int launch_config_build(const ServiceSpec *spec, const char *id, const char *image_ref,
                         const char *image_config_json, char *const *layers_top_first,
                         json_object **ret, char **ret_error) {
@@ -597,6 +617,8 @@ int launch_config_build(const ServiceSpec *spec, const char *id, const char *ima
         r = build_sysctls(spec, network_mode, out, ret_error);
         if (r < 0)
                 return r;
+        if (build_health(spec, out) < 0)
+                return -ENOMEM;
 
         r = build_mounts(spec, &v, ret_error);
         if (r < 0)

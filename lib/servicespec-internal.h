@@ -78,3 +78,4 @@ SPEC_HANDLER(spec_f_read_only_root_fs);
 SPEC_HANDLER(spec_f_tty);
 SPEC_HANDLER(spec_f_stdin_open);
 SPEC_HANDLER(spec_f_ulimits);
+SPEC_HANDLER(spec_f_health);

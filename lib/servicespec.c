@@ -313,7 +313,7 @@ static const SpecField top_fields[] = {
         { "userns_mode", spec_f_any_string },
         { "cgroup_parent", spec_f_any_string },
         /* The orchestrator's: accepted and kept, not interpreted here. */
-        { "health", NULL },
+        { "health", spec_f_health },
         { "scale", NULL },
         { "depends", NULL },
         { "replica_groups", NULL },
@@ -525,6 +525,8 @@ ServiceSpec *service_spec_free(ServiceSpec *s) {
         if (!s)
                 return NULL;
         json_object_put(s->json);
+        free(s->health_kind);
+        strv_free(s->health_args);
         free(s->rtype);
         free(s->image);
         strv_free(s->entrypoint);

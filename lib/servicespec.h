@@ -68,6 +68,13 @@ typedef struct ServiceSpec {
         char *restart_kind;             /* no always unless_stopped on_failure */
         int64_t restart_max_attempts;
         uint64_t restart_delay_usec;    /* restart_policy.delay, 0 = not given */
+
+        /* health (servicespec-health.c); health_kind NULL = no check */
+        char *health_kind;              /* command tcp http */
+        char **health_args;             /* command: argv; tcp: [port]; http: [port, path] */
+        int64_t health_expect_status;   /* http, default 200 */
+        uint64_t health_start_grace_usec, health_interval_usec, health_timeout_usec;
+        int64_t health_retries;
 } ServiceSpec;
 
 /* Parse @text (YAML or JSON). On -EINVAL, *ret_error (if non-NULL) is a

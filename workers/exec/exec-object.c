@@ -9,6 +9,7 @@
 #include "attach-client.h"
 #include "errors.h"
 #include "exec-volumes.h"
+#include "probe.h"
 #include "exec.h"
 #include "exec-lifecycle.h"
 #include "exec-root.h"
@@ -457,6 +458,8 @@ const sd_bus_vtable exec_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("CleanupOrphans", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", removed), method_cleanup_orphans, 0),
         SD_BUS_METHOD_WITH_ARGS("OpenRoot", SD_BUS_ARGS("s", id), SD_BUS_RESULT("h", root, "b", running),
                                 method_open_root, 0),
+        SD_BUS_METHOD_WITH_ARGS("Probe", SD_BUS_ARGS("s", id, "s", kind, "as", args, "t", timeout),
+                                SD_BUS_RESULT("i", exit_code, "s", output), method_probe, 0),
         SD_BUS_METHOD_WITH_ARGS("SyncVolumes", SD_BUS_ARGS("as", names), SD_BUS_RESULT("u", synced), method_sync_volumes, 0),
         SD_BUS_METHOD_WITH_ARGS("OpenUpper", SD_BUS_ARGS("s", id), SD_BUS_RESULT("h", upper), method_open_upper, 0),
         SD_BUS_METHOD_WITH_ARGS("ExecStart", SD_BUS_ARGS("s", id, "a{sv}", options),

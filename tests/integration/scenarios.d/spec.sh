@@ -110,6 +110,57 @@ t_spec_host_pid_ipc() {
         discard "$CID"
 }
 
+# health_is ID STATUS: InspectContainer's State.Health.Status is STATUS
+health_is() { [[ $(spec_inspect "$1" | jq -r '.State.Health.Status') == "$2" ]]; }
+# health_run NAME SCRIPT HEALTH_JSON: a running container with a health check
+health_run() {
+        create "$1" "$(spec_sh "$REG/busybox:latest" "$2" "{\"health\": $3}")" || return 1
+        start "$CID"
+}
+
+t_spec_health_command() {
+        local good h
+        health_run health-ok 'exec sleep 1000' \
+                '{"interval": "200ms", "timeout": "5s", "retries": 2, "check": {"type": "command", "command": "test -d /proc/1"}}' || return 1
+        good=$CID
+        health_run health-bad 'exec sleep 1000' \
+                '{"interval": "200ms", "timeout": "5s", "retries": 3, "check": {"type": "command", "command": ["/bin/sh", "-c", "echo probing; exit 3"]}}' || return 1
+        health_is "$CID" starting || note "(already past starting: $(spec_inspect "$CID" | jq -c .State.Health))"
+        wait_for 60 health_is "$good" healthy || { fail "passing check: $(spec_inspect "$good" | jq -c .State.Health)"; return 1; }
+        wait_for 60 health_is "$CID" unhealthy || { fail "failing check: $(spec_inspect "$CID" | jq -c .State.Health)"; return 1; }
+        h=$(spec_inspect "$CID" | jq -c .State.Health)
+        note "unhealthy: $h"
+        jq -e '.FailingStreak >= 3 and (.Log | length) >= 3 and (.Log | length) <= 5 and
+                all(.Log[]; .ExitCode == 3 and .Start != "" and .End != "")' <<<"$h" >/dev/null ||
+                { fail "State.Health of the failing check: $h"; return 1; }
+        # five results at most, kept as the checks go on
+        wait_for 60 eval '[[ $(spec_inspect "$CID" | jq ".State.Health.FailingStreak") -ge 6 ]]' || return 1
+        [[ $(spec_inspect "$CID" | jq '.State.Health.Log | length') == 5 ]] || { fail "Log is not the last 5"; return 1; }
+        [[ $(spec_inspect "$good" | jq '.State.Health.FailingStreak') == 0 ]] || { fail "passing check has a streak"; return 1; }
+        discard "$good"
+        discard "$CID"
+}
+
+t_spec_health_tcp_http() {
+        local srv='mkdir -p /tmp/www && echo hi > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www' ids=() i
+        health_run tcp-ok "$srv" '{"interval": "200ms", "timeout": "2s", "retries": 2, "check": {"type": "tcp", "port": 8080}}' || return 1
+        ids+=("$CID")
+        health_run tcp-closed "$srv" '{"interval": "200ms", "timeout": "2s", "retries": 2, "check": {"type": "tcp", "port": 9}}' || return 1
+        ids+=("$CID")
+        health_run http-ok "$srv" '{"interval": "200ms", "timeout": "2s", "retries": 2, "check": {"type": "http", "url": "http://localhost:8080/index.html"}}' || return 1
+        ids+=("$CID")
+        health_run http-404 "$srv" '{"interval": "200ms", "timeout": "2s", "retries": 2, "check": {"type": "http", "url": "http://127.0.0.1:8080/nope", "expect_status": 200}}' || return 1
+        ids+=("$CID")
+        wait_for 60 health_is "${ids[0]}" healthy || { fail "tcp to a listening port: $(spec_inspect "${ids[0]}" | jq -c .State.Health)"; return 1; }
+        wait_for 60 health_is "${ids[1]}" unhealthy || { fail "tcp to a closed port: $(spec_inspect "${ids[1]}" | jq -c .State.Health)"; return 1; }
+        wait_for 60 health_is "${ids[2]}" healthy || { fail "http 200: $(spec_inspect "${ids[2]}" | jq -c .State.Health)"; return 1; }
+        wait_for 60 health_is "${ids[3]}" unhealthy || { fail "http 404: $(spec_inspect "${ids[3]}" | jq -c .State.Health)"; return 1; }
+        spec_inspect "${ids[3]}" | jq -e '.State.Health.Log[-1].Output | startswith("404")' >/dev/null ||
+                { fail "http 404 output: $(spec_inspect "${ids[3]}" | jq -c .State.Health.Log[-1])"; return 1; }
+        note "tcp closed: $(spec_inspect "${ids[1]}" | jq -c '.State.Health.Log[-1].Output')"
+        for i in "${ids[@]}"; do discard "$i"; done
+}
+
 # spec_rejects WORD EXTRA_JSON: CreateContainer fails with InvalidSpec naming WORD
 spec_rejects() {
         expect_error InvalidSpec "$1" CreateContainer sus "$TAG-rejected" 1 "$(spec_sh "$REG/busybox:latest" true "$2")"
@@ -126,6 +177,9 @@ t_spec_unsupported_values() {
         spec_rejects "kernel.hostname" '{"sysctls": {"kernel.hostname": "x"}}' || return 1
         spec_rejects "bad/name" '{"storage": [{"type": "named", "name": "bad/name", "target": "/x"}]}' || return 1
         spec_rejects "memory_swappiness" '{"resources": {"memory_swappiness": 10}}' || return 1
+        spec_rejects "example.com" '{"health": {"check": {"type": "http", "url": "http://example.com/"}}}' || return 1
+        spec_rejects "health.check.port" '{"health": {"check": {"type": "tcp"}}}' || return 1
+        spec_rejects "health.interval" '{"health": {"interval": "1ms", "check": {"type": "tcp", "port": 80}}}' || return 1
         # accepted as they are what zlayer does anyway
         create accepted "$(spec_sh "$REG/busybox:latest" true \
                 '{"init_container": true, "userns_mode": "host", "ipc_mode": "shareable", "pid_mode": ""}')" ||
@@ -141,4 +195,6 @@ SCENARIOS+=(
         spec-extra-groups t_spec_extra_groups
         spec-host-pid-ipc t_spec_host_pid_ipc
         spec-unsupported-values t_spec_unsupported_values
+        spec-health-command t_spec_health_command
+        spec-health-tcp-http t_spec_health_tcp_http
 )
