@@ -22,14 +22,14 @@
 static struct termios saved_termios;
 static bool termios_saved;
 
-static void restore_terminal(void) {
+void restore_terminal(void) {
         if (termios_saved) {
                 (void) tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_termios);
                 termios_saved = false;
         }
 }
 
-static int make_terminal_raw(void) {
+int make_terminal_raw(void) {
         struct termios raw;
 
         if (tcgetattr(STDIN_FILENO, &saved_termios) < 0)
@@ -44,15 +44,23 @@ static int make_terminal_raw(void) {
         return 0;
 }
 
-static void send_window_size(sd_bus *bus, const char *path) {
+bool terminal_size(uint16_t *ret_rows, uint16_t *ret_cols) {
         struct winsize ws;
 
         if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
-                return;
+                return false;
         if (ws.ws_row == 0 || ws.ws_col == 0)
-                return;
-        (void) sd_bus_call_method(bus, ZL_BUS_NAME, path, EXEC_IFACE, "Resize", NULL, NULL, "qq",
-                                  (uint16_t) ws.ws_row, (uint16_t) ws.ws_col);
+                return false;
+        *ret_rows = ws.ws_row;
+        *ret_cols = ws.ws_col;
+        return true;
+}
+
+static void send_window_size(sd_bus *bus, const char *path) {
+        uint16_t rows, cols;
+
+        if (terminal_size(&rows, &cols))
+                (void) sd_bus_call_method(bus, ZL_BUS_NAME, path, EXEC_IFACE, "Resize", NULL, NULL, "qq", rows, cols);
 }
 
 static int write_all(int fd, const char *buf, size_t n) {
@@ -110,10 +118,19 @@ static int append_options(sd_bus_message *m, const ExecPtyOptions *o) {
         return r;
 }
 
-/* Copies between our stdio and @fd until @fd ends; a signal that ends us
- * is returned as 128+N (> 0), 0 otherwise. */
-static int pump(sd_bus *bus, const char *path, int fd, const ExecPtyOptions *o) {
-        bool stdin_open = o->interactive;
+/* Docker's default detach keys: ctrl-p ctrl-q. Returns true once seen;
+ * *state carries a ctrl-p at the end of one read into the next. */
+static bool detach_keys(const char *buf, size_t n, bool *state) {
+        for (size_t i = 0; i < n; i++) {
+                if (*state && buf[i] == 0x11)
+                        return true;
+                *state = buf[i] == 0x10;
+        }
+        return false;
+}
+
+int terminal_pump(int fd, bool tty, bool interactive, const PumpOps *ops) {
+        bool stdin_open = interactive, ctrl_p = false;
         sigset_t mask;
         int sfd, ret = 0;
         char buf[COPY_BUF];
@@ -142,11 +159,13 @@ static int pump(sd_bus *bus, const char *path, int fd, const ExecPtyOptions *o) 
                 if (p[1].revents & POLLIN) {
                         struct signalfd_siginfo si;
                         if (read(sfd, &si, sizeof si) == sizeof si) {
-                                if (si.ssi_signo == SIGWINCH && o->tty)
-                                        send_window_size(bus, path);
-                                else if (si.ssi_signo == SIGINT && !o->tty)
-                                        (void) sd_bus_call_method(bus, ZL_BUS_NAME, path, EXEC_IFACE, "Kill", NULL,
-                                                                  NULL, "s", "INT");
+                                if (si.ssi_signo == SIGWINCH && tty) {
+                                        if (ops->resize)
+                                                ops->resize(ops->userdata);
+                                } else if (si.ssi_signo == SIGINT && !tty) {
+                                        if (ops->interrupt)
+                                                ops->interrupt(ops->userdata);
+                                }
                                 else if (si.ssi_signo != SIGWINCH && si.ssi_signo != SIGINT) {
                                         ret = 128 + (int) si.ssi_signo;
                                         break;
@@ -155,16 +174,20 @@ static int pump(sd_bus *bus, const char *path, int fd, const ExecPtyOptions *o) 
                 }
                 if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
                         ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+                        if (n > 0 && tty && ops->detach_keys && detach_keys(buf, (size_t) n, &ctrl_p)) {
+                                ret = PUMP_DETACHED;
+                                break;
+                        }
                         if (n > 0)
                                 (void) write_all(fd, buf, n);
                         else if (n == 0 || errno != EINTR) {
                                 stdin_open = false;
-                                if (!o->tty)
+                                if (!tty)
                                         (void) shutdown(fd, SHUT_WR);   /* the command sees EOF */
                         }
                 }
                 if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-                        if (o->tty) {
+                        if (tty) {
                                 ssize_t n = read(fd, buf, sizeof buf);
                                 if (n < 0 && errno == EINTR)
                                         continue;
@@ -178,6 +201,20 @@ static int pump(sd_bus *bus, const char *path, int fd, const ExecPtyOptions *o) 
         close(sfd);
         sigprocmask(SIG_UNBLOCK, &mask, NULL);
         return ret;
+}
+
+static void exec_resize(void *userdata) {
+        sd_bus *bus;
+
+        if (ctl_bus(&bus) >= 0)
+                send_window_size(bus, userdata);
+}
+
+static void exec_interrupt(void *userdata) {
+        sd_bus *bus;
+
+        if (ctl_bus(&bus) >= 0)
+                (void) sd_bus_call_method(bus, ZL_BUS_NAME, userdata, EXEC_IFACE, "Kill", NULL, NULL, "s", "INT");
 }
 
 int exec_pty(const char *container, const ExecPtyOptions *o) {
@@ -223,7 +260,8 @@ int exec_pty(const char *container, const ExecPtyOptions *o) {
                         }
                 }
         }
-        r = pump(bus, path, fd, o);
+        r = terminal_pump(fd, o->tty, o->interactive,
+                          &(PumpOps) { .resize = exec_resize, .interrupt = exec_interrupt, .userdata = path });
         restore_terminal();
         if (r != 0)
                 return r < 0 ? ctl_fail(NULL, r, "exec") : r;

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 
+#include "attach.h"
 #include "format.h"
 #include "table.h"
 #include "zlayerctl.h"
@@ -313,18 +314,21 @@ int verb_start(int argc, char **argv) {
         static const struct option options[] = {
                 { "attach", no_argument, NULL, 'a' }, { "interactive", no_argument, NULL, 'i' }, HELP_OPTION, {}
         };
+        bool attach = false, interactive = false;
         int c;
 
         while ((c = getopt_long(argc, argv, "aih", options, NULL)) >= 0)
                 switch (c) {
-                case 'a':
-                case 'i':
-                        fprintf(stderr, "zlayerctl start: -a/-i need AttachContainer, which this zlayerctl does not "
-                                        "drive yet; start without them and use 'zlayerctl logs'\n");
-                        return EXIT_ZL;
-                case 'h': printf("Usage: zlayerctl start CONTAINER...\n"); return 0;
+                case 'a': attach = true; break;
+                case 'i': interactive = true; break;
+                case 'h': printf("Usage: zlayerctl start [-a] [-i] CONTAINER...\n"); return 0;
                 default: return usage_error(argv[0], "bad option");
                 }
+        if (attach || interactive) {
+                if (argc - optind != 1)
+                        return usage_error(argv[0], "you cannot start and attach multiple containers at once");
+                return start_attached(argv[optind], interactive);
+        }
         return for_each_container(argc, argv, optind, "StartContainer", "s", 0, NULL);
 }
 

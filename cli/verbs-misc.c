@@ -134,24 +134,6 @@ int verb_exec(int argc, char **argv) {
         return code < 0 || code > 255 ? EXIT_ZL : code;
 }
 
-int verb_attach(int argc, char **argv) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        int fd, r;
-
-        if (argc != 2)
-                return usage_error(argv[0], "requires exactly 1 argument (CONTAINER)");
-        /* output only: feeding stdin and tty containers need the PTY code of exec -it */
-        r = ctl_call(CALL_DEFAULT, "AttachContainer", &error, &reply, "sa{sv}", argv[1], 2, "stdout", "b", 1,
-                     "stderr", "b", 1);
-        if (r >= 0)
-                r = sd_bus_message_read(reply, "h", &fd);
-        if (r < 0)
-                return ctl_fail(&error, r, "attach");
-        r = demux_stream(fd, STDOUT_FILENO, STDERR_FILENO);
-        return r < 0 ? ctl_fail(NULL, r, "attach") : 0;
-}
-
 /* "CONTAINER:PATH" → container and path; NULL when @s has no ':' before a '/'. */
 static bool split_container_path(const char *s, char **ctr, const char **path) {
         const char *colon = strchr(s, ':');

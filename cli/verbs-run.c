@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <systemd/sd-event.h>
 
+#include "attach.h"
 #include "errors.h"
 #include "run-spec.h"
 #include "stream.h"
@@ -41,7 +42,9 @@ static void run_help(const char *verb) {
                "      --pull missing|always|never  When to pull the image (default missing)\n",
                verb,
                streq(verb, "run") ? "  -d, --detach                Run in the background, print the container id\n"
-                                    "      --rm                    Remove the container when it exits\n" : "");
+                                    "      --rm                    Remove the container when it exits\n"
+                                    "  -i, --interactive           Keep stdin open and attach ours\n"
+                                    "  -t, --tty                   Allocate a terminal (-it: ctrl-p ctrl-q detaches)\n" : "");
 }
 
 static int ensure_image(const RunOptions *o) {
@@ -180,7 +183,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                                         NULL, NULL, "ss", f->id, si->ssi_signo == SIGINT ? "INT" : "TERM");
 }
 
-static int follow_container(const char *id) {
+int follow_container(const char *id, uint64_t since_usec) {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
@@ -199,7 +202,7 @@ static int follow_container(const char *id) {
                 return ctl_fail(NULL, r, "run");
         f.event = event;
 
-        r = open_log_fd(id, true, 0, 0, 0, false, &f.log_fd, &lerr);
+        r = open_log_fd(id, true, 0, since_usec, 0, false, &f.log_fd, &lerr);
         if (r < 0 && !sd_bus_error_has_name(&lerr, ZL_ERROR_UNSUPPORTED))
                 return ctl_fail(&lerr, r, "logs");
         if (f.log_fd >= 0)
@@ -260,9 +263,8 @@ int verb_run(int argc, char **argv) {
                 return EXIT_ZL;
         if (o.help)
                 return run_help("run"), 0;
-        if (o.interactive || o.tty) {
-                fprintf(stderr, "zlayerctl run: -i/-t need AttachContainer and a PTY, which this zlayerctl does not "
-                                "drive yet; use run without them (or -d and 'zlayerctl logs')\n");
+        if (o.tty && o.interactive && !o.detach && !isatty(STDIN_FILENO)) {
+                fprintf(stderr, "zlayerctl run: the input device is not a TTY\n");
                 return EXIT_ZL;
         }
         if (o.rm && o.detach)
@@ -285,7 +287,11 @@ int verb_run(int argc, char **argv) {
                 printf("%s\n", id);
                 return 0;
         }
-        ret = follow_container(id);
+        if (o.interactive || o.tty)
+                /* the log replay gives what it printed before we attached */
+                ret = attach_container(id, o.interactive, o.tty, true);
+        else
+                ret = follow_container(id, 0);
         if (o.rm)
                 remove_container(id);
         return ret;

@@ -51,7 +51,9 @@ _zlayerctl() {
                 [[ $verb == save ]] && flags+=" -o --output"; args=images ;;
         inspect) flags="--type --help"; args="containers images" ;;
         ps) flags="-a --all -q --quiet --json --format --help" ;;
-        start|wait|pause|unpause|port|diff|top|attach|rename) flags="--help"; args=containers ;;
+        start) flags="-a --attach -i --interactive --help"; args=containers ;;
+        attach) flags="--no-stdin --help"; args=containers ;;
+        wait|pause|unpause|port|diff|top|rename) flags="--help"; args=containers ;;
         stop) flags="-t --time --help"; args=containers ;;
         kill) flags="-s --signal --help"; args=containers
                 [[ $prev == -s || $prev == --signal ]] && { COMPREPLY=($(compgen -W "KILL TERM INT HUP USR1 USR2" -- "$cur")); return; } ;;

@@ -90,9 +90,92 @@ t_attach_after_daemon_restart() {
         discard "$CID"
 }
 
+# zlayerctl under tmux, as a person types (helpers tmux_wait, zctl: cli.sh).
+# tmux_typed SOCK COMMAND: a 120x40 tmux running bash, COMMAND typed at a
+# "host$ " prompt
+tmux_typed() {
+        tmux -S "$1" new-session -d -x 120 -y 40 -s clitest "env -u TMUX bash --norc --noprofile" || { fail "tmux failed"; return 1; }
+        tmux -S "$1" send-keys -t clitest "PS1='host\$ '; clear; $2" Enter
+}
+# tmux_back_at_host SOCK RC: the host prompt again, $? was RC, the terminal
+# is no longer raw
+tmux_back_at_host() {
+        tmux_wait "$1" '^host\$$' || return 1
+        tmux -S "$1" send-keys -t clitest 'echo "rc=$?"; stty -a | grep -o -- "-\?icanon"' Enter
+        tmux_wait "$1" "^rc=$2\$" || return 1
+        tmux_wait "$1" '^icanon$' || { fail "the terminal was left raw"; return 1; }
+}
+# tmux_shell_resize_exit SOCK: in a container's sh: stty size follows the
+# tmux window, `exit 7` ends the command with 7 and the terminal restored
+tmux_shell_resize_exit() {
+        tmux_wait "$1" '^/ #' || return 1
+        tmux -S "$1" send-keys -t clitest "stty size" Enter
+        tmux_wait "$1" '^40 120$' || return 1
+        tmux -S "$1" resize-window -t clitest -x 100 -y 30
+        sleep 0.3
+        tmux -S "$1" send-keys -t clitest "clear; stty size" Enter
+        tmux_wait "$1" '^30 100$' || return 1
+        tmux -S "$1" send-keys -t clitest "exit 7" Enter
+        tmux_back_at_host "$1" 7
+}
+
+t_attach_cli_run_it_tmux() {
+        cli_built || return 1
+        local sock=$ZL_TMP/tmux-run-it.sock rc
+        tmux_typed "$sock" "'$ZLCTL' --bus='$ZL_BUS' run -it --service $TAG-runit $REG/busybox:latest sh" || return 1
+        tmux_shell_resize_exit "$sock"; rc=$?
+        tmux -S "$sock" kill-server
+        zctl rm -f "$TAG-runit-rep-0" >/dev/null 2>&1
+        return $rc
+}
+
+t_attach_cli_attach_detach_keys() {
+        cli_built || return 1
+        local sock=$ZL_TMP/tmux-attach.sock rc id
+        id=$(zctl run -d -it --service "$TAG-attachcli" "$REG/busybox:latest" sh) || { fail "run -d -it failed"; return 1; }
+        tmux_typed "$sock" "'$ZLCTL' --bus='$ZL_BUS' attach $id" || return 1
+        (
+                sleep 0.5
+                tmux -S "$sock" send-keys -t clitest "echo att''ached-ok" Enter
+                tmux_wait "$sock" '^attached-ok$' || exit 1
+                # ctrl-p ctrl-q: detach, the container keeps running
+                tmux -S "$sock" send-keys -t clitest C-p C-q
+                tmux_wait "$sock" 'read escape sequence' || exit 1
+                tmux_back_at_host "$sock" 0 || exit 1
+                [[ $(state "$id") == running ]] || { fail "state $(state "$id") after detaching"; exit 1; }
+        ); rc=$?
+        tmux -S "$sock" kill-server
+        zctl rm -f "$id" >/dev/null 2>&1
+        return $rc
+}
+
+t_attach_cli_start_a_run_i() {
+        cli_built || return 1
+        local id out rc
+        id=$(zctl create --service "$TAG-starta" "$REG/busybox:latest" sh -c 'echo started-output; echo to-stderr >&2; exit 3') ||
+                { fail "create failed"; return 1; }
+        out=$(zctl start -a "$id" 2>&1); rc=$?
+        note "start -a: rc $rc, $(tr '\n' '|' <<<"$out")"
+        [[ $rc == 3 ]] || { fail "start -a exited $rc, wanted the container's 3"; return 1; }
+        has_line "$out" started-output || return 1
+        has_line "$out" to-stderr || return 1
+        zctl rm -f "$id" >/dev/null
+        # run -i: our stdin reaches the container, its code is ours
+        out=$(echo typed-in | zctl run -i --rm --service "$TAG-runi" "$REG/busybox:latest" sh -c 'read x; echo "got:$x"; exit 4'); rc=$?
+        note "run -i: rc $rc, $(tr '\n' '|' <<<"$out")"
+        [[ $rc == 4 ]] || { fail "run -i exited $rc, wanted 4"; return 1; }
+        has_line "$out" "got:typed-in" || return 1
+        # -it without a terminal: refused like docker does
+        out=$(zctl run -it --rm "$REG/busybox:latest" true </dev/null 2>&1); rc=$?
+        [[ $rc == 125 && $out == *"not a TTY"* ]] || { fail "run -it without a tty: rc $rc, $out"; return 1; }
+}
+
 SCENARIOS+=(
         attach-tty-shell-two-attachers-resize t_attach_tty_shell
         attach-stdin-open-socket-frames t_attach_stdin_socket
         attach-limit-busy-detach-leaves-nothing t_attach_limit_and_detach
         attach-after-daemon-restart t_attach_after_daemon_restart
+        attach-cli-run-it-in-tmux t_attach_cli_run_it_tmux
+        attach-cli-attach-detach-keys t_attach_cli_attach_detach_keys
+        attach-cli-start-a-run-i t_attach_cli_start_a_run_i
 )

@@ -323,22 +323,9 @@ t_cli_exec_it_in_tmux() {
                 zctl rm -f "$id" >/dev/null
                 [[ $rc == 1 ]]; return
         fi
-        tmux -S "$sock" new-session -d -x 120 -y 40 -s clitest "env -u TMUX bash --norc --noprofile" || { fail "tmux failed"; return 1; }
-        tmux -S "$sock" send-keys -t clitest "PS1='host\$ '; clear; '$ZLCTL' --bus='$ZL_BUS' exec -it $id sh" Enter
-        (
-                tmux_wait "$sock" '^/ #' || exit 1
-                tmux -S "$sock" send-keys -t clitest "stty size" Enter
-                tmux_wait "$sock" '^40 120$' || exit 1
-                tmux -S "$sock" resize-window -t clitest -x 100 -y 30
-                sleep 0.3
-                tmux -S "$sock" send-keys -t clitest "clear; stty size" Enter
-                tmux_wait "$sock" '^30 100$' || exit 1
-                tmux -S "$sock" send-keys -t clitest "exit 7" Enter
-                tmux_wait "$sock" '^host\$$' || exit 1
-                tmux -S "$sock" send-keys -t clitest 'echo "rc=$?"; stty -a | grep -o -- "-\?icanon"' Enter
-                tmux_wait "$sock" '^rc=7$' || exit 1
-                tmux_wait "$sock" '^icanon$' || { fail "the terminal was left raw"; exit 1; }
-        ); rc=$?
+        # tmux_typed, tmux_shell_resize_exit: attach.sh (run -it does the same)
+        tmux_typed "$sock" "'$ZLCTL' --bus='$ZL_BUS' exec -it $id sh" || return 1
+        tmux_shell_resize_exit "$sock"; rc=$?
         tmux -S "$sock" kill-server
         zctl rm -f "$id" >/dev/null
         return $rc
