@@ -272,6 +272,7 @@ static void test_load_refuses_bad_names(void **state) {
         }
         {
                 /* a bad tag */
+                free(img.layer);
                 image_build(&img, "m\n", "Not A Name");
                 fd = image_docker_archive(&img, false);
                 expect_refused(&s, fd, "'Not A Name'");

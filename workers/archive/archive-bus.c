@@ -300,5 +300,11 @@ static const sd_bus_vtable archive_vtable[] = {
 };
 
 int archive_bus_add_object(sd_bus *bus) {
-        return sd_bus_add_object_vtable(bus, NULL, ZL_WORKER_PATH, ZL_ARCHIVE_IFACE, archive_vtable, NULL);
+        int r;
+
+        r = sd_bus_add_object_vtable(bus, NULL, ZL_WORKER_PATH, ZL_ARCHIVE_IFACE, archive_vtable, NULL);
+        if (r < 0)
+                return r;
+        /* SaveImages, LoadImages, ImportImage (image-archive-bus.c) */
+        return archive_image_bus_add_object(bus);
 }
