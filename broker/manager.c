@@ -13,7 +13,9 @@
 #include "manager-archive.h"
 #include "manager-attach.h"
 #include "manager-commit.h"
+#include "manager-image-io.h"
 #include "manager-stats.h"
+#include "volumes.h"
 
 #define UNPRIV SD_BUS_VTABLE_UNPRIVILEGED
 
@@ -75,10 +77,10 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("TagImage", SD_BUS_ARGS("s", source, "s", target), SD_BUS_NO_RESULT, method_tag_image, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("RemoveImage", SD_BUS_ARGS("s", image, "b", force), SD_BUS_NO_RESULT, method_remove_image, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("PruneImages", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", deleted, "t", reclaimed), method_prune_images, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("SearchImages", SD_BUS_ARGS("s", term, "u", limit), SD_BUS_RESULT("a(ssubb)", results), method_unsupported, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("SaveImages", SD_BUS_ARGS("as", names, "h", output), SD_BUS_NO_RESULT, method_unsupported, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("LoadImages", SD_BUS_ARGS("h", input, "b", quiet), SD_BUS_RESULT("as", references), method_unsupported, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("ImportImage", SD_BUS_ARGS("h", input, "s", repository, "s", tag), SD_BUS_RESULT("s", image_id), method_unsupported, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("SearchImages", SD_BUS_ARGS("s", term, "u", limit), SD_BUS_RESULT("a(ssubb)", results), method_search_images, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("SaveImages", SD_BUS_ARGS("as", names, "h", output), SD_BUS_NO_RESULT, method_save_images, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("LoadImages", SD_BUS_ARGS("h", input, "b", quiet), SD_BUS_RESULT("as", references), method_load_images, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("ImportImage", SD_BUS_ARGS("h", input, "s", repository, "s", tag), SD_BUS_RESULT("s", image_id), method_import_image, UNPRIV),
 
         /* Containers */
         SD_BUS_METHOD_WITH_ARGS("CreateContainer", SD_BUS_ARGS("s", service, "u", replica, "s", spec),
@@ -130,7 +132,7 @@ const sd_bus_vtable manager_vtable[] = {
                     SD_BUS_RESULT("s", name, "x", size, "u", mode, "s", mtime, "s", link_target), method_archive_head, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("ExportContainer", SD_BUS_ARGS("s", id), SD_BUS_RESULT("h", tar), method_export_container, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("CommitContainer", SD_BUS_ARGS("s", id, "a{sv}", options), SD_BUS_RESULT("s", image_id), method_commit_container, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("SyncContainerVolumes", SD_BUS_ARGS("s", id), SD_BUS_NO_RESULT, method_unsupported, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("SyncContainerVolumes", SD_BUS_ARGS("s", id), SD_BUS_NO_RESULT, method_sync_container_volumes, UNPRIV),
 
         SD_BUS_SIGNAL_WITH_ARGS("ContainerNew", SD_BUS_ARGS("s", id, "o", path), 0),
         SD_BUS_SIGNAL_WITH_ARGS("ContainerRemoved", SD_BUS_ARGS("s", id, "o", path), 0),
