@@ -12,6 +12,7 @@
 #include "image-store.h"
 #include "link.h"
 #include "log.h"
+#include "sandbox.h"
 #include "worker-links.h"
 
 static const char help_text[] =
@@ -182,7 +183,11 @@ int main(int argc, char **argv) {
                         return EXIT_FAILURE;
                 }
                 log_debug("Running as %s (%u:%u).", b.opts.user, uid, gid);
+                /* After setup_storage: the allowlist has no setuid or chown of others. */
+                if (sandbox_broker() < 0)
+                        return EXIT_FAILURE;
         }
+        sandbox_selftest_maybe();
 
         signal(SIGPIPE, SIG_IGN);
         sigemptyset(&mask);

@@ -15,3 +15,28 @@ int sandbox_limit_capabilities(uint64_t keep);
 
 /* CapEff/CapPrm/CapBnd and NoNewPrivs of /proc/@pid/status (0 = self). */
 int sandbox_read_status(int pid, uint64_t *ret_eff, uint64_t *ret_prm, uint64_t *ret_bnd, int *ret_nnp);
+
+/* The sandbox of each daemon behind zlayerd (lib/sandbox-workers.c), called
+ * from its main once it has dropped what it does not need and before it
+ * serves anything. See docs/HACKING.md "Sandboxes".
+ *
+ * broker: a seccomp allowlist (it already runs as --user, no capabilities). */
+int sandbox_broker(void);
+
+/* puller: Landlock (read-only system dirs for libc, NSS, TLS and the CA
+ * store; the directory of @auth_file read-only; @root/images read-write and
+ * nothing else), then a seccomp allowlist. Without Landlock in the kernel it
+ * logs a warning and goes on with seccomp alone. */
+int sandbox_puller(const char *root, const char *auth_file);
+
+/* archive: an empty network namespace of its own (it never needs one), then
+ * a seccomp allowlist. Call after sandbox_limit_capabilities(). */
+int sandbox_archive(void);
+
+/* Test builds only (-Dtest_hooks=true): when $ZL_SANDBOX_SELFTEST is set,
+ * try what it names from inside the sandbox just made, print the outcome on
+ * stdout ("selftest OP: ok" or "selftest OP: errno ENAME") and exit.
+ * OP is write:PATH, read:PATH, connect:IPV4:PORT, setuid0, mount, ptrace,
+ * unshare-user, clone-newuser. Returns only when the variable is unset or
+ * the build has no test hooks. */
+void sandbox_selftest_maybe(void);

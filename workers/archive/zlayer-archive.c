@@ -69,7 +69,11 @@ static int run(int argc, char **argv) {
                 r = sandbox_limit_capabilities(ARCHIVE_CAPS);
                 if (r < 0)
                         return log_error_errno(r, "Failed to limit the capabilities: %m");
+                r = sandbox_archive();
+                if (r < 0)
+                        return r;
         }
+        sandbox_selftest_maybe();
 
         r = sd_event_default(&event);
         if (r < 0)

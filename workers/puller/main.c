@@ -11,6 +11,7 @@
 #include "log.h"
 #include "macro.h"
 #include "puller.h"
+#include "sandbox.h"
 
 static const char help[] =
         "zlayer-puller [OPTIONS]\n\n"
@@ -133,6 +134,10 @@ int main(int argc, char **argv) {
 
         if (become_user(o.user) < 0)
                 return EXIT_FAILURE;
+        /* After curl_global_init (it reads openssl.cnf) and before any request. */
+        if (sandbox_puller(o.root, o.auth_file) < 0)
+                return EXIT_FAILURE;
+        sandbox_selftest_maybe();
 
         clean_ingest(o.root);
 
