@@ -42,7 +42,6 @@ typedef struct PullOp {
          * puller answered and every one of these did. */
         sd_bus_slot *stream_slot;
         unsigned n_streams;
-        sd_bus_error stream_error;  /* the first failed stream's */
         sd_bus_error puller_error;  /* Pull's own error, kept until the streams end */
         char *pull_result;          /* Pull's result, likewise */
         bool cancel_requested;
@@ -58,7 +57,6 @@ static void pull_op_free(PullOp *op) {
                 op->broker->n_pulls--;
         sd_bus_slot_unref(op->progress_slot);
         sd_bus_slot_unref(op->stream_slot);
-        sd_bus_error_free(&op->stream_error);
         sd_bus_error_free(&op->puller_error);
         free(op->pull_result);
         if (op->job) {
@@ -280,8 +278,8 @@ static int pull_parse_result(PullOp *op, const char *text) {
 
 /* Both the puller's answer and every stream's are in: fail with the
  * puller's error (a bad or short blob also breaks its stream; the puller's
- * message names the blob digest), else a stream's (e.g. the disk filled
- * while unpacking), or unpack what was not streamed and finish. */
+ * message names the blob digest), or unpack what is not in place yet from
+ * the verified blobs and finish. */
 static void pull_maybe_continue(PullOp *op) {
         int r;
 
@@ -295,12 +293,6 @@ static void pull_maybe_continue(PullOp *op) {
                 pull_complete_error(op, &op->puller_error);
                 return;
         }
-        if (sd_bus_error_is_set(&op->stream_error)) {
-                log_warning("Pulling %s failed while unpacking: %s: %s", op->reference, op->stream_error.name,
-                            strempty(op->stream_error.message));
-                pull_complete_error(op, &op->stream_error);
-                return;
-        }
         if (op->job)
                 job_set_state(op->job, "unpacking");
         r = op->pull_result ? pull_parse_result(op, op->pull_result) : -EBADMSG;
@@ -310,7 +302,9 @@ static void pull_maybe_continue(PullOp *op) {
                           op->reference, strerror(-r));
                 return;
         }
-        /* Skips the layers the streams put in place. */
+        /* Skips the layers the streams put in place; a layer whose stream
+         * failed (archive busy, disk full …) is unpacked from its blob now,
+         * and that answer is the one that counts. */
         op->next_layer = 0;
         pull_unpack_next(op);
 }
@@ -346,18 +340,18 @@ typedef struct PullStream {
         char digest[72], diff_id[72], chain_id[72];
 } PullStream;
 
-/* A failed stream does not cancel the download: the puller's own error, if
- * it has one, is the better one to report, and a failure on our side only
- * costs the unpacking of that layer. */
+/* A failed stream neither fails nor cancels the pull: the layer is not in
+ * place, so it is unpacked from its blob once the download is verified. */
 static void pull_stream_end(PullStream *ps, const sd_bus_error *e) {
         PullOp *op = ps->op;
 
+        if (e)
+                log_debug("Stream of %s for %s ended with %s: %s; unpacking from the blob instead.", ps->digest,
+                          op->reference, e->name, strempty(e->message));
         if (ps->fd >= 0)
                 close(ps->fd);
         free(ps);
         op->n_streams--;
-        if (e && !sd_bus_error_is_set(&op->stream_error))
-                (void) sd_bus_error_copy(&op->stream_error, e);
         pull_maybe_continue(op);
 }
 
@@ -365,10 +359,7 @@ static int on_stream_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         PullStream *ps = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(m);
 
-        if (e)
-                log_warning("Unpacking layer %s of %s while it downloaded failed: %s: %s", ps->digest,
-                            ps->op->reference, e->name, strempty(e->message));
-        else
+        if (!e)
                 log_debug("Layer %s of %s unpacked while it downloaded.", ps->digest, ps->op->reference);
         pull_stream_end(ps, e);
         return 0;
@@ -411,8 +402,7 @@ static int on_layer_stream(sd_bus_message *m, void *userdata, sd_bus_error *ret_
 
         if (sd_bus_message_read(m, "usssh", &request, &digest, &diff_id, &chain_id, &fd) < 0)
                 return 0;
-        if (!op->job || request != job_id(op->job) || op->cancel_requested ||
-            sd_bus_error_is_set(&op->stream_error))
+        if (!op->job || request != job_id(op->job) || op->cancel_requested)
                 return 0;
         if (!digest_is_valid(digest) || !digest_is_valid(diff_id) || !digest_is_valid(chain_id)) {
                 log_warning("zlayer-puller sent a stream with a malformed digest for %s.", op->reference);
