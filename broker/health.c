@@ -9,6 +9,7 @@
  * InspectContainer's State.Health. One check at a time per container; the
  * next is scheduled when the previous answered. */
 #include <json-c/json.h>
+#include <signal.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -136,6 +137,61 @@ fail:
 
 static void health_schedule(Health *h, uint64_t delay);
 
+/* The spec's restart policy kind (UpdateContainerResources may override it). */
+static bool restart_policy_set(Container *c) {
+        _cleanup_free_ char *rel = NULL, *text = NULL;
+        json_object *spec, *rp, *kind;
+        bool set = false;
+
+        if (c->restart_kind)
+                return !streq(c->restart_kind, "no");
+        if (asprintf(&rel, "%s/spec.json", c->id) < 0 ||
+            read_file_at(c->broker->containers_fd, rel, CONFIG_MAX, &text, NULL) < 0 || !(spec = json_tokener_parse(text)))
+                return false;
+        if (json_object_object_get_ex(spec, "restart_policy", &rp) && json_object_object_get_ex(rp, "kind", &kind) &&
+            json_object_is_type(kind, json_type_string))
+                set = !streq(json_object_get_string(kind), "no");
+        json_object_put(spec);
+        return set;
+}
+
+static int on_kill_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        Container *c = userdata;
+
+        if (e)
+                log_warning("Cannot kill unhealthy container %s: %s", c->id, strempty(e->message));
+        container_unref(c);
+        return 0;
+}
+
+static void kill_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
+        Container *c = userdata;
+        int r;
+
+        if (!link || c->state != CONTAINER_RUNNING) {
+                container_unref(c);
+                return;
+        }
+        r = sd_bus_call_method_async(link, NULL, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Kill", on_kill_reply, c, "si", c->id,
+                                     (int32_t) SIGKILL);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot kill unhealthy container %s: %m", c->id);
+                container_unref(c);
+        }
+}
+
+/* An unhealthy container with a restart policy is killed: its exit (137,
+ * a failure, not a user's stop) lets the policy restart it. */
+static void health_kill_for_restart(Container *c) {
+        if (!restart_policy_set(c))
+                return;
+        log_info("Killing unhealthy container %s so that its restart policy restarts it.", c->id);
+        container_ref(c);
+        if (worker_acquire(c->broker, WORKER_EXEC, kill_with_link, c) < 0)
+                container_unref(c);
+}
+
 static void health_record(Health *h, int32_t code, const char *output) {
         const char *old = h->status;
         bool passed = code == 0;
@@ -169,8 +225,11 @@ static void health_record(Health *h, int32_t code, const char *output) {
                 if (h->failing_streak >= (unsigned) h->retries)
                         h->status = "unhealthy";
         }
-        if (!streq(old, h->status))
+        if (!streq(old, h->status)) {
                 log_info("Container %s is %s (%s check: %s).", h->container->id, h->status, h->kind, output);
+                if (streq(h->status, "unhealthy"))
+                        health_kill_for_restart(h->container);
+        }
 }
 
 static int on_probe_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {

@@ -161,6 +161,27 @@ t_spec_health_tcp_http() {
         for i in "${ids[@]}"; do discard "$i"; done
 }
 
+t_spec_health_restart() {
+        # unhealthy + a restart policy: killed and restarted by the policy
+        create health-restart "$(spec_sh "$REG/busybox:latest" 'exec sleep 1000' \
+                '{"restart_policy": {"kind": "always", "delay": "100ms"},
+                  "health": {"interval": "200ms", "timeout": "2s", "retries": 2, "check": {"type": "command", "command": "false"}}}')" ||
+                return 1
+        start "$CID" || return 1
+        wait_for 60 eval '[[ $(spec_inspect "$CID" | jq .RestartCount) -ge 1 ]]' ||
+                { fail "not restarted: $(spec_inspect "$CID" | jq -c '{RestartCount, State}')"; return 1; }
+        grep -q "Killing unhealthy container $CID" "$ZL_TMP/zlayerd.log" || { fail "no log of the kill"; return 1; }
+        discard "$CID"
+        # without a policy it stays (unhealthy, running)
+        health_run health-stays 'exec sleep 1000' \
+                '{"interval": "200ms", "timeout": "2s", "retries": 2, "check": {"type": "command", "command": "false"}}' || return 1
+        wait_for 60 health_is "$CID" unhealthy || return 1
+        sleep 1
+        [[ $(state "$CID") == running && $(spec_inspect "$CID" | jq .RestartCount) == 0 ]] ||
+                { fail "an unhealthy container without a policy was touched: $(state "$CID")"; return 1; }
+        discard "$CID"
+}
+
 # spec_rejects WORD EXTRA_JSON: CreateContainer fails with InvalidSpec naming WORD
 spec_rejects() {
         expect_error InvalidSpec "$1" CreateContainer sus "$TAG-rejected" 1 "$(spec_sh "$REG/busybox:latest" true "$2")"
@@ -176,6 +197,7 @@ t_spec_unsupported_values() {
         spec_rejects "kernel.shmmax" '{"ipc_mode": "host", "sysctls": {"kernel.shmmax": 1}}' || return 1
         spec_rejects "kernel.hostname" '{"sysctls": {"kernel.hostname": "x"}}' || return 1
         spec_rejects "bad/name" '{"storage": [{"type": "named", "name": "bad/name", "target": "/x"}]}' || return 1
+        spec_rejects "cron" '{"rtype": "cron", "schedule": "* * * * *"}' || return 1
         spec_rejects "memory_swappiness" '{"resources": {"memory_swappiness": 10}}' || return 1
         spec_rejects "example.com" '{"health": {"check": {"type": "http", "url": "http://example.com/"}}}' || return 1
         spec_rejects "health.check.port" '{"health": {"check": {"type": "tcp"}}}' || return 1
@@ -197,4 +219,5 @@ SCENARIOS+=(
         spec-unsupported-values t_spec_unsupported_values
         spec-health-command t_spec_health_command
         spec-health-tcp-http t_spec_health_tcp_http
+        spec-health-restart t_spec_health_restart
 )
