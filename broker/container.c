@@ -236,9 +236,9 @@ int container_set_state(Container *c, ContainerState s) {
                         container_emit_changed(c, "RestartCount", NULL);
                 }
         }
-        if (s == CONTAINER_RUNNING && c->state != CONTAINER_RUNNING)
-                container_health_start(c);
-        else if (s != CONTAINER_RUNNING)
+        if (s == CONTAINER_RUNNING)
+                container_health_ensure(c); /* also after a re-adoption */
+        else
                 container_health_stop(c);
         c->state = s;
         r = container_state_save(c, b->containers_fd);

@@ -239,7 +239,10 @@ static int on_probe_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
         int32_t code;
 
         h->probe = sd_bus_slot_unref(h->probe);
-        if (e) {
+        if (e && sd_bus_error_has_name(e, ZL_ERROR_BUSY)) {
+                /* zlayer-exec runs too many checks: not the container's fault */
+                log_debug("Health check of %s skipped: %s", h->container->id, strempty(e->message));
+        } else if (e) {
                 _cleanup_free_ char *msg = NULL;
                 if (asprintf(&msg, "%s: %s", e->name, strempty(e->message)) < 0)
                         return 0;
@@ -334,6 +337,13 @@ void container_health_start(Container *c) {
         h->started = now(CLOCK_MONOTONIC);
         c->health = h;
         health_schedule(h, h->interval);
+}
+
+void container_health_ensure(Container *c) {
+        Health *h = c->health;
+
+        if (!h || (!h->timer && !h->probe && !h->waiting_link))
+                container_health_start(c);
 }
 
 void container_health_stop(Container *c) {

@@ -137,6 +137,13 @@ t_spec_health_command() {
         wait_for 60 eval '[[ $(spec_inspect "$CID" | jq ".State.Health.FailingStreak") -ge 6 ]]' || return 1
         [[ $(spec_inspect "$CID" | jq '.State.Health.Log | length') == 5 ]] || { fail "Log is not the last 5"; return 1; }
         [[ $(spec_inspect "$good" | jq '.State.Health.FailingStreak') == 0 ]] || { fail "passing check has a streak"; return 1; }
+        # a new broker re-adopts the container and checks it again
+        local bp
+        bp=$(worker_pid zlayer-broker) || { fail "no broker"; return 1; }
+        kill -KILL "$bp"
+        sleep 0.5
+        zl_wait_name "$ZL_BUS" 30 || { fail "no broker came back"; return 1; }
+        wait_for 60 health_is "$CID" unhealthy || { fail "no checks after a broker restart: $(spec_inspect "$CID" | jq -c .State.Health)"; return 1; }
         discard "$good"
         discard "$CID"
 }
