@@ -183,6 +183,22 @@ t_pull_concurrent_one_transfer() {
         bcall RemoveImage sb "$ref" false >/dev/null
 }
 
+# PullImage's platform option picks the index entry; one the index lacks
+# is NotFound naming it.
+t_pull_platform_option() {
+        pf_server || return 1
+        local ref=127.0.0.1:$PF_PORT/pass/multiarch:latest j
+        bcall PullImage 'ssa{sv}' "$ref" always 1 platform s linux/arm64/v8 >/dev/null ||
+                { fail "pull for linux/arm64/v8 failed"; return 1; }
+        j=$(bcall InspectImage s "$ref" | jq -r '.data[0]') || { fail "InspectImage failed"; return 1; }
+        note "$(jq -c '{Architecture, Variant, Os}' <<<"$j")"
+        [[ $(jq -r .Architecture <<<"$j") == arm64 ]] || { fail "architecture is not arm64"; return 1; }
+        [[ $(jq -r '.Config.Labels["com.zlayer.test.platform"]' <<<"$j") == arm64 ]] ||
+                { fail "not the arm64 manifest's config"; return 1; }
+        expect_error NotFound "linux/s390x" PullImage 'ssa{sv}' "$ref" always 1 platform s linux/s390x || return 1
+        bcall RemoveImage sb "$ref" false >/dev/null
+}
+
 # The store on a 40 MiB tmpfs (a zlayerd of its own, with its own run dir
 # so that it sees no container of the others), an image that needs more.
 t_pull_fault_disk_full() {
@@ -220,5 +236,6 @@ SCENARIOS+=(
         pull-fault-registry-killed t_pull_fault_registry_killed
         pull-fault-auth-redirect t_pull_fault_auth_redirect
         pull-concurrent-one-transfer t_pull_concurrent_one_transfer
+        pull-platform-option t_pull_platform_option
         pull-fault-disk-full t_pull_fault_disk_full
 )
