@@ -16,6 +16,7 @@
 #include "ids.h"
 #include "launch-config.h"
 #include "log.h"
+#include "overlay.h"
 #include "procfs.h"
 
 #define LAUNCH_CONFIG_MAX (1U << 20)
@@ -87,6 +88,7 @@ static int mount_overlay(Exec *e, const char *id, int *ret_fd, sd_bus_error *err
         _cleanup_(launch_config_freep) LaunchConfig *cfg = NULL;
         _cleanup_close_ int cdir = -1, upper = -1, work = -1, fsfd = -1, mnt = -1;
         _cleanup_free_ char *json = NULL, *perr = NULL;
+        _cleanup_strv_free_ char **lowers = NULL;
         char upper_path[64], work_path[64];
         int r;
 
@@ -105,22 +107,17 @@ static int mount_overlay(Exec *e, const char *id, int *ret_fd, sd_bus_error *err
                 return sd_bus_error_set_errnof(error, -(upper < 0 ? upper : work),
                                                "upper/work of container %s: %m", id);
 
-        fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
-        if (fsfd < 0)
-                return sd_bus_error_set_errnof(error, errno, "fsopen overlay: %m");
-        for (size_t i = 0; cfg->layers[i]; i++) {
-                _cleanup_free_ char *layer = NULL;
-                if (asprintf(&layer, "%s/layers/%s", e->opts.root, cfg->layers[i]) < 0)
+        lowers = calloc(strv_length(cfg->layers) + 1, sizeof(char *));
+        if (!lowers)
+                return -ENOMEM;
+        for (size_t i = 0; cfg->layers[i]; i++)
+                if (asprintf(&lowers[i], "%s/layers/%s", e->opts.root, cfg->layers[i]) < 0)
                         return -ENOMEM;
-                if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir+", layer, 0) < 0)
-                        return sd_bus_error_set_errnof(error, errno, "overlay layer %s: %m", layer);
-        }
         snprintf(upper_path, sizeof(upper_path), "/proc/self/fd/%d", upper);
         snprintf(work_path, sizeof(work_path), "/proc/self/fd/%d", work);
-        if (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", upper_path, 0) < 0 ||
-            fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", work_path, 0) < 0 ||
-            fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-                return sd_bus_error_set_errnof(error, errno, "creating the overlay of %s: %m", id);
+        fsfd = overlay_fs_create(lowers, upper_path, work_path);
+        if (fsfd < 0)
+                return sd_bus_error_set_errnof(error, -fsfd, "creating the overlay of %s: %m", id);
         /* nodev, nosuid: nothing is executed from here, and a device node
          * in a layer must not open a host device through this mount */
         mnt = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);

@@ -9,6 +9,7 @@
 #include <sys/sysmacros.h>
 
 #include "network.h"
+#include "overlay.h"
 #include "shim.h"
 
 _printf_(2, 3) static int fail(char **ret_error, const char *fmt, ...) {
@@ -144,16 +145,10 @@ static int open_container_dir(int root_fd, const char *id, const char *name, cha
         return fd;
 }
 
-static int fsconfig_string(int fsfd, const char *key, const char *value, char **ret_error) {
-        if (fsconfig(fsfd, FSCONFIG_SET_STRING, key, value, 0) < 0)
-                return fail(ret_error, "overlay option %s=%s: %m", key, value);
-        return 0;
-}
-
 int rootfs_mount_overlay(const char *root, const LaunchConfig *c, int *ret_mount_fd, char **ret_error) {
         _cleanup_close_ int root_fd = -1, upper = -1, work = -1, target = -1, fsfd = -1, mnt = -1;
+        _cleanup_strv_free_ char **lowers = NULL;
         char upper_path[64], work_path[64];
-        int r;
 
         root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (root_fd < 0)
@@ -168,25 +163,22 @@ int rootfs_mount_overlay(const char *root, const LaunchConfig *c, int *ret_mount
         /* The new mount API: layers one by one (no page-size limit on the
          * options), upper and work by fd, and a mount fd that is the new
          * root itself, so nothing is looked up by path again. */
-        fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
-        if (fsfd < 0)
-                return fail(ret_error, "fsopen overlay: %m");
+        lowers = calloc(strv_length(c->layers) + 1, sizeof(char *));
+        if (!lowers)
+                return -ENOMEM;
         for (size_t i = 0; c->layers[i]; i++) {
-                _cleanup_free_ char *layer = NULL;
-                if (asprintf(&layer, "%s/layers/%s", root, c->layers[i]) < 0)
+                if (asprintf(&lowers[i], "%s/layers/%s", root, c->layers[i]) < 0)
                         return -ENOMEM;
-                if (access(layer, F_OK) < 0)
-                        return fail(ret_error, "layer %s: %m", layer);
-                if ((r = fsconfig_string(fsfd, "lowerdir+", layer, ret_error)) < 0)
-                        return r;
+                if (access(lowers[i], F_OK) < 0)
+                        return fail(ret_error, "layer %s: %m", lowers[i]);
         }
         snprintf(upper_path, sizeof(upper_path), "/proc/self/fd/%d", upper);
         snprintf(work_path, sizeof(work_path), "/proc/self/fd/%d", work);
-        if ((r = fsconfig_string(fsfd, "upperdir", upper_path, ret_error)) < 0 ||
-            (r = fsconfig_string(fsfd, "workdir", work_path, ret_error)) < 0)
-                return r;
-        if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        fsfd = overlay_fs_create(lowers, upper_path, work_path);
+        if (fsfd < 0) {
+                errno = -fsfd;
                 return fail(ret_error, "creating the overlay of %s: %m", c->id);
+        }
         mnt = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
         if (mnt < 0)
                 return fail(ret_error, "fsmount overlay: %m");
