@@ -154,12 +154,17 @@ static int bench_zlayer(const char *address, const char *image, unsigned runs, u
         char spec[1024];
         int r;
 
+        /* ZL_BENCH_NETWORK_MODE=bridge measures bridge networking (default none) */
+        const char *mode = getenv("ZL_BENCH_NETWORK_MODE") ?: "none";
+
         if (strpbrk(image, "\"\\"))
                 return fprintf(stderr, "latency: bad image reference %s\n", image), -EINVAL;
+        if (strcmp(mode, "none") != 0 && strcmp(mode, "bridge") != 0 && strcmp(mode, "host") != 0)
+                return fprintf(stderr, "latency: bad ZL_BENCH_NETWORK_MODE %s\n", mode), -EINVAL;
         snprintf(spec, sizeof(spec),
                  "{\"image\":{\"name\":\"%s\",\"pull_policy\":\"if_not_present\"},"
-                 "\"command\":{\"entrypoint\":[\"/bin/true\"],\"args\":[]},\"network_mode\":\"none\"}",
-                 image);
+                 "\"command\":{\"entrypoint\":[\"/bin/true\"],\"args\":[]},\"network_mode\":\"%s\"}",
+                 image, mode);
 
         r = sd_bus_new(&bus);
         if (r >= 0)

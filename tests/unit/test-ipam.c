@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "lib/ipam.h"
+#include "lib/launch-config.h"
 #include "lib/macro.h"
 #include "lib/netnames.h"
 
@@ -118,6 +119,59 @@ static void test_names(void **state) {
         assert_string_not_equal(buf, other);
 }
 
+#define BASE "{\"id\":\"web-rep-1\",\"layers\":[\"1111111111111111111111111111111111111111111111111111111111111111\"],\"args\":[\"/bin/true\"],"
+
+static void test_launch_config_network(void **state) {
+        _cleanup_launch_config_ LaunchConfig *c = NULL;
+        _cleanup_free_ char *err = NULL;
+
+        int r = launch_config_parse(BASE "\"network_mode\":\"bridge\","
+                                             "\"network\":{\"bridge\":\"zl0\",\"address\":\"198.18.5.7\",\"prefix\":24,\"gateway\":\"198.18.5.1\"},"
+                                             "\"ports\":[{\"container_port\":80,\"host_port\":8080,\"protocol\":\"tcp\"},"
+                                             "{\"container_port\":53,\"host_port\":8080,\"protocol\":\"udp\"}]}",
+                                             &c, &err);
+        if (r < 0)
+                fprintf(stderr, "parse: %s\n", err);
+        assert_int_equal(r, 0);
+        assert_string_equal(c->bridge, "zl0");
+        assert_string_equal(c->address, "198.18.5.7");
+        assert_string_equal(c->gateway, "198.18.5.1");
+        assert_int_equal(c->prefix, 24);
+        assert_int_equal(c->n_ports, 2);
+        assert_int_equal(c->ports[1].container_port, 53);
+        assert_int_equal(c->ports[1].host_port, 8080);
+        assert_string_equal(c->ports[1].protocol, "udp");
+
+        static const struct {
+                const char *json, *error;
+        } bad[] = {
+                { BASE "\"network_mode\":\"bridge\",\"network\":{\"bridge\":\"zl0\",\"address\":\"198.18.6.7\",\"prefix\":24,\"gateway\":\"198.18.5.1\"}}",
+                  "network.address: 198.18.6.7 is not a host address of the gateway's subnet" },
+                { BASE "\"network_mode\":\"bridge\",\"network\":{\"bridge\":\"zl0\",\"address\":\"198.18.5.1\",\"prefix\":24,\"gateway\":\"198.18.5.1\"}}",
+                  "network.address: 198.18.5.1 is not a host address of the gateway's subnet" },
+                { BASE "\"network_mode\":\"bridge\",\"network\":{\"bridge\":\"Bad/Name\",\"address\":\"198.18.5.2\",\"prefix\":24,\"gateway\":\"198.18.5.1\"}}",
+                  "network.bridge: not a valid bridge name: Bad/Name" },
+                { BASE "\"network_mode\":\"bridge\",\"network\":{\"bridge\":\"zl0\",\"address\":\"198.18.5.2\",\"prefix\":31,\"gateway\":\"198.18.5.1\"}}",
+                  "network.prefix: missing or not 8…30" },
+                { BASE "\"network_mode\":\"bridge\",\"ports\":[{\"container_port\":80,\"host_port\":80,\"protocol\":\"tcp\"},"
+                  "{\"container_port\":81,\"host_port\":80,\"protocol\":\"tcp\"}]}",
+                  "ports[1]: host port 80/tcp is published twice" },
+                { BASE "\"network_mode\":\"bridge\",\"ports\":[{\"container_port\":80,\"host_port\":0,\"protocol\":\"tcp\"}]}",
+                  "ports[0].host_port: missing or not 1…65535" },
+                { BASE "\"network_mode\":\"bridge\",\"ports\":[{\"container_port\":80,\"host_port\":80,\"protocol\":\"sctp\"}]}",
+                  "ports[0].protocol: not tcp or udp: sctp" },
+                { BASE "\"network_mode\":\"none\",\"ports\":[{\"container_port\":80,\"host_port\":80,\"protocol\":\"tcp\"}]}",
+                  "ports: only with network_mode bridge" },
+                { BASE "\"network_mode\":\"host\",\"network\":{}}", "network: only with network_mode bridge" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_launch_config_ LaunchConfig *x = NULL;
+                _cleanup_free_ char *e = NULL;
+                assert_int_equal(launch_config_parse(bad[i].json, &x, &e), -EINVAL);
+                assert_string_equal(e, bad[i].error);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cidr_parse),
@@ -125,6 +179,7 @@ int main(void) {
                 cmocka_unit_test(test_round_robin_and_persist),
                 cmocka_unit_test(test_bad_state),
                 cmocka_unit_test(test_names),
+                cmocka_unit_test(test_launch_config_network),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,11 +62,19 @@ static int lock_bridge(const char *run_dir, const char *bridge) {
         return fd;
 }
 
-static int write_sysctl(const char *path, const char *value) {
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+/* sets a boolean sysctl to 1, writing only when it is not (a host-wide
+ * one such as ip_forward is left untouched when already on) */
+static int enable_sysctl(const char *path) {
+        _cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
+        char c = 0;
+
         if (fd < 0)
                 return -errno;
-        return loop_write(fd, value, strlen(value));
+        if (read(fd, &c, 1) == 1 && c == '1')
+                return 0;
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return -errno;
+        return loop_write(fd, "1", 1);
 }
 
 /* Runs @f with a netlink socket of @pid's network namespace. */
@@ -85,6 +93,15 @@ static int in_netns(pid_t pid, int (*f)(Netlink *nl, const LaunchConfig *c), con
                 return -errno;
         /* a netlink socket stays in the namespace it was made in */
         r = netlink_open(&nl);
+        /* so does a /proc/sys/net file: zlayer gives containers IPv4 only, and
+         * eth0 stays quiet (no IPv6 autoconfiguration traffic), as Docker
+         * does for a network without IPv6 */
+        if (r >= 0 && c->bridge) {
+                _cleanup_close_ int fd = open("/proc/sys/net/ipv6/conf/" CONTAINER_IFNAME "/disable_ipv6",
+                                              O_WRONLY | O_CLOEXEC);
+                if (fd >= 0 && loop_write(fd, "1", 1) < 0)
+                        log_debug_errno(-errno, "Failed to disable IPv6 on %s: %m", CONTAINER_IFNAME);
+        }
         if (setns(self, CLONE_NEWNET) < 0) {
                 /* we cannot work in the container's namespace by mistake */
                 log_error_errno(-errno, "Failed to return to the host's network namespace: %m");
@@ -159,9 +176,9 @@ static int setup_bridge(Netlink *nl, const LaunchConfig *c, ShimNetwork *n, char
         /* DNAT of 127.0.0.1 to a container needs loopback sources routable
          * on the bridge; forwarding for the masqueraded outbound traffic */
         snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", c->bridge);
-        if ((r = write_sysctl(path, "1")) < 0)
+        if ((r = enable_sysctl(path)) < 0)
                 return fail(ret_error, "setting %s: %s", path, strerror(-r));
-        if ((r = write_sysctl("/proc/sys/net/ipv4/ip_forward", "1")) < 0)
+        if ((r = enable_sysctl("/proc/sys/net/ipv4/ip_forward")) < 0)
                 return fail(ret_error, "enabling IPv4 forwarding: %s", strerror(-r));
         if (created)
                 log_info("Created bridge %s (%s/%u).", c->bridge, c->gateway, c->prefix);
@@ -318,7 +335,9 @@ static int open_name_file(int root_fd, const char *id, const char *name) {
         fd = (int) syscall(SYS_openat2, root_fd, p, &how, sizeof(how));
         if (fd < 0)
                 return -errno;
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        /* one link only: not another file of the host linked in by the
+         * broker's user, which the container would then get */
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
                 close(fd);
                 return -EBADFD;
         }

@@ -6,7 +6,7 @@ t_commit_run_new_image() {
         local out id j src ref=zlcommit/test:v1 full
         # layered: /opq holds old-a, old-b, old-sub in the lower layers
         SERVICE=commitsrc run_sh "$REG/layered:latest" \
-                'echo committed content > /hello.txt && rm /etc/hosts && rm -rf /opq && mkdir /opq && echo n > /opq/n2' || return 1
+                'echo committed content > /hello.txt && rm /etc/os-release && rm -rf /opq && mkdir /opq && echo n > /opq/n2' || return 1
         [[ $EXIT_CODE == 0 ]] || { fail "source container exit $EXIT_CODE"; return 1; }
         src=$CID
         expect_error org.freedesktop.DBus.Error.InvalidArgs bogus CommitContainer 'sa{sv}' "$src" 1 bogus s x || return 1
@@ -39,9 +39,9 @@ t_commit_run_new_image() {
         out=$(logs "$CID")
         [[ $EXIT_CODE == 0 && $out == "stdout committed content" ]] || { fail "new image: exit $EXIT_CODE logs '$out'"; return 1; }
         discard "$CID"
-        SERVICE=commitchk run_sh "$ref" 'echo "env=$COMMITTED"; ls /etc/hosts 2>&1; echo "opq=$(ls -A /opq | tr "\n" " ")"; cat /etc/zl-kept' || return 1
+        SERVICE=commitchk run_sh "$ref" 'echo "env=$COMMITTED"; ls /etc/os-release 2>&1; echo "opq=$(ls -A /opq | tr "\n" " ")"; cat /etc/zl-kept' || return 1
         has_line "$LOGS" "stdout env=1" || return 1
-        has_line "$LOGS" "stdout ls: /etc/hosts: No such file or directory" || return 1
+        has_line "$LOGS" "stdout ls: /etc/os-release: No such file or directory" || return 1
         has_line "$LOGS" "stdout opq=n2 " || return 1
         has_line "$LOGS" "stdout layer 1 file, kept" || return 1
         discard "$CID"
