@@ -42,38 +42,60 @@ _printf_(2, 3) static int run(char **ret_error, const char *fmt, ...) {
         return -EIO;
 }
 
+/* Every call is one nft command buffer: each costs a context and a cache
+ * fetch, so no "list" before acting. */
 int nft_network_ensure(const char *table, const char *bridge, const char *subnet, char **ret_error) {
-        if (run(NULL, "list table ip %s", table) == 0)
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        /* one transaction, "create table" first: when the table exists the
+         * whole of it fails and nothing is added twice */
+        r = run(&err,
+                "create table ip %1$s\n"
+                "add map ip %1$s ports { type inet_proto . inet_service : ipv4_addr . inet_service; }\n"
+                "add chain ip %1$s prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
+                "add rule ip %1$s prerouting fib daddr type local dnat ip to meta l4proto . th dport map @ports\n"
+                "add chain ip %1$s output { type nat hook output priority -100; policy accept; }\n"
+                "add rule ip %1$s output fib daddr type local dnat ip to meta l4proto . th dport map @ports\n"
+                "add chain ip %1$s postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
+                "add rule ip %1$s postrouting ip saddr %3$s oifname != \"%2$s\" masquerade\n"
+                "add rule ip %1$s postrouting ip saddr 127.0.0.0/8 oifname \"%2$s\" masquerade\n",
+                table, bridge, subnet);
+        if (r >= 0 || run(NULL, "list chain ip %s postrouting", table) >= 0)
                 return 0;
-        /* one transaction: the table exists whole or not at all */
-        return run(ret_error,
-                   "table ip %1$s {\n"
-                   "  map ports { type inet_proto . inet_service : ipv4_addr . inet_service; }\n"
-                   "  chain prerouting { type nat hook prerouting priority dstnat; policy accept;\n"
-                   "    fib daddr type local dnat ip to meta l4proto . th dport map @ports; }\n"
-                   "  chain output { type nat hook output priority -100; policy accept;\n"
-                   "    fib daddr type local dnat ip to meta l4proto . th dport map @ports; }\n"
-                   "  chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
-                   "    ip saddr %3$s oifname != \"%2$s\" masquerade;\n"
-                   "    ip saddr 127.0.0.0/8 oifname \"%2$s\" masquerade; }\n"
-                   "}\n",
-                   table, bridge, subnet);
+        if (ret_error) {
+                free(*ret_error);
+                *ret_error = TAKE_PTR(err);
+        }
+        return r;
 }
 
 int nft_network_remove(const char *table, char **ret_error) {
-        if (run(NULL, "list table ip %s", table) < 0)
-                return 0;
-        return run(ret_error, "delete table ip %s", table);
+        _cleanup_free_ char *err = NULL;
+        int r = run(&err, "delete table ip %s", table);
+
+        if (r >= 0 || run(NULL, "list table ip %s", table) < 0)
+                return 0; /* gone, or never there */
+        if (ret_error) {
+                free(*ret_error);
+                *ret_error = TAKE_PTR(err);
+        }
+        return r;
 }
 
 int nft_port_add(const char *table, const char *proto, uint16_t host_port, const char *addr, uint16_t port,
                  char **ret_error) {
+        const char *fmt = "create element ip %s ports { %s . %u : %s . %u }";
+
+        if (run(NULL, fmt, table, proto, host_port, addr, port) >= 0)
+                return 0;
+        /* a stale element of a shim that died (the caller holds the port) */
         (void) nft_port_remove(table, proto, host_port);
-        return run(ret_error, "create element ip %s ports { %s . %u : %s . %u }", table, proto, host_port, addr, port);
+        return run(ret_error, fmt, table, proto, host_port, addr, port);
 }
 
 int nft_port_remove(const char *table, const char *proto, uint16_t host_port) {
-        if (run(NULL, "get element ip %s ports { %s . %u }", table, proto, host_port) < 0)
-                return 0;
-        return run(NULL, "delete element ip %s ports { %s . %u }", table, proto, host_port);
+        /* missing (never added, or the table is gone): nothing to do */
+        (void) run(NULL, "delete element ip %s ports { %s . %u }", table, proto, host_port);
+        return 0;
 }
