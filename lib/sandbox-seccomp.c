@@ -39,6 +39,14 @@ static int allow(scmp_filter_ctx ctx, const char *name, int nr) {
         return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define ZL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ZL_ASAN 1
+#endif
+#endif
+
 int sandbox_seccomp_allowlist(const char *const *const *lists) {
         _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
         unsigned n = 0;
@@ -69,6 +77,13 @@ int sandbox_seccomp_allowlist(const char *const *const *lists) {
                         n++;
                 }
 
+#ifdef ZL_ASAN
+        for (const char *const *s = sandbox_syscalls_sanitizer; *s; s++) {
+                r = allow(ctx, *s, seccomp_syscall_resolve_name(*s));
+                if (r < 0 && r != -EEXIST)
+                        return r;
+        }
+#endif
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return -errno;
         r = seccomp_load(ctx);

@@ -92,6 +92,12 @@ void sandbox_selftest_maybe(void) {
 
         if (!op)
                 return;
+        /* a normal exit: atexit handlers (LeakSanitizer's in ASan builds) run
+         * under the filter too */
+        if (streq(op, "exit")) {
+                printf("selftest exit: ok\n");
+                exit(EXIT_SUCCESS);
+        }
         r = try_op(op);
         if (r == 0)
                 printf("selftest %s: ok\n", op);

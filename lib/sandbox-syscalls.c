@@ -55,6 +55,15 @@ const char *const sandbox_syscalls_broker[] = {
         NULL
 };
 
+/* Only in ASan builds (-Db_sanitize=address): LeakSanitizer stops the world
+ * at exit with a tracer thread (clone + ptrace), and a report runs the
+ * symbolizer (fork + execve). Without these a sanitizer build's daemons
+ * would die of SIGSYS at every exit instead of reporting leaks. */
+const char *const sandbox_syscalls_sanitizer[] = {
+        "clone", "ptrace", "execve", "process_vm_readv", "wait4", "waitid",
+        NULL
+};
+
 /* libcurl's threaded resolver, OpenSSL, getaddrinfo's sockets. clone and
  * clone3 are allowed without namespace flags only (lib/sandbox-seccomp.c). */
 const char *const sandbox_syscalls_puller[] = {

@@ -36,7 +36,7 @@ int sandbox_archive(void);
 /* Test builds only (-Dtest_hooks=true): when $ZL_SANDBOX_SELFTEST is set,
  * try what it names from inside the sandbox just made, print the outcome on
  * stdout ("selftest OP: ok" or "selftest OP: errno ENAME") and exit.
- * OP is write:PATH, read:PATH, connect:IPV4:PORT, setuid0, mount, ptrace,
+ * OP is exit, write:PATH, read:PATH, connect:IPV4:PORT, setuid0, mount, ptrace,
  * unshare-user, clone-newuser. Returns only when the variable is unset or
  * the build has no test hooks. */
 void sandbox_selftest_maybe(void);
