@@ -17,6 +17,9 @@
 
 #define CONFIG_MAX (4 * 1024 * 1024)
 #define SYNC_USEC (5 * 60 * USEC_PER_SEC)
+#define SYNCS_MAX 16 /* SyncContainerVolumes in flight; more is Busy */
+
+static unsigned n_syncs;
 
 typedef struct VolumeSync {
         Container *container;
@@ -25,6 +28,7 @@ typedef struct VolumeSync {
 } VolumeSync;
 
 static void volume_sync_free(VolumeSync *s) {
+        n_syncs--;
         container_unref(s->container);
         sd_bus_message_unref(s->call);
         strv_free(s->names);
@@ -134,9 +138,13 @@ int method_sync_container_volumes(sd_bus_message *m, void *userdata, sd_bus_erro
         if (r == 0)
                 return sd_bus_reply_method_return(m, NULL);
 
+        if (n_syncs >= SYNCS_MAX)
+                return sd_bus_error_setf(error, ZL_ERROR_BUSY, "cannot sync the volumes of %s: %d syncs are running",
+                                         c->id, SYNCS_MAX);
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
+        n_syncs++;
         s->container = container_ref(c);
         s->call = sd_bus_message_ref(m);
         s->names = TAKE_PTR(names);
