@@ -77,6 +77,15 @@ static int enable_sysctl(const char *path) {
         return loop_write(fd, "1", 1);
 }
 
+static int disable_ipv6(const char *ifname) {
+        char path[128];
+        snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+        int r = enable_sysctl(path);
+        if (r < 0 && r != -ENOENT) /* no IPv6 in the kernel: nothing to disable */
+                log_debug_errno(r, "Failed to disable IPv6 on %s: %m", ifname);
+        return r;
+}
+
 /* Runs @f with a netlink socket of @pid's network namespace. */
 static int in_netns(pid_t pid, int (*f)(Netlink *nl, const LaunchConfig *c), const LaunchConfig *c) {
         _cleanup_close_ int self = -1, target = -1;
@@ -96,12 +105,8 @@ static int in_netns(pid_t pid, int (*f)(Netlink *nl, const LaunchConfig *c), con
         /* so does a /proc/sys/net file: zlayer gives containers IPv4 only, and
          * eth0 stays quiet (no IPv6 autoconfiguration traffic), as Docker
          * does for a network without IPv6 */
-        if (r >= 0 && c->bridge) {
-                _cleanup_close_ int fd = open("/proc/sys/net/ipv6/conf/" CONTAINER_IFNAME "/disable_ipv6",
-                                              O_WRONLY | O_CLOEXEC);
-                if (fd >= 0 && loop_write(fd, "1", 1) < 0)
-                        log_debug_errno(-errno, "Failed to disable IPv6 on %s: %m", CONTAINER_IFNAME);
-        }
+        if (r >= 0 && c->bridge)
+                (void) disable_ipv6(CONTAINER_IFNAME);
         if (setns(self, CLONE_NEWNET) < 0) {
                 /* we cannot work in the container's namespace by mistake */
                 log_error_errno(-errno, "Failed to return to the host's network namespace: %m");
@@ -171,6 +176,9 @@ static int setup_bridge(Netlink *nl, const LaunchConfig *c, ShimNetwork *n, char
                 return fail(ret_error, "bridge %s: %s", c->bridge, strerror(-br));
         if (ipv4_parse(c->gateway, &gw) < 0)
                 return fail(ret_error, "gateway %s: invalid", c->gateway);
+        /* IPv4 only: without this the bridge sends IPv6 router solicitations
+         * and MLD reports into every container */
+        (void) disable_ipv6(c->bridge);
         if ((r = netlink_addr_add(nl, br, gw, c->prefix)) < 0 || (r = netlink_link_up(nl, br)) < 0)
                 return fail(ret_error, "configuring bridge %s: %s", c->bridge, strerror(-r));
         /* DNAT of 127.0.0.1 to a container needs loopback sources routable
@@ -246,6 +254,7 @@ int network_setup(const char *run_dir, const LaunchConfig *c, pid_t pid, ShimNet
                 goto undo;
         }
         n->veth = true;
+        (void) disable_ipv6(n->veth_name);
         int vidx = netlink_link_index(nl, n->veth_name);
         if (vidx < 0 || (r = netlink_link_up(nl, vidx)) < 0) {
                 r = fail(ret_error, "setting %s up: %s", n->veth_name, strerror(vidx < 0 ? -vidx : -r));
