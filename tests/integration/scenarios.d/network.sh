@@ -221,3 +221,35 @@ t_network_daemon_restart() {
         net_check_gone_when_empty
 }
 SCENARIOS+=(network-daemon-restart t_network_daemon_restart)
+
+# A shim killed with its container leaves its DNAT entry and the bridge; the
+# next container that publishes the port repairs both, the last stop removes
+# them.
+t_network_crash_repair() {
+        local a b port body i shim
+        port=$(zl_free_port)
+        local extra
+        extra=$(jq -cn --argjson p "$port" '{port_mappings: [{container_port: 80, host_port: $p}]}')
+        net_httpd netcrash-a "$extra" || return 1
+        a=$CID
+        for ((i = 0; i < 50; i++)); do body=$(net_get 127.0.0.1 "$port") && [[ -n $body ]] && break; sleep 0.1; done
+        [[ $body == "hello from $a" ]] || { fail "127.0.0.1:$port gave '$body'"; return 1; }
+        read -r shim _ < "$RUN/containers/$a/shim.pid"
+        note "kill -9 the shim $shim and the container of $a"
+        kill -KILL "$shim" "$(cpid "$a")"
+        for ((i = 0; i < 50; i++)); do [[ $(state "$a") != running ]] && break; sleep 0.1; done
+        nft get element ip "$NET_TABLE" ports "{ tcp . $port }" >/dev/null 2>&1 ||
+                note "(the DNAT entry went with the shim already)"
+        net_httpd netcrash-b "$extra" || return 1
+        b=$CID
+        for ((i = 0; i < 50; i++)); do body=$(net_get 127.0.0.1 "$port") && [[ $body == "hello from $b" ]] && break; sleep 0.1; done
+        [[ $body == "hello from $b" ]] || { fail "after the crash 127.0.0.1:$port gave '$body'"; return 1; }
+        [[ $(nft list map ip "$NET_TABLE" ports | grep -o "tcp \. $port : " | wc -l) == 1 ]] ||
+                { fail "ports map: $(nft list map ip "$NET_TABLE" ports)"; return 1; }
+        discard "$a"
+        discard "$b"
+        ! nft get element ip "$NET_TABLE" ports "{ tcp . $port }" >/dev/null 2>&1 ||
+                { fail "DNAT of $port/tcp left"; return 1; }
+        net_check_gone_when_empty
+}
+SCENARIOS+=(network-crash-repair t_network_crash_repair)
