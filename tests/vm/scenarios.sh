@@ -144,9 +144,10 @@ t_cgroup2_oom_event() {
 
 t_cgroup2_stats() {
         local dir out used cur pids
-        run_bg stats 'x=$(head -c 20000000 /dev/zero | tr "\000" a); echo ready ${#x}; sleep 1000 & sleep 1000' \
+        run_bg stats 'x=$(head -c 20000000 /dev/zero | tr "\000" a); echo ready ${#x}; sleep 1000 & wait' \
                 '{"resources": {"memory": "128Mi", "pids_limit": 31}}' || return 1
-        # slow under TCG: up to 3 minutes to fill 20 MB
+        # "wait" keeps the shell (and x) alive: a last plain command would be
+        # exec'd in its place. Slow under TCG: up to 3 minutes to fill 20 MB.
         for _ in $(seq 180); do logs "$CID" | grep -q 'ready 20000000' && break; sleep 1; done
         logs "$CID" | grep -q 'ready 20000000' || { fail "the container never filled its 20 MB: $(logs "$CID" | tr '\n' '|')"; return 1; }
         dir=$(cgroup2_dir "$PID")
@@ -154,8 +155,10 @@ t_cgroup2_stats() {
         note "sample: $(jq -c '.data[0] | map_values(.data)' <<<"$out")"
         used=$(jq -r '.data[0].mem_used_bytes.data' <<<"$out")
         cur=$(cat "$dir/memory.current")
-        ((used >= 18000000 && used <= cur + 4 * 1024 * 1024)) ||
-                { fail "mem_used_bytes $used, memory.current $cur"; return 1; }
+        ((used >= 18000000 && used <= cur + 4 * 1024 * 1024)) || {
+                fail "mem_used_bytes $used, memory.current $cur; pid $PID $(grep VmRSS "/proc/$PID/status"), in $(cat "/proc/$PID/cgroup"); memory.stat $(grep -E '^(anon|file) ' "$dir/memory.stat" | tr '\n' ' ')"
+                return 1
+        }
         [[ $(jq -r '.data[0].mem_limit_bytes.data' <<<"$out") == $((128 * 1024 * 1024)) ]] || { fail "mem_limit_bytes"; return 1; }
         [[ $(jq -r '.data[0].pids_limit.data' <<<"$out") == 31 ]] || { fail "pids_limit"; return 1; }
         pids=$(jq -r '.data[0].pids_current.data' <<<"$out")
