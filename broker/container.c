@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 
+#include "authz.h"
 #include "container.h"
 #include "health.h"
 #include "errors.h"
@@ -97,6 +98,24 @@ int container_find_or_error(Broker *b, const char *id_or_name, Container **ret, 
                 return sd_bus_error_setf(error, ZL_ERROR_NOT_FOUND, "no such container '%s'", id_or_name);
         *ret = c;
         return 0;
+}
+
+/* The prologue of a method on one container: reads the id (the first
+ * argument), finds the container, asks for authorization. 1: go on; 0:
+ * polkit was asked, the handler returns 1 and is dispatched again when it
+ * answers; < 0: @error is set. */
+int container_find_authorized(Broker *b, sd_bus_message *m, Container **ret, sd_bus_error *error) {
+        const char *id;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &id);
+        if (r < 0)
+                return r;
+        r = container_find_or_error(b, id, ret, error);
+        if (r < 0)
+                return r;
+        r = authz_verify(b, m, (*ret)->id, error);
+        return r < 0 ? r : r > 0;
 }
 
 /* The bus object */

@@ -102,6 +102,7 @@ void container_unregister(Container *c);           /* drops, emits ContainerRemo
 Container *container_find_by_id(Broker *b, const char *id);
 Container *container_find(Broker *b, const char *id_or_name);
 int container_find_or_error(Broker *b, const char *id_or_name, Container **ret, sd_bus_error *error);
+int container_find_authorized(Broker *b, sd_bus_message *m, Container **ret, sd_bus_error *error);
 char *container_object_path(const char *id);
 int containers_register_fallback(Broker *b);
 int containers_load_all(Broker *b);

@@ -313,29 +313,13 @@ static int build_inspect(Broker *b, Container *c, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-static int find_authorized(sd_bus_message *m, Broker *b, Container **ret, sd_bus_error *error) {
-        const char *id;
-        int r;
-
-        r = sd_bus_message_read(m, "s", &id);
-        if (r < 0)
-                return r;
-        r = container_find_or_error(b, id, ret, error);
-        if (r < 0)
-                return r;
-        r = authz_verify(b, m, (*ret)->id, error);
-        if (r <= 0)
-                return r < 0 ? r : 0;
-        return 1;
-}
-
 int method_inspect_container(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_free_ char *json = NULL;
         Broker *b = userdata;
         Container *c;
         int r;
 
-        r = find_authorized(m, b, &c, error);
+        r = container_find_authorized(b, m, &c, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = build_inspect(b, c, &json);
@@ -354,7 +338,7 @@ int method_get_container_ports(sd_bus_message *m, void *userdata, sd_bus_error *
         Container *c;
         int r;
 
-        r = find_authorized(m, b, &c, error);
+        r = container_find_authorized(b, m, &c, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         if ((r = read_spec_text(b, c, &spec)) < 0 || (r = read_container_file(b, c, "config.json", &cfg)) < 0 ||
@@ -376,7 +360,7 @@ int method_get_container_ports(sd_bus_message *m, void *userdata, sd_bus_error *
 
 int method_get_container_ip(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Container *c;
-        int r = find_authorized(m, userdata, &c, error);
+        int r = container_find_authorized(userdata, m, &c, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         return sd_bus_reply_method_return(m, "s", network_address(userdata, c->id));
@@ -384,7 +368,7 @@ int method_get_container_ip(sd_bus_message *m, void *userdata, sd_bus_error *err
 
 int method_get_container_port_override(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Container *c;
-        int r = find_authorized(m, userdata, &c, error);
+        int r = container_find_authorized(userdata, m, &c, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         return sd_bus_reply_method_return(m, "q", (uint16_t) 0);

@@ -26,20 +26,6 @@ static void json_putp(json_object **j) {
 
 /* Reads the id, finds the container, asks for authorization.
  * 1: go on; 0: polkit was asked (return 1); < 0: error set. */
-static int find_authorized(sd_bus_message *m, Broker *b, Container **ret, sd_bus_error *error) {
-        const char *id;
-        int r;
-
-        r = sd_bus_message_read(m, "s", &id);
-        if (r < 0)
-                return r;
-        r = container_find_or_error(b, id, ret, error);
-        if (r < 0)
-                return r;
-        r = authz_verify(b, m, (*ret)->id, error);
-        return r < 0 ? r : r > 0;
-}
-
 /* ---- a call to zlayer-exec on behalf of a public call ---- */
 
 typedef struct WorkerCall WorkerCall;
@@ -187,7 +173,7 @@ static int pause_common(sd_bus_message *m, Broker *b, bool pause, sd_bus_error *
         Container *c;
         int r;
 
-        r = find_authorized(m, b, &c, error);
+        r = container_find_authorized(b, m, &c, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         if (c->state != CONTAINER_RUNNING)
@@ -312,7 +298,7 @@ static void changes_done(WorkerCall *wc, sd_bus_message *reply, const sd_bus_err
 
 int method_get_container_changes(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Container *c;
-        int r = find_authorized(m, userdata, &c, error);
+        int r = container_find_authorized(userdata, m, &c, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         if (c->state == CONTAINER_PENDING && c->started_at == 0)

@@ -378,20 +378,13 @@ int method_start_container(sd_bus_message *m, void *userdata, sd_bus_error *erro
         Broker *b = userdata;
         _cleanup_free_ char *config = NULL;
         _cleanup_close_ int dfd = -1;
-        const char *id;
         Container *c;
         StartOp *op;
         int r;
 
-        r = sd_bus_message_read(m, "s", &id);
-        if (r < 0)
-                return r;
-        r = container_find_or_error(b, id, &c, error);
-        if (r < 0)
-                return r;
-        r = authz_verify(b, m, c->id, error);
+        r = container_find_authorized(b, m, &c, error);
         if (r <= 0)
-                return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
+                return r < 0 ? r : 1;
         if (container_state_is_active(c->state) || c->removing)
                 return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' is %s", c->id,
                                          c->removing ? "being removed" : container_state_to_string(c->state));
@@ -557,19 +550,12 @@ int method_remove_container(sd_bus_message *m, void *userdata, sd_bus_error *err
 
 int method_get_container_state(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Broker *b = userdata;
-        const char *id;
         Container *c;
         int r;
 
-        r = sd_bus_message_read(m, "s", &id);
-        if (r < 0)
-                return r;
-        r = container_find_or_error(b, id, &c, error);
-        if (r < 0)
-                return r;
-        r = authz_verify(b, m, c->id, error);
+        r = container_find_authorized(b, m, &c, error);
         if (r <= 0)
-                return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
+                return r < 0 ? r : 1;
         return sd_bus_reply_method_return(m, "sis", container_state_to_string(c->state), c->exit_code, strempty(c->reason));
 }
 
@@ -608,19 +594,12 @@ int method_wait_container(sd_bus_message *m, void *userdata, sd_bus_error *error
 
 int method_get_container_pid(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Broker *b = userdata;
-        const char *id;
         Container *c;
         int r;
 
-        r = sd_bus_message_read(m, "s", &id);
-        if (r < 0)
-                return r;
-        r = container_find_or_error(b, id, &c, error);
-        if (r < 0)
-                return r;
-        r = authz_verify(b, m, c->id, error);
+        r = container_find_authorized(b, m, &c, error);
         if (r <= 0)
-                return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
+                return r < 0 ? r : 1;
         return sd_bus_reply_method_return(m, "u", c->pid);
 }
 

@@ -35,17 +35,10 @@ int container_stats_to_json_line(const ContainerStats *s, char **ret) {
 static int sample_container(sd_bus_message *m, Broker *b, ContainerStats *ret, sd_bus_error *error) {
         _cleanup_cgroup_driver_ CgroupDriver *d = NULL;
         _cleanup_free_ char *cg = NULL;
-        const char *id;
         Container *c;
         int r;
 
-        r = sd_bus_message_read(m, "s", &id);
-        if (r < 0)
-                return r;
-        r = container_find_or_error(b, id, &c, error);
-        if (r < 0)
-                return r;
-        r = authz_verify(b, m, c->id, error);
+        r = container_find_authorized(b, m, &c, error);
         if (r <= 0)
                 return r;
         if ((c->state != CONTAINER_RUNNING && c->state != CONTAINER_STOPPING) || c->pid == 0)

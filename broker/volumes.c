@@ -116,17 +116,10 @@ int method_sync_container_volumes(sd_bus_message *m, void *userdata, sd_bus_erro
         _cleanup_strv_free_ char **names = NULL;
         Broker *b = userdata;
         VolumeSync *s;
-        const char *id;
         Container *c;
         int r;
 
-        r = sd_bus_message_read(m, "s", &id);
-        if (r < 0)
-                return r;
-        r = container_find_or_error(b, id, &c, error);
-        if (r < 0)
-                return r;
-        r = authz_verify(b, m, c->id, error);
+        r = container_find_authorized(b, m, &c, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         if (c->removing)
