@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "rlimits.h"
 #include "ids.h"
 #include "launch-config.h"
 #include "macro.h"
@@ -25,11 +26,6 @@ static const char *const capability_names[] = {
         "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
         "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
         "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-};
-
-static const char *const rlimit_names[] = {
-        "as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue",
-        "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack",
 };
 
 _printf_(2, 3) static int fail(char **ret_error, const char *fmt, ...) {
@@ -389,7 +385,6 @@ static int parse_rlimits(json_object *o, LaunchConfig *c, char **ret_error) {
                 json_object *e = json_object_array_get_idx(v, i);
                 LaunchRlimit *l = &c->rlimits[i];
                 char prefix[32];
-                bool known = false;
                 int r;
 
                 c->n_rlimits = i + 1;
@@ -399,10 +394,7 @@ static int parse_rlimits(json_object *o, LaunchConfig *c, char **ret_error) {
                 r = get_string(e, "name", true, NULL, &l->name, ret_error);
                 if (r < 0)
                         return r == -EINVAL ? fail(ret_error, "rlimits[%zu].name: missing or not a string", i) : r;
-                for (size_t k = 0; k < ELEMENTSOF(rlimit_names); k++)
-                        if (streq(l->name, rlimit_names[k]))
-                                known = true;
-                if (!known)
+                if (!rlimit_canonical_name(l->name))
                         return fail(ret_error, "rlimits[%zu].name: unknown resource limit: %s", i, l->name);
                 if (!member(e, "soft") || !member(e, "hard"))
                         return fail(ret_error, "rlimits[%zu]: soft and hard are required", i);

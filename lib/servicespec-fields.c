@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rlimits.h"
 #include "launch-config.h"
 #include "parse-util.h"
 #include "servicespec-internal.h"
@@ -536,11 +537,6 @@ int spec_f_stdin_open(SpecCtx *c, json_object *p, const char *k, json_object *v,
 
 /* ---- ulimits ---- */
 
-static const char *const rlimit_names[] = {
-        "as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice",
-        "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack", NULL,
-};
-
 static int rlimit_value(SpecCtx *c, json_object *v, const char *path, uint64_t *ret) {
         if ((spec_is_type(v, json_type_int) && json_object_get_int64(v) == -1) ||
             (spec_is_type(v, json_type_string) && (streq(json_object_get_string(v), "unlimited") ||
@@ -565,16 +561,13 @@ int spec_f_ulimits(SpecCtx *c, json_object *p, const char *k, json_object *v, co
                 return spec_fail_type(c, path, "a map of limits", v);
         json_object_object_foreach(v, name, val) {
                 _cleanup_free_ char *np = spec_path_join(path, name);
-                const char *canonical = NULL;
+                const char *canonical = rlimit_canonical_name(name);
                 uint64_t soft, hard;
                 SpecRlimit *l;
                 int r;
 
                 if (!np)
                         return -ENOMEM;
-                for (size_t i = 0; rlimit_names[i]; i++)
-                        if (streq(rlimit_names[i], name))
-                                canonical = rlimit_names[i];
                 if (!canonical)
                         return spec_fail(c, np, "unknown limit");
 

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "rlimits.h"
 #include "fdpass.h"
 #include "seccomp-profile.h"
 #include "shim.h"
@@ -52,37 +53,15 @@ static void die_with(char *msg, const char *fallback) {
         die("%s", fallback);
 }
 
-static int rlimit_resource(const char *name) {
-        static const struct {
-                const char *name;
-                int resource;
-        } table[] = {
-                { "as", RLIMIT_AS }, { "core", RLIMIT_CORE }, { "cpu", RLIMIT_CPU },
-                { "data", RLIMIT_DATA }, { "fsize", RLIMIT_FSIZE }, { "locks", RLIMIT_LOCKS },
-                { "memlock", RLIMIT_MEMLOCK }, { "msgqueue", RLIMIT_MSGQUEUE }, { "nice", RLIMIT_NICE },
-                { "nofile", RLIMIT_NOFILE }, { "nproc", RLIMIT_NPROC }, { "rss", RLIMIT_RSS },
-                { "rtprio", RLIMIT_RTPRIO }, { "rttime", RLIMIT_RTTIME },
-                { "sigpending", RLIMIT_SIGPENDING }, { "stack", RLIMIT_STACK },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(table); i++)
-                if (streq(name, table[i].name))
-                        return table[i].resource;
-        return -1;
-}
-
 static void apply_rlimits(const LaunchConfig *c) {
         for (size_t i = 0; i < c->n_rlimits; i++) {
-                int res = rlimit_resource(c->rlimits[i].name);
-                struct rlimit cur, want;
+                int res = rlimit_from_name(c->rlimits[i].name), r;
 
-                if (res < 0 || getrlimit(res, &cur) < 0)
+                if (res < 0)
                         die("rlimit %s: unknown", c->rlimits[i].name);
-                /* Raising a hard limit needs CAP_SYS_RESOURCE we may not
-                 * have: clamp to the current hard limit. */
-                want.rlim_max = MIN((rlim_t) c->rlimits[i].hard, cur.rlim_max);
-                want.rlim_cur = MIN((rlim_t) c->rlimits[i].soft, want.rlim_max);
-                if (setrlimit(res, &want) < 0)
-                        die("setrlimit %s: %s", c->rlimits[i].name, strerror(errno));
+                r = rlimit_apply_clamped(res, c->rlimits[i].soft, c->rlimits[i].hard);
+                if (r < 0)
+                        die("setrlimit %s: %s", c->rlimits[i].name, strerror(-r));
         }
 }
 
