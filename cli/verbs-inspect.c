@@ -317,63 +317,138 @@ int verb_port(int argc, char **argv) {
         return r < 0 ? ctl_fail(NULL, r, "port") : 0;
 }
 
+typedef struct StatsRow {
+        uint64_t mem, limit, pids, cpu_ns, sampled_usec;
+} StatsRow;
+
+static int stats_sample(const char *id, StatsRow *ret, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        StatsRow s = {};
+        const char *key;
+        uint64_t v;
+        int r;
+
+        r = ctl_call(CALL_DEFAULT, "GetContainerStats", error, &reply, "s", id);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(reply, "s", &key);
+                if (r >= 0 && (streq(key, "mem_used_bytes") || streq(key, "mem_limit_bytes") ||
+                               streq(key, "pids_current") || streq(key, "cpu_total_ns"))) {
+                        r = sd_bus_message_read(reply, "v", "t", &v);
+                        if (streq(key, "mem_used_bytes")) s.mem = v;
+                        else if (streq(key, "mem_limit_bytes")) s.limit = v;
+                        else if (streq(key, "pids_current")) s.pids = v;
+                        else s.cpu_ns = v;
+                } else if (r >= 0)
+                        r = sd_bus_message_skip(reply, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        if (r < 0)
+                return r;
+        s.sampled_usec = now_usec();
+        *ret = s;
+        return 0;
+}
+
+/* CPU % as Docker shows it: CPU time used between two samples over the wall
+ * time between them (100 % = one CPU busy). "--" for the first sample. */
+static void stats_add_row(Table *t, const char *id, const StatsRow *prev, const StatsRow *cur) {
+        char mem[32], lim[32], usage[80], pids[32], cpu[32], memp[32];
+
+        snprintf(usage, sizeof usage, "%s / %s", format_size_human(cur->mem, mem, sizeof mem),
+                 cur->limit ? format_size_human(cur->limit, lim, sizeof lim) : "unlimited");
+        snprintf(pids, sizeof pids, "%" PRIu64, cur->pids);
+        if (prev && cur->sampled_usec > prev->sampled_usec && cur->cpu_ns >= prev->cpu_ns)
+                snprintf(cpu, sizeof cpu, "%.2f%%",
+                         100.0 * (double) (cur->cpu_ns - prev->cpu_ns) / 1e3 / (double) (cur->sampled_usec - prev->sampled_usec));
+        else
+                snprintf(cpu, sizeof cpu, "--");
+        if (cur->limit)
+                snprintf(memp, sizeof memp, "%.2f%%", 100.0 * (double) cur->mem / (double) cur->limit);
+        else
+                snprintf(memp, sizeof memp, "--");
+        (void) table_add_row(t, (const char *[]) { id, cpu, usage, memp, pids });
+}
+
+/* `stats [--no-stream] [CONTAINER...]`: without names, every running
+ * container. Live: a table redrawn every second (cleared in place on a
+ * terminal, one table after another in a pipe) until interrupted; a
+ * container that stops drops out, and the command ends when none is left. */
 int verb_stats(int argc, char **argv) {
         static const struct option options[] = { { "no-stream", no_argument, NULL, 'N' }, HELP_OPTION, {} };
-        _cleanup_(table_freep) Table *t = NULL;
-        bool no_stream = false;
+        static const char *const titles[] = { "CONTAINER", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS" };
+        _cleanup_strv_free_ char **ids = NULL;
+        _cleanup_free_ StatsRow *prev = NULL;
+        _cleanup_free_ bool *have_prev = NULL;
+        bool no_stream = false, first_done = false, tty = isatty(STDOUT_FILENO);
+        size_t n;
         int c, ret = 0;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
                 case 'N': no_stream = true; break;
-                case 'h': printf("Usage: zlayerctl stats --no-stream CONTAINER...\n"); return 0;
+                case 'h': printf("Usage: zlayerctl stats [--no-stream] [CONTAINER...]\n"); return 0;
                 default: return usage_error(argv[0], "bad option");
                 }
-        if (!no_stream)
-                return usage_error(argv[0], "only --no-stream is implemented (the live table needs OpenContainerStats)");
-        if (optind >= argc)
-                return usage_error(argv[0], "requires at least 1 argument (CONTAINER)");
-        t = table_new(4, (const char *[]) { "CONTAINER ID", "MEM USAGE / LIMIT", "PIDS", "CPU TIME" });
-        if (!t)
-                return EXIT_ZL;
-        for (int i = optind; i < argc; i++) {
-                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-                uint64_t mem = 0, limit = 0, pids = 0, cpu = 0, v;
-                const char *key;
-                char a[32], b[32], p[64], cpus[32];
-                int r;
-
-                r = ctl_call(CALL_DEFAULT, "GetContainerStats", &error, &reply, "s", argv[i]);
-                if (r >= 0)
-                        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-                while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                        r = sd_bus_message_read(reply, "s", &key);
-                        if (r >= 0 && (streq(key, "mem_used_bytes") || streq(key, "mem_limit_bytes") ||
-                                       streq(key, "pids_current") || streq(key, "cpu_total_ns"))) {
-                                r = sd_bus_message_read(reply, "v", "t", &v);
-                                if (streq(key, "mem_used_bytes")) mem = v;
-                                else if (streq(key, "mem_limit_bytes")) limit = v;
-                                else if (streq(key, "pids_current")) pids = v;
-                                else cpu = v;
-                        } else if (r >= 0)
-                                r = sd_bus_message_skip(reply, "v");
-                        if (r >= 0)
-                                r = sd_bus_message_exit_container(reply);
-                }
-                if (r < 0) {
-                        ret = ctl_fail(&error, r, "stats");
-                        continue;
-                }
-                snprintf(p, sizeof p, "%s / %s", format_size_human(mem, a, sizeof a),
-                         limit ? format_size_human(limit, b, sizeof b) : "unlimited");
-                snprintf(a, sizeof a, "%" PRIu64, pids);
-                snprintf(cpus, sizeof cpus, "%.2fs", (double) cpu / 1e9);
-                if (table_add_row(t, (const char *[]) { argv[i], p, a, cpus }) < 0)
+        if (optind < argc) {
+                ids = calloc(argc - optind + 1, sizeof(char *));
+                for (int i = optind, k = 0; ids && i < argc; i++)
+                        if (!(ids[k++] = strdup(argv[i])))
+                                return EXIT_ZL;
+        } else {
+                ContainerInfo *l = NULL;
+                size_t nl = 0;
+                if (list_containers(&l, &nl) < 0)
                         return EXIT_ZL;
+                ids = calloc(nl + 1, sizeof(char *));
+                for (size_t i = 0, k = 0; ids && i < nl; i++)
+                        if (streq(l[i].state, "running") && !(ids[k++] = strdup(l[i].name ?: l[i].id)))
+                                break;
+                container_info_free_many(l, nl);
         }
-        if (table_n_rows(t) > 0)
+        if (!ids)
+                return EXIT_ZL;
+        n = strv_length(ids);
+        prev = calloc(n ?: 1, sizeof(StatsRow));
+        have_prev = calloc(n ?: 1, sizeof(bool));
+        if (!prev || !have_prev)
+                return EXIT_ZL;
+
+        for (;;) {
+                _cleanup_(table_freep) Table *t = table_new(ELEMENTSOF(titles), titles);
+                size_t alive = 0;
+
+                if (!t)
+                        return EXIT_ZL;
+                for (size_t i = 0; i < n; i++) {
+                        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                        StatsRow cur;
+                        int r = stats_sample(ids[i], &cur, &error);
+                        if (r < 0) {
+                                /* an explicitly named container that cannot be sampled is an error */
+                                if (no_stream || !have_prev[i])
+                                        ret = ctl_fail(&error, r, "stats");
+                                have_prev[i] = false;
+                                continue;
+                        }
+                        stats_add_row(t, ids[i], have_prev[i] ? &prev[i] : NULL, &cur);
+                        prev[i] = cur;
+                        have_prev[i] = true;
+                        alive++;
+                }
+                if (alive == 0 && !no_stream && first_done)
+                        break; /* the last container stopped: the previous table stands */
+                first_done = true;
+                if (tty && !no_stream)
+                        fputs("\033[H\033[2J", stdout);
                 table_print(t, stdout, true);
+                fflush(stdout);
+                if (no_stream || alive == 0)
+                        break;
+                (void) usleep(1000 * 1000);
+        }
         return ret;
 }
 

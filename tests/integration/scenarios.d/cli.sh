@@ -519,6 +519,30 @@ while time.time() < end:
         return $rc
 }
 
+# stats: one table with --no-stream; live, a table per second (CPU % from the
+# second sample on) that ends by itself when its container stops.
+t_cli_stats() {
+        cli_built || return 1
+        local id out n
+        id=$(zctl run -d --service "$TAG-clistats" --memory 64m "$REG/busybox:latest" \
+                sh -c 'while :; do :; done & sleep 4; kill $!') || { fail "run -d failed"; return 1; }
+        out=$(zctl stats --no-stream "$id") || { fail "stats --no-stream failed: $out"; zctl rm -f "$id" >/dev/null; return 1; }
+        note "no-stream: $(tr '\n' '|' <<<"$out")"
+        grep -Eq "^CONTAINER +CPU % +MEM USAGE / LIMIT +MEM % +PIDS$" <<<"$out" || { fail "no header"; return 1; }
+        grep -Eq "^$id +-- +[0-9.]+[kMG]?B / 67.1[0-9]*MB +[0-9.]+% +[2-5]$" <<<"$out" || { fail "no row for $id"; return 1; }
+        # live into a pipe: tables until the container stops (~4 s), no escapes
+        out=$(timeout 30 "$ZLCTL" --bus="$ZL_BUS" stats "$id"); rc=$?
+        n=$(grep -c '^CONTAINER ' <<<"$out")
+        note "live: rc $rc, $n tables, CPU column: $(awk -v id="$id" '$1 == id {printf "%s ", $2}' <<<"$out")"
+        [[ $rc == 0 ]] || { fail "live stats exited $rc (did not end when the container stopped?)"; return 1; }
+        ((n >= 2)) || { fail "$n tables"; return 1; }
+        [[ $out != *$'\e'* ]] || { fail "escape sequences in a pipe"; return 1; }
+        # the spinner holds one CPU: some sample after the first shows well above 0 %
+        awk -v id="$id" '$1 == id && $2 ~ /%$/ && $2 + 0 > 30 {found = 1} END {exit !found}' <<<"$out" ||
+                { fail "no CPU % above 30 while a spinner ran"; return 1; }
+        zctl rm -f "$id" >/dev/null || { fail "rm -f $id failed"; return 1; }
+}
+
 SCENARIOS+=(
         cli-pull-pipe-then-images t_cli_pull_pipe_then_images
         cli-run-output-and-exit-code t_cli_run_output_and_exit_code
@@ -543,4 +567,5 @@ SCENARIOS+=(
         cli-cp-both-directions t_cli_cp_both_directions
         cli-save-export-whole-files t_cli_save_export_files
         cli-pull-ctrl-c-cancels-job t_cli_pull_ctrl_c_cancels
+        cli-stats t_cli_stats
 )
