@@ -6,6 +6,7 @@
 #include "rlimits.h"
 #include "ids.h"
 #include "launch-config.h"
+#include "parse-util.h"
 #include "macro.h"
 #include "signals.h"
 
@@ -66,7 +67,7 @@ static bool capability_is_known(const char *name) {
         return false;
 }
 
-static bool hostname_is_valid(const char *s) {
+static bool launch_hostname_is_valid(const char *s) {
         size_t n = strlen(s);
         if (n == 0 || n > 64 || s[0] == '-' || s[0] == '.')
                 return false;
@@ -229,15 +230,7 @@ static bool check_group(const char *s) {
 /* "name=value": a namespaced sysctl (the spec parser's list), one line */
 static bool check_sysctl(const char *s) {
         const char *eq = strchr(s, '=');
-        if (!eq || eq == s || (size_t) (eq - s) > 128 || strstr(s, "..") || s[0] == '.' || eq[-1] == '.')
-                return false;
-        for (const char *q = s; q < eq; q++)
-                if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') || strchr("._-", *q)))
-                        return false;
-        if (!(strneq(s, "net.", 4) || strneq(s, "kernel.msg", 10) || strneq(s, "kernel.sem=", 11) ||
-              strneq(s, "kernel.shm", 10) || strneq(s, "fs.mqueue.", 10)))
-                return false;
-        return string_is_printable(eq + 1);
+        return eq && sysctl_name_is_namespaced(s, eq - s) && string_is_printable(eq + 1);
 }
 static bool check_cap(const char *s) {
         return capability_is_known(s);
@@ -450,7 +443,7 @@ static int parse_object(json_object *o, LaunchConfig *c, char **ret_error) {
 
         if ((r = get_string(o, "hostname", false, "", &c->hostname, ret_error)) < 0)
                 return r;
-        if (c->hostname[0] && !hostname_is_valid(c->hostname))
+        if (c->hostname[0] && !launch_hostname_is_valid(c->hostname))
                 return fail(ret_error, "hostname: not a valid host name: %s", c->hostname);
 
         if ((r = get_string(o, "network_mode", false, "none", &c->network_mode, ret_error)) < 0)

@@ -344,3 +344,22 @@ int capability_list_all(char ***ret) {
         *ret = l;
         return 0;
 }
+
+bool sysctl_name_is_namespaced(const char *name, size_t n) {
+        static const char *const prefixes[] = { "net.", "kernel.msg", "kernel.shm", "fs.mqueue." };
+        bool namespaced = n == strlen("kernel.sem") && strneq(name, "kernel.sem", n);
+
+        if (n == 0 || n > 128 || name[0] == '.' || name[n - 1] == '.')
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = name[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                      c == '-' || c == '.'))
+                        return false;
+                if (c == '.' && name[i + 1] == '.')
+                        return false;
+        }
+        for (size_t i = 0; !namespaced && i < ELEMENTSOF(prefixes); i++)
+                namespaced = n > strlen(prefixes[i]) && strneq(name, prefixes[i], strlen(prefixes[i]));
+        return namespaced;
+}

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Sizes as users write them in a ServiceSpec: "1000000", "512k", "64Mi",
@@ -41,3 +42,10 @@ bool user_spec_is_valid(const char *s);
 /* Every capability the running kernel knows, as "CAP_…" names (what "ALL"
  * stands for). */
 int capability_list_all(char ***ret);
+
+/* A sysctl that lives in a container's own namespaces (net.*, kernel.msg*,
+ * kernel.sem, kernel.shm*, fs.mqueue.*): the first @n bytes of @name are
+ * dot-separated non-empty components of [A-Za-z0-9_-], at most 128 bytes.
+ * The ServiceSpec parser and the launch config parser share it, so a spec
+ * that validates always gives a launch config that parses. */
+bool sysctl_name_is_namespaced(const char *name, size_t n);

@@ -159,11 +159,6 @@ static int f_labels(SpecCtx *c, json_object *p, const char *k, json_object *v, c
         return 0;
 }
 
-static bool sysctl_namespaced(const char *n) {
-        return strneq(n, "net.", 4) || strneq(n, "kernel.msg", 10) || streq(n, "kernel.sem") ||
-               strneq(n, "kernel.shm", 10) || strneq(n, "fs.mqueue.", 10);
-}
-
 static int f_sysctls(SpecCtx *c, json_object *p, const char *k, json_object *v, const char *path) {
         if (!spec_is_type(v, json_type_object))
                 return spec_fail_type(c, path, "a map of sysctls", v);
@@ -174,12 +169,8 @@ static int f_sysctls(SpecCtx *c, json_object *p, const char *k, json_object *v, 
 
                 if (!sub)
                         return -ENOMEM;
-                for (const char *q = name; *q; q++)
-                        if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
-                              strchr("._-", *q)))
-                                return spec_fail(c, sub, "invalid sysctl name");
-                if (strstr(name, "..") || !sysctl_namespaced(name))
-                        return spec_fail(c, sub, "only namespaced sysctls are allowed (net.*, kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*)");
+                if (!sysctl_name_is_namespaced(name, strlen(name)))
+                        return spec_fail(c, sub, "not a namespaced sysctl (allowed: net.*, kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*)");
                 r = spec_stringify_scalar(c, v, name, val, sub, &s);
                 if (r < 0)
                         return r;
