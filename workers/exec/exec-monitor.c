@@ -33,13 +33,6 @@
 /* after the child exited: how long output of its leftovers is still relayed */
 #define DRAIN_TIMEOUT_MS 200
 
-/* Docker's default capability set, as the shim gives it to the entrypoint. */
-static const cap_value_t default_caps[] = {
-        CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER, CAP_MKNOD, CAP_NET_RAW,
-        CAP_SETGID, CAP_SETUID, CAP_SETFCAP, CAP_SETPCAP, CAP_NET_BIND_SERVICE,
-        CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
-};
-
 int exec_wait_status_to_code(int status) {
         if (WIFEXITED(status))
                 return WEXITSTATUS(status);
@@ -77,15 +70,6 @@ _noreturn_ _printf_(1, 2) static void child_die(const char *fmt, ...) {
         _exit(127);
 }
 
-static bool cap_in(char *const *names, cap_value_t cap) {
-        for (char *const *n = names; n && *n; n++) {
-                cap_value_t v;
-                if (cap_from_name(*n, &v) == 0 && v == cap)
-                        return true;
-        }
-        return false;
-}
-
 /* Returns the capabilities kept, as a SeccompCaps mask. */
 static SeccompCaps child_set_caps(const LaunchConfig *c, bool privileged, const ContainerUser *u) {
         int ncaps = (int) cap_max_bits();
@@ -96,22 +80,8 @@ static SeccompCaps child_set_caps(const LaunchConfig *c, bool privileged, const 
 
         if (ncaps <= 0 || ncaps > 64)
                 ncaps = CAP_LAST_CAP + 1;
-        for (int cap = 0; cap < ncaps; cap++)
-                want[cap] = privileged;
-        if (!privileged) {
-                for (size_t i = 0; i < ELEMENTSOF(default_caps); i++)
-                        if (default_caps[i] < ncaps)
-                                want[default_caps[i]] = true;
-                for (int cap = 0; cap < ncaps; cap++) {
-                        if (cap_in(c->cap_add, cap))
-                                want[cap] = true;
-                        if (cap_in(c->cap_drop, cap))
-                                want[cap] = false;
-                }
-        }
+        container_caps_compute(c->cap_add, c->cap_drop, privileged, want, ncaps);
         for (int cap = 0; cap < ncaps; cap++) {
-                if (want[cap] && cap_get_bound(cap) != 1)
-                        want[cap] = false;
                 if (!want[cap] && cap_drop_bound(cap) < 0 && errno != EINVAL)
                         child_die("dropping capability %d from the bounding set: %s", cap, strerror(errno));
         }
@@ -159,14 +129,6 @@ static void child_apply_rlimits(const LaunchConfig *c) {
         }
 }
 
-static const char *env_get(char *const *env, const char *key) {
-        size_t n = strlen(key);
-        for (char *const *e = env; e && *e; e++)
-                if (strneq(*e, key, n) && (*e)[n] == '=')
-                        return *e + n + 1;
-        return NULL;
-}
-
 /* The container's env, then the exec's (a key set twice: the exec's wins),
  * then HOME from passwd and TERM for a tty when neither set them. */
 static char **child_build_env(const ExecRequest *q, const ContainerUser *u) {
@@ -187,9 +149,9 @@ static char **child_build_env(const ExecRequest *q, const ContainerUser *u) {
                         if (i == k)
                                 k++;
                 }
-        if (!env_get(env, "HOME") && asprintf(&env[k++], "HOME=%s", u->home) < 0)
+        if (!container_env_get(env, "HOME") && asprintf(&env[k++], "HOME=%s", u->home) < 0)
                 child_die("out of memory");
-        if (q->tty && !env_get(env, "TERM") && !(env[k++] = strdup("TERM=xterm")))
+        if (q->tty && !container_env_get(env, "TERM") && !(env[k++] = strdup("TERM=xterm")))
                 child_die("out of memory");
         return env;
 }
@@ -204,7 +166,7 @@ _noreturn_ static void child_exec(char **argv, char **env) {
                 execve(cmd, argv, env);
                 child_die("exec %s: %s", cmd, strerror(errno));
         }
-        dirs = strdup(env_get(env, "PATH") ?: DEFAULT_PATH);
+        dirs = strdup(container_env_get(env, "PATH") ?: DEFAULT_PATH);
         if (!dirs)
                 child_die("out of memory");
         for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {

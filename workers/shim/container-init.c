@@ -21,13 +21,6 @@
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* Docker's default capability set. */
-static const cap_value_t default_caps[] = {
-        CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER, CAP_MKNOD, CAP_NET_RAW,
-        CAP_SETGID, CAP_SETUID, CAP_SETFCAP, CAP_SETPCAP, CAP_NET_BIND_SERVICE,
-        CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
-};
-
 static int error_fd = -1, pid_socket_fd = -1;
 
 _noreturn_ _printf_(1, 2) static void die(const char *fmt, ...) {
@@ -86,39 +79,6 @@ static void apply_sysctls(const LaunchConfig *c) {
         }
 }
 
-static bool cap_in(char *const *names, cap_value_t cap) {
-        for (char *const *n = names; n && *n; n++) {
-                cap_value_t v;
-                if (cap_from_name(*n, &v) == 0 && v == cap)
-                        return true;
-        }
-        return false;
-}
-
-static void compute_caps(const LaunchConfig *c, bool *want, int ncaps) {
-        for (int cap = 0; cap < ncaps; cap++)
-                want[cap] = c->privileged;
-        if (c->privileged)
-                return;
-        for (size_t i = 0; i < ELEMENTSOF(default_caps); i++)
-                if (default_caps[i] < ncaps)
-                        want[default_caps[i]] = true;
-        for (int cap = 0; cap < ncaps; cap++) {
-                if (cap_in(c->cap_add, cap))
-                        want[cap] = true;
-                if (cap_in(c->cap_drop, cap))
-                        want[cap] = false;
-        }
-}
-
-/* We can only keep what we have: a host whose bounding set lacks a
- * capability (e.g. CAP_SYS_RESOURCE) cannot grant it to a container. */
-static void restrict_to_bounding_set(bool *want, int ncaps) {
-        for (int cap = 0; cap < ncaps; cap++)
-                if (want[cap] && cap_get_bound(cap) != 1)
-                        want[cap] = false;
-}
-
 static void drop_bounding_set(const bool *want, int ncaps) {
         for (int cap = 0; cap < ncaps; cap++)
                 if (!want[cap] && cap_drop_bound(cap) < 0 && errno != EINVAL)
@@ -157,14 +117,6 @@ static void switch_user(const ContainerUser *u) {
         (void) prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 }
 
-static const char *env_get(char *const *env, const char *key) {
-        size_t n = strlen(key);
-        for (char *const *e = env; e && *e; e++)
-                if (strneq(*e, key, n) && (*e)[n] == '=')
-                        return *e + n + 1;
-        return NULL;
-}
-
 /* env plus HOME from passwd when the config has none (Docker does this). */
 static char **build_env(const LaunchConfig *c, const ContainerUser *u) {
         size_t n = strv_length(c->env);
@@ -172,7 +124,7 @@ static char **build_env(const LaunchConfig *c, const ContainerUser *u) {
         if (!env)
                 die("out of memory");
         memcpy(env, c->env, n * sizeof(char *));
-        if (!env_get(c->env, "HOME") && asprintf(&env[n], "HOME=%s", u->home) < 0)
+        if (!container_env_get(c->env, "HOME") && asprintf(&env[n], "HOME=%s", u->home) < 0)
                 die("out of memory");
         return env;
 }
@@ -205,7 +157,7 @@ _noreturn_ static void exec_entrypoint(const LaunchConfig *c, char **env) {
                 die("exec %s: %s", cmd, strerror(errno));
         }
 
-        path = env_get(c->env, "PATH") ?: DEFAULT_PATH;
+        path = container_env_get(c->env, "PATH") ?: DEFAULT_PATH;
         dirs = strdup(path);
         if (!dirs)
                 die("out of memory");
@@ -392,8 +344,7 @@ void container_init_run(const InitParams *p) {
         if (ncaps <= 0 || ncaps > 64)
                 ncaps = CAP_LAST_CAP + 1;
         bool want[64];
-        compute_caps(c, want, ncaps);
-        restrict_to_bounding_set(want, ncaps);
+        container_caps_compute(c->cap_add, c->cap_drop, c->privileged, want, ncaps);
         drop_bounding_set(want, ncaps);
         switch_user(&user);
         set_caps(want, ncaps);

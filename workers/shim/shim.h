@@ -60,3 +60,11 @@ typedef struct ContainerUser {
 } ContainerUser;
 int container_user_resolve(const char *user, char *const *extra_groups, ContainerUser *ret, char **ret_error);
 void container_user_done(ContainerUser *u);
+
+/* The capabilities a container's processes keep (user.c, shared with
+ * zlayer-exec's exec monitor): Docker's default set, or all with
+ * @privileged, plus @cap_add minus @cap_drop, limited to what the host's
+ * bounding set still has. @want has @ncaps entries. */
+void container_caps_compute(char *const *cap_add, char *const *cap_drop, bool privileged, bool *want, int ncaps);
+/* The value of @key in a KEY=VALUE list, or NULL. */
+const char *container_env_get(char *const *env, const char *key);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/capability.h>
 
 #include "shim.h"
 
@@ -184,4 +185,49 @@ void container_user_done(ContainerUser *u) {
         free(u->groups);
         free(u->home);
         *u = (ContainerUser) {};
+}
+
+/* Docker's default capability set. */
+static const cap_value_t default_caps[] = {
+        CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER, CAP_MKNOD, CAP_NET_RAW,
+        CAP_SETGID, CAP_SETUID, CAP_SETFCAP, CAP_SETPCAP, CAP_NET_BIND_SERVICE,
+        CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
+};
+
+static bool cap_in(char *const *names, cap_value_t cap) {
+        for (char *const *n = names; n && *n; n++) {
+                cap_value_t v;
+                if (cap_from_name(*n, &v) == 0 && v == cap)
+                        return true;
+        }
+        return false;
+}
+
+void container_caps_compute(char *const *cap_add, char *const *cap_drop, bool privileged, bool *want, int ncaps) {
+        for (int cap = 0; cap < ncaps; cap++)
+                want[cap] = privileged;
+        if (!privileged) {
+                for (size_t i = 0; i < ELEMENTSOF(default_caps); i++)
+                        if (default_caps[i] < ncaps)
+                                want[default_caps[i]] = true;
+                for (int cap = 0; cap < ncaps; cap++) {
+                        if (cap_in(cap_add, cap))
+                                want[cap] = true;
+                        if (cap_in(cap_drop, cap))
+                                want[cap] = false;
+                }
+        }
+        /* We can only keep what we have: a host whose bounding set lacks a
+         * capability (e.g. CAP_SYS_RESOURCE) cannot grant it. */
+        for (int cap = 0; cap < ncaps; cap++)
+                if (want[cap] && cap_get_bound(cap) != 1)
+                        want[cap] = false;
+}
+
+const char *container_env_get(char *const *env, const char *key) {
+        size_t n = strlen(key);
+        for (char *const *e = env; e && *e; e++)
+                if (strneq(*e, key, n) && (*e)[n] == '=')
+                        return *e + n + 1;
+        return NULL;
 }
