@@ -11,6 +11,11 @@ ZL_PIDS=()          # processes we started, killed (TERM, then KILL) on exit
 ZL_MOUNTS_UNDER=()  # directories under which every mount is unmounted on exit
 
 zl_log() { printf '# %s\n' "$*" >&2; }
+
+# PRODUCER | zl_grep -q PATTERN: grep over the whole input. A plain
+# `| grep -q` exits at the first match, and under `set -o pipefail` the
+# producer's SIGPIPE on its next write fails the pipeline (a flaky test).
+zl_grep() { local all; all=$(cat); grep "$@" <<<"$all"; }
 zl_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # A TCP port nobody listens on right now.

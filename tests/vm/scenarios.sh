@@ -95,7 +95,7 @@ t_hardened_unit_pull_run() {
         note "pulled $(jq -r '.data[0]' <<<"$out")"
         create hello "$(spec 'echo hello from $(hostname); cat /proc/self/cgroup; exit 7')" && start "$CID" && wait_exit "$CID" || return 1
         [[ $EXIT_CODE == 7 && $EXIT_REASON == exited ]] || { fail "exit $EXIT_CODE $EXIT_REASON, wanted 7 exited"; return 1; }
-        logs "$CID" | grep -q '^hello from ' || { fail "logs: $(logs "$CID" | tr '\n' '|')"; return 1; }
+        logs "$CID" | zl_grep -q '^hello from ' || { fail "logs: $(logs "$CID" | tr '\n' '|')"; return 1; }
         note "logs: $(logs "$CID" | tr '\n' '|')"
         discard "$CID"
 }
@@ -138,7 +138,7 @@ t_cgroup2_oom_event() {
         note "exit $EXIT_CODE $EXIT_REASON; logs: $(logs "$CID" | tr '\n' '|')"
         [[ $EXIT_REASON == oom_killed ]] || { fail "reason $EXIT_REASON, wanted oom_killed"; return 1; }
         # the kernel killed dd (the shell goes on): dd never finished
-        logs "$CID" | grep -q 'records out' && { fail "the hog finished its copy"; return 1; }
+        logs "$CID" | zl_grep -q 'records out' && { fail "the hog finished its copy"; return 1; }
         discard "$CID"
 }
 
@@ -148,8 +148,8 @@ t_cgroup2_stats() {
                 '{"resources": {"memory": "128Mi", "pids_limit": 31}}' || return 1
         # "wait" keeps the shell (and x) alive: a last plain command would be
         # exec'd in its place. Slow under TCG: up to 3 minutes to fill 20 MB.
-        for _ in $(seq 180); do logs "$CID" | grep -q 'ready 20000000' && break; sleep 1; done
-        logs "$CID" | grep -q 'ready 20000000' || { fail "the container never filled its 20 MB: $(logs "$CID" | tr '\n' '|')"; return 1; }
+        for _ in $(seq 180); do logs "$CID" | zl_grep -q 'ready 20000000' && break; sleep 1; done
+        logs "$CID" | zl_grep -q 'ready 20000000' || { fail "the container never filled its 20 MB: $(logs "$CID" | tr '\n' '|')"; return 1; }
         dir=$(cgroup2_dir "$PID")
         out=$(bcall GetContainerStats s "$CID") || { fail "GetContainerStats failed"; return 1; }
         note "sample: $(jq -c '.data[0] | map_values(.data)' <<<"$out")"

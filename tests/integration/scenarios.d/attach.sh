@@ -30,7 +30,7 @@ t_attach_tty_shell() {
         wait_exit "$CID" || return 1
         [[ $EXIT_CODE == 7 ]] || { fail "exit code $EXIT_CODE after 'exit 7', wanted 7"; return 1; }
         # the tty's output is in the log as stdout
-        logs "$CID" | grep -q '^stdout .*hello-42' || { fail "hello-42 not logged as stdout: $(logs "$CID")"; return 1; }
+        logs "$CID" | zl_grep -q '^stdout .*hello-42' || { fail "hello-42 not logged as stdout: $(logs "$CID")"; return 1; }
         expect_error InvalidState "$CID" AttachContainer 'sa{sv}' "$CID" 0 || return 1
         expect_error InvalidState "$CID" ResizeContainerTTY sqq "$CID" 10 10 || return 1
         discard "$CID"
@@ -46,7 +46,7 @@ t_attach_stdin_socket() {
         # a second attacher after the first left: stdin is still open (no stdin_once)
         out=$(attc cat "$CID" $'second-line\n') || { fail "second attach: $out"; return 1; }
         has_line "$out" "echoed: second-line" || return 1
-        wait_for 5 eval 'logs "$CID" | grep -qx "stdout second-line"' || { fail "second-line not logged"; return 1; }
+        wait_for 5 eval 'logs "$CID" | zl_grep -qx "stdout second-line"' || { fail "second-line not logged"; return 1; }
         expect_error InvalidState "no tty" ResizeContainerTTY sqq "$CID" 24 80 || return 1
         expect_error org.freedesktop.DBus.Error.InvalidArgs bogus AttachContainer 'sa{sv}' "$CID" 1 bogus b true || return 1
         expect_error org.freedesktop.DBus.Error.InvalidArgs 0x0 ResizeContainerTTY sqq "$CID" 0 0 || return 1

@@ -36,7 +36,7 @@ t_cli_run_output_and_exit_code() {
         [[ $out == to-out ]] || { fail "stdout '$out'"; return 1; }
         grep -qx to-err "$ZL_TMP/cli.err" || { fail "stderr lacks to-err"; return 1; }
         # --rm: gone afterwards
-        zctl ps -a --format '{{.ID}}' | grep -qx "$TAG-clirun-rep-0" && { fail "--rm left $TAG-clirun-rep-0"; return 1; }
+        zctl ps -a --format '{{.ID}}' | zl_grep -qx "$TAG-clirun-rep-0" && { fail "--rm left $TAG-clirun-rep-0"; return 1; }
         return 0
 }
 
@@ -62,13 +62,13 @@ t_cli_detach_ps_stop_rm() {
         [[ $(zctl ps --format '{{.ID}}|{{.Names}}|{{.Image}}|{{.State}}' | grep -F "$id|") == "$id|$id|$REG/busybox:latest|running" ]] ||
                 { fail "ps --format: $(zctl ps --format '{{.ID}}|{{.Names}}|{{.Image}}|{{.State}}')"; return 1; }
         [[ $(zctl stop -t 1 "$id") == "$id" ]] || { fail "stop did not print $id"; return 1; }
-        zctl ps --format '{{.ID}}' | grep -qx "$id" && { fail "ps (without -a) still shows the stopped $id"; return 1; }
+        zctl ps --format '{{.ID}}' | zl_grep -qx "$id" && { fail "ps (without -a) still shows the stopped $id"; return 1; }
         out=$(zctl ps -a --format '{{.ID}} {{.Status}}' | grep "^$id ")
         note "ps -a: $out"
         [[ $out =~ ^$id\ Exited\ \(143\)\ .*ago$ ]] || { fail "ps -a status '$out'"; return 1; }
         [[ $(zctl wait "$id") == 143 ]] || { fail "wait did not print 143"; return 1; }
         [[ $(zctl rm "$id") == "$id" ]] || { fail "rm did not print $id"; return 1; }
-        zctl ps -a --format '{{.ID}}' | grep -qx "$id" && { fail "rm left $id"; return 1; }
+        zctl ps -a --format '{{.ID}}' | zl_grep -qx "$id" && { fail "rm left $id"; return 1; }
         out=$(zctl rm "$id" 2>&1); local rc=$?
         [[ $rc == 125 && $out == *"$id"* ]] || { fail "rm of a removed container: rc $rc '$out'"; return 1; }
 }
@@ -142,7 +142,7 @@ t_cli_exit_codes_125_127() {
         out=$(zctl run --rm --service "$TAG-clinocmd" "$REG/busybox:latest" /no/such/cmd 2>&1); rc=$?
         note "missing command: rc $rc: $out"
         [[ $rc == 127 && $out == *"/no/such/cmd"* ]] || { fail "missing command gave $rc"; return 1; }
-        zctl ps -a --format '{{.ID}}' | grep -q "^$TAG-clinocmd" && { fail "--rm left the failed container"; return 1; }
+        zctl ps -a --format '{{.ID}}' | zl_grep -q "^$TAG-clinocmd" && { fail "--rm left the failed container"; return 1; }
         out=$(zctl run --bogus-flag "$REG/busybox:latest" 2>&1); rc=$?
         [[ $rc == 125 ]] || { fail "unknown flag gave $rc"; return 1; }
         out=$(zctl frobnicate 2>&1); rc=$?
@@ -424,10 +424,10 @@ t_cli_thin_wrappers() {
                 { fail "history: rc $rc $CLI_OUT"; return 1; }
         cli_try tag "$REG/busybox:latest" "$REG/busybox:cli-tag"; rc=$?
         if [[ $rc == 0 ]]; then
-                zctl images -q | grep -qx "$REG/busybox:cli-tag" || { fail "tag not listed by images"; return 1; }
+                zctl images -q | zl_grep -qx "$REG/busybox:cli-tag" || { fail "tag not listed by images"; return 1; }
                 cli_try rmi "$REG/busybox:cli-tag"; rc=$?
                 [[ $rc == 3 || $rc == 0 ]] || { fail "rmi: rc $rc $CLI_OUT"; return 1; }
-                [[ $rc == 3 ]] || ! zctl images -q | grep -qx "$REG/busybox:cli-tag" || { fail "rmi left the tag"; return 1; }
+                [[ $rc == 3 ]] || ! zctl images -q | zl_grep -qx "$REG/busybox:cli-tag" || { fail "rmi left the tag"; return 1; }
         elif [[ $rc != 3 ]]; then
                 fail "tag: rc $rc $CLI_OUT"; return 1
         fi
@@ -451,7 +451,7 @@ t_cli_cp_both_directions() {
         cli_try cp "$id:/tmp/f1" "$d/out/renamed" || { fail "cp file out to a new name: $CLI_OUT"; return 1; }
         [[ $(cat "$d/out/sub/f2") == deep-file && $(cat "$d/out/renamed") == top-file ]] || { fail "files not on the host"; return 1; }
         [[ $(ls -A "$d/out" | tr '\n' ' ') == "renamed sub " ]] || { fail "leftovers in $d/out: $(ls -A "$d/out")"; return 1; }
-        zctl cp "$id:/tmp/f1" - | tar -t | grep -qx f1 || { fail "cp to - is not a tar of f1"; return 1; }
+        zctl cp "$id:/tmp/f1" - | tar -t | zl_grep -qx f1 || { fail "cp to - is not a tar of f1"; return 1; }
         cli_try cp "$id:/no/such/file" "$d/out/x"; rc=$?
         [[ $rc == 125 && $CLI_OUT == */no/such/file* ]] || { fail "cp of a missing file: rc $rc $CLI_OUT"; return 1; }
         zctl rm -f "$id" >/dev/null
@@ -463,7 +463,7 @@ t_cli_save_export_files() {
         rm -rf "$d"; mkdir -p "$d"
         cli_try save -o "$d/bb.tar" "$REG/busybox:latest"; rc=$?
         if [[ $rc == 0 ]]; then
-                tar -tf "$d/bb.tar" | grep -q manifest.json || { fail "save -o is not a docker-archive"; return 1; }
+                tar -tf "$d/bb.tar" | zl_grep -q manifest.json || { fail "save -o is not a docker-archive"; return 1; }
         elif [[ $rc == 3 ]]; then
                 [[ ! -e $d/bb.tar ]] || { fail "an unsupported save left $d/bb.tar"; return 1; }
         else
@@ -473,7 +473,7 @@ t_cli_save_export_files() {
         id=$(zctl run -d --service "$TAG-cliexp" "$REG/busybox:latest" sleep 1000) || { fail "run -d failed"; return 1; }
         cli_try export -o "$d/exp.tar" "$id"; rc=$?
         if [[ $rc == 0 ]]; then
-                tar -tf "$d/exp.tar" | grep -Eq '^(\./)?bin/busybox$' || { fail "export -o lacks bin/busybox"; return 1; }
+                tar -tf "$d/exp.tar" | zl_grep -Eq '^(\./)?bin/busybox$' || { fail "export -o lacks bin/busybox"; return 1; }
         elif [[ $rc != 3 ]]; then
                 fail "export: rc $rc $CLI_OUT"; return 1
         fi

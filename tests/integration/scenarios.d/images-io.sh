@@ -126,7 +126,7 @@ t_images_import_runs() {
         [[ $id =~ ^sha256:[0-9a-f]{64}$ && $(io_image_id zlio/imported:v1) == "$id" ]] || { fail "id '$id'"; return 1; }
         out=$(bcall InspectImage s zlio/imported:v1 | jq -r '.data[0]')
         jq -e '(.RootFS.Layers | length) == 1 and .Os == "linux"' <<<"$out" >/dev/null || { fail "inspect: $out"; return 1; }
-        bcall GetImageHistory s zlio/imported:v1 | grep -q 'zlayer import' || { fail "history"; return 1; }
+        bcall GetImageHistory s zlio/imported:v1 | zl_grep -q 'zlayer import' || { fail "history"; return 1; }
         SERVICE=zlimport run_sh zlio/imported:v1 'cat /etc/marker' || return 1
         has_line "$LOGS" "stdout imported-marker" || return 1
         discard "$CID"
@@ -205,7 +205,7 @@ PY
                 after=$(io_store_listing)
                 [[ $after == "$before" ]] || { fail "${case%%:*} changed the store: $(diff <(echo "$before") <(echo "$after"))"; return 1; }
         done
-        ls "$ROOT/images/ingest" | grep -q '^\.load-' && { fail "a staging dir was left in ingest/"; return 1; }
+        ls "$ROOT/images/ingest" | zl_grep -q '^\.load-' && { fail "a staging dir was left in ingest/"; return 1; }
         return 0
 }
 SCENARIOS+=(images-load-hostile t_images_load_hostile)

@@ -157,7 +157,7 @@ t_network_port_busy() {
         python3 -c 'import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(60)' "$port" &
         lp=$!
-        for ((i = 0; i < 50; i++)); do ss -ltn "sport = :$port" | grep -q LISTEN && break; sleep 0.1; done
+        for ((i = 0; i < 50; i++)); do ss -ltn "sport = :$port" | zl_grep -q LISTEN && break; sleep 0.1; done
         create netbusy "$(spec_sh "$REG/busybox:latest" 'sleep 100' \
                 "$(jq -cn --argjson p "$port" '{port_mappings: [{container_port: 80, host_port: $p}]}')")" || { kill "$lp"; return 1; }
         expect_error StartFailed "host port $port/tcp is already in use" StartContainer s "$CID"

@@ -25,7 +25,7 @@ t_spec_named_volume() {
         [[ $(cat "$ROOT/volumes/$vol/_data/file" 2>/dev/null) == from-a ]] ||
                 { fail "named volume gone after remove"; return 1; }
         [[ -f $ROOT/volumes/$seed/_data/passwd ]] || { fail "volume not seeded from the image's /etc"; return 1; }
-        ls "$ROOT/volumes" | grep -q '^\.tmp' && { fail "temporary volume dirs left: $(ls -a "$ROOT/volumes")"; return 1; }
+        ls "$ROOT/volumes" | zl_grep -q '^\.tmp' && { fail "temporary volume dirs left: $(ls -a "$ROOT/volumes")"; return 1; }
         # a second container sees it; the read-only one stays read-only
         SERVICE=vol-b run_sh "$REG/busybox:latest" \
                 'cat /data/file; touch /etc/x 2>/dev/null && echo ro-writable || echo ro-readonly' \

@@ -12,10 +12,10 @@ t_stats_sample() {
                 '{"resources": {"memory": "200Mi", "pids_limit": 40}}')" || return 1
         start "$CID" || return 1
         for i in $(seq 100); do
-                logs "$CID" | grep -q "ready 60000000" && break
+                logs "$CID" | zl_grep -q "ready 60000000" && break
                 sleep 0.2
         done
-        logs "$CID" | grep -q "ready 60000000" || { fail "container never filled its 60 MB: $(logs "$CID")"; return 1; }
+        logs "$CID" | zl_grep -q "ready 60000000" || { fail "container never filled its 60 MB: $(logs "$CID")"; return 1; }
         sleep 0.5 # the spinner and the sleep are forked
         out=$(bcall GetContainerStats s "$CID") || { fail "GetContainerStats failed"; return 1; }
         note "sample: $(jq -c '.data[0] | map_values(.data)' <<<"$out")"
