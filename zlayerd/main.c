@@ -12,6 +12,7 @@
 #include "ipam.h"
 #include "log.h"
 #include "netnames.h"
+#include "netlink-bridges.h"
 #include "supervisor.h"
 
 /* Exit status of a command line that does not parse (as getopt tools do). */
@@ -286,6 +287,10 @@ static int run(int argc, char **argv) {
         if (r >= 0)
                 r = sd_event_loop(event);
         supervisor_done(&s);
+        /* a clean stop takes zlayer's networks with it, except those that
+         * running containers still use (they outlive us: live restore) */
+        if (r >= 0)
+                network_remove_idle_bridges(a.run_dir);
         if (r < 0) {
                 log_error_errno(r, "Event loop failed: %m");
                 return EXIT_FAILURE;

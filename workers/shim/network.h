@@ -25,8 +25,8 @@ typedef struct ShimNetwork {
  * failure everything made is undone and *ret_error says what failed
  * ("host port 8080/tcp is already in use"). host: nothing. */
 int network_setup(const char *run_dir, const LaunchConfig *c, pid_t pid, ShimNetwork *n, char **ret_error);
-/* Removes the ports, the veth, and the bridge and nft table once no
- * container is left on the bridge. Idempotent; usable as a cleanup
+/* Removes the ports and the veth (the bridge and its nft table stay:
+ * lib/netlink-bridges.h). Idempotent; usable as a cleanup
  * attribute, so every exit of the shim after the setup runs it. */
 void network_teardown(ShimNetwork *n);
 
