@@ -366,8 +366,26 @@ int method_remove_image(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         return gc_start(b, m, false, NULL, error);
 }
 
+/* The manifests of dangling images a container uses: Docker's image prune
+ * keeps those. */
+static int dangling_in_use(Broker *b, char ***ret) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0, n = image_store_count(b->images); i < n; i++) {
+                ImageEntry e;
+                if (image_store_get(b->images, i, &e) >= 0 && e.dangling && image_used_by(b, e.reference) &&
+                    (r = strv_extend(&l, e.manifest)) < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
 int method_prune_images(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        _cleanup_strv_free_ char **untagged = NULL, **deleted = NULL;
+        _cleanup_strv_free_ char **untagged = NULL, **deleted = NULL, **keep = NULL;
         Broker *b = userdata;
         int r;
 
@@ -377,10 +395,13 @@ int method_prune_images(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         if (gc_running)
                 return sd_bus_error_setf(error, ZL_ERROR_BUSY, "images are being removed already");
         if (b->n_pulls > 0)
-                return sd_bus_error_setf(error, ZL_ERROR_BUSY, "cannot prune images while %u pulls are running",
+                return sd_bus_error_setf(error, ZL_ERROR_BUSY, "cannot prune images while %u pulls, loads or commits are running",
                                          b->n_pulls);
 
-        r = image_store_remove_untagged(b->images, &untagged);
+        r = dangling_in_use(b, &keep);
+        if (r < 0)
+                return r;
+        r = image_store_remove_untagged(b->images, keep, &untagged);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, -r, "cannot remove untagged images from index.json: %m");
         deleted = calloc(1, sizeof(char *));

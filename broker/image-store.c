@@ -95,7 +95,8 @@ int image_store_load(int images_fd, ImageStore **ret) {
 }
 
 /* Entries without a usable reference annotation (written by other tools)
- * are kept in the file but not listed. */
+ * are kept in the file but not listed; dangling commits are listed, keyed
+ * by their image id. */
 static int entry_decode(json_object *m, ImageEntry *ret) {
         json_object *ann = NULL, *size;
         ImageEntry e = {};
@@ -104,6 +105,12 @@ static int entry_decode(json_object *m, ImageEntry *ret) {
                 return -EBADMSG;
         json_object_object_get_ex(m, "annotations", &ann);
         e.reference = json_get_string(ann, IMAGE_ANNOTATION_REF);
+        if (!e.reference) {
+                e.reference = json_get_string(ann, IMAGE_ANNOTATION_DANGLING);
+                if (!e.reference || !digest_is_valid(e.reference))
+                        return -EBADMSG;
+                e.dangling = true;
+        }
         e.repo_digest = json_get_string(ann, IMAGE_ANNOTATION_REPO_DIGEST);
         e.manifest = json_get_string(m, "digest");
         e.media_type = json_get_string(m, "mediaType");
@@ -170,7 +177,10 @@ int image_store_put(ImageStore *s, const ImageEntry *e) {
                                json_object_new_string(e->media_type ?: "application/vnd.oci.image.manifest.v1+json"));
         json_object_object_add(m, "digest", json_object_new_string(e->manifest));
         json_object_object_add(m, "size", json_object_new_int64((int64_t) e->manifest_size));
-        json_object_object_add(ann, IMAGE_ANNOTATION_REF, json_object_new_string(e->reference));
+        if (e->dangling && !digest_is_valid(e->reference))
+                return -EINVAL;
+        json_object_object_add(ann, e->dangling ? IMAGE_ANNOTATION_DANGLING : IMAGE_ANNOTATION_REF,
+                               json_object_new_string(e->reference));
         json_object_object_add(ann, IMAGE_ANNOTATION_REPO_DIGEST, json_object_new_string(e->repo_digest ?: e->manifest));
         json_object_object_add(m, "annotations", TAKE_PTR(ann));
 
@@ -178,7 +188,8 @@ int image_store_put(ImageStore *s, const ImageEntry *e) {
         for (size_t j = 0; j < len; j++) {
                 json_object *old = json_object_array_get_idx(s->manifests, j);
                 ImageEntry oe;
-                if (entry_decode(old, &oe) >= 0 && streq(oe.reference, e->reference))
+                if (entry_decode(old, &oe) >= 0 && (streq(oe.reference, e->reference) ||
+                                                    (oe.dangling && !e->dangling && streq(oe.manifest, e->manifest))))
                         continue;
                 json_object_array_add(manifests, json_object_get(old));
         }
@@ -264,7 +275,14 @@ int image_store_all_manifests(const ImageStore *s, char ***ret) {
         return 0;
 }
 
-int image_store_remove_untagged(ImageStore *s, char ***ret) {
+static bool manifest_listed(char *const *l, const char *d) {
+        for (; l && *l; l++)
+                if (streq(*l, d))
+                        return true;
+        return false;
+}
+
+int image_store_remove_untagged(ImageStore *s, char *const *keep, char ***ret) {
         _cleanup_json_ json_object *manifests = NULL;
         _cleanup_strv_free_ char **removed = calloc(1, sizeof(char *));
         size_t len = json_object_array_length(s->manifests);
@@ -281,7 +299,7 @@ int image_store_remove_untagged(ImageStore *s, char ***ret) {
 
                 if (d && json_object_is_type(old, json_type_object)) {
                         json_object_object_get_ex(old, "annotations", &ann);
-                        if (!json_get_string(ann, IMAGE_ANNOTATION_REF)) {
+                        if (!json_get_string(ann, IMAGE_ANNOTATION_REF) && !manifest_listed(keep, d)) {
                                 r = strv_add(&removed, d);
                                 if (r < 0)
                                         return r;

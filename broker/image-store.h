@@ -12,9 +12,13 @@ typedef struct ImageStore ImageStore;
 
 #define IMAGE_ANNOTATION_REF "org.opencontainers.image.ref.name"
 #define IMAGE_ANNOTATION_REPO_DIGEST "com.zlayer.repo-digest"
+/* A dangling image (an untagged commit): no ref.name, this annotation holds
+ * its image id, which stands in as the entry's key (ImageEntry.reference). */
+#define IMAGE_ANNOTATION_DANGLING "com.zlayer.dangling"
 
 typedef struct ImageEntry {
-        const char *reference;      /* the full normalized reference */
+        const char *reference;      /* the full normalized reference; a dangling image's id */
+        bool dangling;              /* no reference: listed as <none>:<none> */
         const char *repo_digest;    /* what the registry served for it */
         const char *manifest;       /* sha256:… of the platform manifest */
         const char *media_type;
@@ -34,16 +38,19 @@ size_t image_store_count(const ImageStore *s);
 int image_store_get(const ImageStore *s, size_t i, ImageEntry *ret);
 /* By normalized reference; -ENOENT when absent. */
 int image_store_find(const ImageStore *s, const char *reference, ImageEntry *ret);
-/* Adds or moves @e->reference and writes index.json atomically. */
+/* Adds or moves @e->reference and writes index.json atomically. A tagged
+ * entry replaces the dangling entry of the same manifest (tagging an
+ * untagged image makes it a tagged one, as in Docker). */
 int image_store_put(ImageStore *s, const ImageEntry *e);
 /* Drops the entry of @reference and writes index.json; -ENOENT when absent. */
 int image_store_remove(ImageStore *s, const char *reference);
 
 /* Every manifest digest the index holds, with a reference or without. */
 int image_store_all_manifests(const ImageStore *s, char ***ret);
-/* Drops the entries without a reference (untagged images, e.g. written by
- * other tools); @ret gets their manifest digests. */
-int image_store_remove_untagged(ImageStore *s, char ***ret);
+/* Drops the entries without a reference (dangling commits, untagged images
+ * written by other tools) except those whose manifest is in @keep (NULL =
+ * none); @ret gets their manifest digests. */
+int image_store_remove_untagged(ImageStore *s, char *const *keep, char ***ret);
 
 /* The image id of an entry: its config digest ("sha256:<hex>", 72 bytes). */
 int image_entry_id(const ImageStore *s, const ImageEntry *e, char ret[72]);

@@ -43,6 +43,7 @@ typedef struct CommitOp {
         char **diff_ids;          /* the source's */
         int upper_fd, blob_fd;
         bool frozen;              /* `pause`: we froze it, we thaw it */
+        bool counted;             /* in broker->n_pulls: PruneImages waits */
         char ingest_name[96];
         char digest[72], diff_id[72], chain[72];
         uint64_t size;
@@ -106,6 +107,8 @@ static void commit_op_free(CommitOp *op) {
         if (!op)
                 return;
         commit_thaw(op);
+        if (op->counted)
+                op->broker->n_pulls--;
         if (op->ingest_name[0])
                 (void) unlinkat(op->broker->images_fd, op->ingest_name, 0);
         container_unref(op->container);
@@ -423,9 +426,11 @@ static void commit_finish(CommitOp *op) {
         if (r < 0)
                 return commit_fail(op, ZL_ERROR_INTERNAL, "writing the manifest blob", r);
 
-        if (op->reference) {
+        {
+                /* Without a repository: a dangling image, keyed by its id. */
                 ImageEntry e = {
-                        .reference = op->reference,
+                        .reference = op->reference ?: config_digest,
+                        .dangling = !op->reference,
                         .repo_digest = manifest_digest,
                         .manifest = manifest_digest,
                         .media_type = OCI_MANIFEST,
@@ -434,7 +439,7 @@ static void commit_finish(CommitOp *op) {
                 r = image_store_put(b->images, &e);
                 if (r < 0)
                         return commit_fail(op, ZL_ERROR_INTERNAL, "recording the image in index.json", r);
-                (void) sd_bus_emit_signal(b->bus, ZL_MANAGER_PATH, ZL_MANAGER_IFACE, "ImageNew", "ss", op->reference,
+                (void) sd_bus_emit_signal(b->bus, ZL_MANAGER_PATH, ZL_MANAGER_IFACE, "ImageNew", "ss", e.reference,
                                           manifest_digest);
                 (void) manager_emit_counts_changed(b);
         }
@@ -695,11 +700,8 @@ int method_commit_container(sd_bus_message *m, void *userdata, sd_bus_error *err
                         return -ENOMEM;
                 if (strchr(repository, '@') || image_reference_normalize(full, &reference) < 0)
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "invalid repository/tag '%.200s'", full);
-        } else
-                /* index.json entries need a reference (image-store.c): an
-                 * untagged image would be collected by the next prune */
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "option 'repository' is required (untagged commits are not supported yet)");
+        } else if (!isempty(tag))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "option 'tag' ('%.200s') needs a 'repository'", tag);
 
         r = container_find_or_error(b, id, &c, error);
         if (r < 0)
@@ -714,6 +716,10 @@ int method_commit_container(sd_bus_message *m, void *userdata, sd_bus_error *err
         if (container_image(b, c, &src) < 0)
                 return sd_bus_error_setf(error, ZL_ERROR_NOT_FOUND, "the image of container '%s' (%s) is no longer stored",
                                          c->id, strempty(c->image));
+        /* The new blobs are in blobs/ before the image is in index.json:
+         * like a pull, a commit and a collection exclude each other. */
+        if (image_gc_running())
+                return sd_bus_error_setf(error, ZL_ERROR_BUSY, "cannot commit '%s' while images are being removed", c->id);
 
         op = calloc(1, sizeof(*op));
         if (!op)
@@ -723,6 +729,8 @@ int method_commit_container(sd_bus_message *m, void *userdata, sd_bus_error *err
         op->call = sd_bus_message_ref(m);
         op->upper_fd = op->blob_fd = -1;
         op->reference = TAKE_PTR(reference);
+        b->n_pulls++;
+        op->counted = true;
 
         r = read_blob_json(b->images_fd, src.manifest, &manifest);
         if (r >= 0 && (!json_object_object_get_ex(manifest, "layers", &layers) ||

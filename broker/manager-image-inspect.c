@@ -116,8 +116,9 @@ static int image_references(Broker *b, const char *id, char ***ret_tags, char **
                 ImageEntry e;
                 const char *at;
 
-                if (image_store_get(b->images, i, &e) < 0 || image_entry_id(b->images, &e, eid) < 0 || !streq(eid, id))
-                        continue;
+                if (image_store_get(b->images, i, &e) < 0 || e.dangling || image_entry_id(b->images, &e, eid) < 0 ||
+                    !streq(eid, id))
+                        continue; /* a dangling image has no tag and no repo digest */
                 at = strchr(e.reference, '@');
                 if (!at && (r = strv_extend(&tags, e.reference)) < 0)
                         return r;

@@ -274,7 +274,7 @@ static int save_plan(Broker *b, char **names, char **ret, sd_bus_error *error) {
                         for (size_t i = 0; i < image_store_count(b->images); i++) {
                                 char other[72];
                                 ImageEntry x;
-                                if (image_store_get(b->images, i, &x) >= 0 && x.reference &&
+                                if (image_store_get(b->images, i, &x) >= 0 && x.reference && !x.dangling &&
                                     image_entry_id(b->images, &x, other) >= 0 && streq(other, id))
                                         json_object_array_add(tags, json_object_new_string(x.reference));
                         }

@@ -809,7 +809,8 @@ int method_list_images(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 r = image_manifest_read(b->images_fd, e.manifest, NULL, NULL, &size);
                 if (r < 0)
                         log_warning_errno(r, "Failed to read the manifest %s of %s: %m", e.manifest, e.reference);
-                r = sd_bus_message_append(reply, "(sst)", e.reference, e.repo_digest, size);
+                /* Docker lists a dangling image as <none>:<none> */
+                r = sd_bus_message_append(reply, "(sst)", e.dangling ? "<none>:<none>" : e.reference, e.repo_digest, size);
                 if (r < 0)
                         return r;
         }

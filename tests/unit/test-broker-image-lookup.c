@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* image_store_resolve(): references, digest references, image ids and id
- * prefixes; image_store_remove() and image_store_remove_untagged(). */
+ * prefixes; image_store_remove() and image_store_remove_untagged(); dangling
+ * (untagged commit) entries. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -164,7 +165,7 @@ static void test_remove(void **state) {
         assert_int_equal(image_store_load(images_fd, &s), 0);
         assert_int_equal(image_store_all_manifests(s, &all), 0);
         assert_int_equal(strv_length(all), 2);
-        assert_int_equal(image_store_remove_untagged(s, &untagged), 0);
+        assert_int_equal(image_store_remove_untagged(s, NULL, &untagged), 0);
         assert_int_equal(strv_length(untagged), 1);
         assert_string_equal(untagged[0], M1);
         strv_free(all);
@@ -177,11 +178,68 @@ static void test_remove(void **state) {
         image_store_free(s);
 }
 
+/* A dangling entry is keyed by its image id, listed, found by id (not by
+ * a reference), survives a reload, gives way to a tag of its manifest, and
+ * remove_untagged drops it unless its manifest is in the keep list. */
+static void test_dangling(void **state) {
+        ImageStore *s = NULL;
+        ImageEntry e = { .reference = ID_A, .dangling = true, .manifest = M1 }, f;
+        char **untagged = NULL, *keep[] = { (char *) M2, NULL };
+        char id[72];
+
+        assert_int_equal(image_store_load(images_fd, &s), 0);
+        e.reference = "127.0.0.1:5000/a:latest"; /* a dangling key must be an image id */
+        assert_int_equal(image_store_put(s, &e), -EINVAL);
+        e.reference = ID_A;
+        assert_int_equal(image_store_put(s, &e), 0);
+        e = (ImageEntry) { .reference = ID_B, .dangling = true, .manifest = M2 };
+        assert_int_equal(image_store_put(s, &e), 0);
+        assert_int_equal(image_store_count(s), 2);
+        image_store_free(s);
+        s = NULL;
+
+        assert_int_equal(image_store_load(images_fd, &s), 0);
+        assert_int_equal(image_store_count(s), 2);
+        assert_int_equal(image_store_get(s, 0, &f), 0);
+        assert_true(f.dangling);
+        assert_string_equal(f.reference, ID_A);
+        assert_string_equal(f.manifest, M1);
+        assert_int_equal(image_store_resolve(s, "0123456789abc0", &f, id), 0);
+        assert_true(f.dangling);
+        assert_string_equal(id, ID_A);
+        assert_int_equal(image_store_resolve(s, "sha256", &f, id), -ENOENT);
+
+        /* Tagging M1 replaces its dangling entry. */
+        e = (ImageEntry) { .reference = "x.io/tagged:v1", .manifest = M1 };
+        assert_int_equal(image_store_put(s, &e), 0);
+        assert_int_equal(image_store_count(s), 2);
+        assert_int_equal(image_store_resolve(s, ID_A, &f, id), 0);
+        assert_false(f.dangling);
+        assert_string_equal(f.reference, "x.io/tagged:v1");
+
+        /* Kept: M2 is in the keep list (a container uses it). */
+        assert_int_equal(image_store_remove_untagged(s, keep, &untagged), 0);
+        assert_int_equal(strv_length(untagged), 0);
+        strv_free(untagged);
+        assert_int_equal(image_store_remove_untagged(s, NULL, &untagged), 0);
+        assert_int_equal(strv_length(untagged), 1);
+        assert_string_equal(untagged[0], M2);
+        strv_free(untagged);
+        assert_int_equal(image_store_count(s), 1);
+        /* and removal by its key works like a reference */
+        e = (ImageEntry) { .reference = ID_C, .dangling = true, .manifest = M3 };
+        assert_int_equal(image_store_put(s, &e), 0);
+        assert_int_equal(image_store_remove(s, ID_C), 0);
+        assert_int_equal(image_store_count(s), 1);
+        image_store_free(s);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_id_prefix_parse),
                 cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_dangling, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,7 +12,7 @@ t_commit_run_new_image() {
         expect_error org.freedesktop.DBus.Error.InvalidArgs bogus CommitContainer 'sa{sv}' "$src" 1 bogus s x || return 1
         expect_error org.freedesktop.DBus.Error.InvalidArgs FROB CommitContainer 'sa{sv}' "$src" 2 repository s zlcommit/x changes s 'FROB x' || return 1
         expect_error NotFound nope-nope CommitContainer 'sa{sv}' nope-nope 1 repository s zlcommit/x || return 1
-        expect_error org.freedesktop.DBus.Error.InvalidArgs repository CommitContainer 'sa{sv}' "$src" 0 || return 1
+        expect_error org.freedesktop.DBus.Error.InvalidArgs "'v9'" CommitContainer 'sa{sv}' "$src" 1 tag s v9 || return 1
         out=$(bcall CommitContainer 'sa{sv}' "$src" 5 repository s zlcommit/test tag s v1 author s "Ann Author" \
                 comment s "a commit" changes s $'ENV COMMITTED=1\nCMD ["cat","/hello.txt"]\nLABEL zl.commit=yes\nEXPOSE 8080') ||
                 { fail "CommitContainer failed"; return 1; }
@@ -80,3 +80,58 @@ t_commit_running_pause() {
         bcall RemoveImage 'sb' "$ref" false >/dev/null || { fail "RemoveImage $ref"; return 1; }
 }
 SCENARIOS+=(commit-running-pause t_commit_running_pause)
+
+# list_images: the ListImages rows as "reference digest" lines
+list_images() { bcall ListImages | jq -r '.data[0][] | "\(.[0]) \(.[1])"'; }
+
+# Without `repository`: a dangling image (Docker's <none>:<none>), found by
+# id, runnable, kept by PruneImages while a container uses it, collected
+# when none does; RemoveImage by id; TagImage makes it a tagged image.
+t_commit_untagged() {
+        local src id id2 out j
+        SERVICE=commitdangl run_sh "$REG/busybox:latest" 'echo dangling > /d.txt' || return 1
+        src=$CID
+        out=$(bcall CommitContainer 'sa{sv}' "$src" 1 changes s 'CMD ["cat","/d.txt"]') || { fail "untagged commit failed"; return 1; }
+        id=$(jq -r '.data[0]' <<<"$out")
+        [[ $id =~ ^sha256:[0-9a-f]{64}$ ]] || { fail "id '$id'"; return 1; }
+        note "untagged image $id"
+        out=$(list_images)
+        [[ $(grep -c '^<none>:<none> sha256:' <<<"$out") == 1 ]] || { fail "ListImages: $out"; return 1; }
+        j=$(bcall InspectImage s "${id:7:12}" | jq -r '.data[0]') || { fail "InspectImage by id prefix"; return 1; }
+        jq -e --arg id "$id" '.Id == $id and .RepoTags == [] and .RepoDigests == []' <<<"$j" >/dev/null ||
+                { fail "InspectImage: $(jq -c '{Id, RepoTags, RepoDigests}' <<<"$j")"; return 1; }
+        # it runs, by id
+        create commitdrun "$(jq -cn --arg img "$id" '{image: {name: $img}}')" || return 1
+        local user=$CID
+        start "$CID" && wait_exit "$CID" || return 1
+        out=$(logs "$CID")
+        [[ $out == "stdout dangling" ]] || { fail "the untagged image ran with '$out'"; return 1; }
+        # PruneImages keeps it while a container uses it (as docker image prune)
+        out=$(bcall PruneImages) || { fail "PruneImages"; return 1; }
+        jq -e --arg id "$id" '.data[0] | index($id) == null' <<<"$out" >/dev/null || { fail "pruned an image in use: $out"; return 1; }
+        list_images | zl_grep -q '^<none>:<none> ' || { fail "the used untagged image is gone"; return 1; }
+        discard "$user"
+        out=$(bcall PruneImages) || { fail "PruneImages"; return 1; }
+        note "prune: $(jq -c '.data' <<<"$out")"
+        jq -e --arg id "$id" '.data[0] | index($id) != null' <<<"$out" >/dev/null || { fail "not pruned: $out"; return 1; }
+        list_images | zl_grep -q '^<none>:<none> ' && { fail "still listed after the prune: $(list_images)"; return 1; }
+        expect_error NotFound "$id" InspectImage s "$id" || return 1
+
+        # RemoveImage by id
+        id2=$(bcall CommitContainer 'sa{sv}' "$src" 0 | jq -r '.data[0]') || { fail "second untagged commit"; return 1; }
+        bcall RemoveImage sb "$id2" false >/dev/null || { fail "RemoveImage $id2"; return 1; }
+        list_images | zl_grep -q '^<none>:<none> ' && { fail "still listed after RemoveImage: $(list_images)"; return 1; }
+        expect_error NotFound "${id2:7:12}" InspectImage s "${id2:7:12}" || return 1
+
+        # TagImage turns it into a tagged image: no <none> row left
+        id2=$(bcall CommitContainer 'sa{sv}' "$src" 0 | jq -r '.data[0]') || { fail "third untagged commit"; return 1; }
+        bcall TagImage ss "$id2" zlcommit/fromdangling:v1 >/dev/null || { fail "TagImage $id2"; return 1; }
+        out=$(list_images)
+        zl_grep -q '^<none>:<none> ' <<<"$out" && { fail "tagged but still <none>: $out"; return 1; }
+        zl_grep -q 'zlcommit/fromdangling:v1 ' <<<"$out" || { fail "tag missing: $out"; return 1; }
+        j=$(bcall InspectImage s "$id2" | jq -r '.data[0]') || return 1
+        jq -e '.RepoTags | length == 1' <<<"$j" >/dev/null || { fail "RepoTags $(jq -c .RepoTags <<<"$j")"; return 1; }
+        discard "$src"
+        bcall RemoveImage sb zlcommit/fromdangling:v1 false >/dev/null || { fail "RemoveImage the tag"; return 1; }
+}
+SCENARIOS+=(commit-untagged t_commit_untagged)
