@@ -5,91 +5,184 @@
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/utsname.h>
 
 #include "macro.h"
 #include "seccomp-profile.h"
 
-#define ALWAYS (-1)
+/* Allowed to every container: Docker's default allowlist (moby
+ * profiles/seccomp/default.json), the calls of every architecture together.
+ * A name that is no call on the filter's architectures is skipped. As in
+ * Docker 25 and later, not io_uring_*: its operations bypass the filter. */
+static const char *const allowed[] = {
+        /* files and directories */
+        "access", "chdir", "chmod", "chown", "chown32", "close", "close_range", "copy_file_range", "creat",
+        "dup", "dup2", "dup3", "faccessat", "faccessat2", "fadvise64", "fadvise64_64", "fallocate",
+        "fchdir", "fchmod", "fchmodat", "fchmodat2", "fchown", "fchown32", "fchownat", "fcntl", "fcntl64",
+        "fdatasync", "fgetxattr", "flistxattr", "flock", "fremovexattr", "fsetxattr", "fstat", "fstat64",
+        "fstatat64", "fstatfs", "fstatfs64", "fsync", "ftruncate", "ftruncate64", "futimesat", "getcwd",
+        "getdents", "getdents64", "getxattr", "lchown", "lchown32", "lgetxattr", "link", "linkat",
+        "listxattr", "llistxattr", "_llseek", "lremovexattr", "lseek", "lsetxattr", "lstat", "lstat64",
+        "mkdir", "mkdirat", "mknod", "mknodat", "name_to_handle_at", "newfstatat", "open", "openat",
+        "openat2", "pread64", "preadv", "preadv2", "pwrite64", "pwritev", "pwritev2", "read", "readahead",
+        "readlink", "readlinkat", "readv", "removexattr", "rename", "renameat", "renameat2", "rmdir",
+        "sendfile", "sendfile64", "setxattr", "splice", "stat", "stat64", "statfs", "statfs64", "statx",
+        "symlink", "symlinkat", "sync", "sync_file_range", "syncfs", "tee", "truncate", "truncate64",
+        "umask", "unlink", "unlinkat", "utime", "utimensat", "utimensat_time64", "utimes", "vmsplice",
+        "write", "writev", "fanotify_mark", "inotify_add_watch", "inotify_init", "inotify_init1",
+        "inotify_rm_watch",
+        /* asynchronous I/O, polling, events */
+        "io_cancel", "io_destroy", "io_getevents", "io_pgetevents", "io_pgetevents_time64", "io_setup",
+        "io_submit", "ioctl", "ioprio_get",
+        "ioprio_set", "epoll_create", "epoll_create1", "epoll_ctl", "epoll_ctl_old", "epoll_pwait",
+        "epoll_pwait2", "epoll_wait", "epoll_wait_old", "eventfd", "eventfd2", "poll", "ppoll",
+        "ppoll_time64", "pselect6", "pselect6_time64", "select", "_newselect", "signalfd", "signalfd4",
+        "timerfd_create", "timerfd_gettime", "timerfd_gettime64", "timerfd_settime", "timerfd_settime64",
+        "pipe", "pipe2",
+        /* memory */
+        "brk", "madvise", "membarrier", "memfd_create", "memfd_secret", "mincore", "mlock", "mlock2",
+        "mlockall", "mmap", "mmap2", "mprotect", "mremap", "msync", "munlock", "munlockall", "munmap",
+        "pkey_alloc", "pkey_free", "pkey_mprotect", "remap_file_pages",
+        /* processes, threads, signals */
+        "capget", "capset", "execve", "execveat", "exit", "exit_group", "fork", "vfork", "futex",
+        "futex_time64", "futex_waitv", "get_robust_list", "set_robust_list", "get_thread_area",
+        "set_thread_area", "set_tid_address", "getcpu", "getpgid", "getpgrp", "getpid", "getppid",
+        "getpriority", "setpriority", "getsid", "setsid", "setpgid", "gettid", "kill", "tgkill", "tkill",
+        "pidfd_open", "pidfd_send_signal", "process_mrelease", "pause", "prctl", "restart_syscall", "rseq",
+        "rt_sigaction", "rt_sigpending", "rt_sigprocmask", "rt_sigqueueinfo", "rt_sigreturn",
+        "rt_sigsuspend", "rt_sigtimedwait", "rt_sigtimedwait_time64", "rt_tgsigqueueinfo", "sigaltstack",
+        "sigprocmask", "sigreturn", "wait4", "waitid", "waitpid", "seccomp", "landlock_add_rule",
+        "landlock_create_ruleset", "landlock_restrict_self",
+        "sched_getaffinity", "sched_getattr", "sched_getparam", "sched_get_priority_max",
+        "sched_get_priority_min", "sched_getscheduler", "sched_rr_get_interval",
+        "sched_rr_get_interval_time64", "sched_setaffinity", "sched_setattr", "sched_setparam",
+        "sched_setscheduler", "sched_yield",
+        /* credentials and limits (the capabilities still decide) */
+        "getegid", "getegid32", "geteuid", "geteuid32", "getgid", "getgid32", "getgroups", "getgroups32",
+        "getresgid", "getresgid32", "getresuid", "getresuid32", "getuid", "getuid32", "setfsgid",
+        "setfsgid32", "setfsuid", "setfsuid32", "setgid", "setgid32", "setgroups", "setgroups32",
+        "setregid", "setregid32", "setresgid", "setresgid32", "setresuid", "setresuid32", "setreuid",
+        "setreuid32", "setuid", "setuid32", "getrlimit", "setrlimit", "prlimit64", "ugetrlimit",
+        "getrusage", "times",
+        /* time (reading it; adjtimex only changes it with CAP_SYS_TIME) */
+        "adjtimex", "alarm", "clock_adjtime", "clock_adjtime64", "clock_getres", "clock_getres_time64",
+        "clock_gettime", "clock_gettime64", "clock_nanosleep", "clock_nanosleep_time64", "getitimer",
+        "setitimer", "gettimeofday", "nanosleep", "time", "timer_create", "timer_delete",
+        "timer_getoverrun", "timer_gettime", "timer_gettime64", "timer_settime", "timer_settime64",
+        /* sockets (socket itself: below, without AF_VSOCK) */
+        "accept", "accept4", "bind", "connect", "getpeername", "getsockname", "getsockopt", "listen",
+        "recv", "recvfrom", "recvmmsg", "recvmmsg_time64", "recvmsg", "send", "sendmmsg", "sendmsg",
+        "sendto", "setsockopt", "shutdown", "socketcall", "socketpair",
+        /* System V and POSIX IPC (the container's IPC namespace) */
+        "ipc", "msgctl", "msgget", "msgrcv", "msgsnd", "semctl", "semget", "semop", "semtimedop",
+        "semtimedop_time64", "shmat", "shmctl", "shmdt", "shmget", "mq_getsetattr", "mq_notify",
+        "mq_open", "mq_timedreceive", "mq_timedreceive_time64", "mq_timedsend", "mq_timedsend_time64",
+        "mq_unlink",
+        /* the system */
+        "getrandom", "sysinfo", "uname",
+};
 
-/* What Docker's default profile leaves out of its allowlist, and the
- * capability that brings each call back (ALWAYS: nothing does). */
+/* Allowed on a native architecture only (Docker's "arches" includes); the
+ * aarch64 entries hold for a native 32-bit arm too. */
 static const struct {
+        uint32_t arch;
         const char *name;
-        int cap;
-} denied[] = {
-        /* mounts and the root */
-        { "mount",             CAP_SYS_ADMIN },
-        { "umount",            CAP_SYS_ADMIN },
-        { "umount2",           CAP_SYS_ADMIN },
-        { "pivot_root",        CAP_SYS_ADMIN },
-        { "fsopen",            CAP_SYS_ADMIN },
-        { "fsconfig",          CAP_SYS_ADMIN },
-        { "fsmount",           CAP_SYS_ADMIN },
-        { "fspick",            CAP_SYS_ADMIN },
-        { "move_mount",        CAP_SYS_ADMIN },
-        { "open_tree",         CAP_SYS_ADMIN },
-        { "mount_setattr",     CAP_SYS_ADMIN },
-        /* namespaces (clone's flags: below) */
-        { "unshare",           CAP_SYS_ADMIN },
-        { "setns",             CAP_SYS_ADMIN },
-        /* kernel code, tracing and the kernel's own state */
-        { "kexec_load",        ALWAYS },
-        { "kexec_file_load",   ALWAYS },
-        { "init_module",       CAP_SYS_MODULE },
-        { "finit_module",      CAP_SYS_MODULE },
-        { "delete_module",     CAP_SYS_MODULE },
-        { "create_module",     ALWAYS },
-        { "get_kernel_syms",   ALWAYS },
-        { "query_module",      ALWAYS },
-        { "bpf",               CAP_SYS_ADMIN },
-        { "perf_event_open",   CAP_SYS_ADMIN },
-        { "lookup_dcookie",    CAP_SYS_ADMIN },
-        { "fanotify_init",     CAP_SYS_ADMIN },
-        { "quotactl",          CAP_SYS_ADMIN },
-        { "quotactl_fd",       CAP_SYS_ADMIN },
-        { "swapon",            CAP_SYS_ADMIN },
-        { "swapoff",           CAP_SYS_ADMIN },
-        { "syslog",            CAP_SYSLOG },
-        { "reboot",            CAP_SYS_BOOT },
-        { "acct",              CAP_SYS_PACCT },
-        { "settimeofday",      CAP_SYS_TIME },
-        { "stime",             CAP_SYS_TIME },
-        { "clock_settime",     CAP_SYS_TIME },
-        { "clock_adjtime",     CAP_SYS_TIME },
-        { "iopl",              CAP_SYS_RAWIO },
-        { "ioperm",            CAP_SYS_RAWIO },
-        { "vm86",              ALWAYS },
-        { "vm86old",           ALWAYS },
-        { "nfsservctl",        ALWAYS },
-        { "_sysctl",           ALWAYS },
-        { "uselib",            ALWAYS },
-        { "ustat",             ALWAYS },
-        { "sysfs",             ALWAYS },
-        /* the kernel keyring is not namespaced */
-        { "keyctl",            ALWAYS },
-        { "add_key",           ALWAYS },
-        { "request_key",       ALWAYS },
-        /* file handles reach outside the root */
-        { "open_by_handle_at", CAP_DAC_READ_SEARCH },
-        { "name_to_handle_at", CAP_SYS_ADMIN },
-        /* other processes' memory */
-        { "process_vm_readv",  CAP_SYS_PTRACE },
-        { "process_vm_writev", CAP_SYS_PTRACE },
-        { "kcmp",              CAP_SYS_PTRACE },
-        /* memory policy across nodes and exploit primitives */
-        { "move_pages",        CAP_SYS_NICE },
-        { "userfaultfd",       CAP_SYS_PTRACE },
-        { "io_uring_setup",    ALWAYS },
-        { "io_uring_enter",    ALWAYS },
-        { "io_uring_register", ALWAYS },
+} allowed_on_arch[] = {
+        { SCMP_ARCH_X86_64,  "arch_prctl" },
+        { SCMP_ARCH_X86_64,  "modify_ldt" },
+        { SCMP_ARCH_X86,     "modify_ldt" },
+        { SCMP_ARCH_AARCH64, "arm_fadvise64_64" },
+        { SCMP_ARCH_AARCH64, "arm_sync_file_range" },
+        { SCMP_ARCH_AARCH64, "sync_file_range2" },
+        { SCMP_ARCH_AARCH64, "breakpoint" },
+        { SCMP_ARCH_AARCH64, "cacheflush" },
+        { SCMP_ARCH_AARCH64, "set_tls" },
+        { SCMP_ARCH_PPC64LE, "sync_file_range2" },
+        { SCMP_ARCH_PPC64LE, "swapcontext" },
+        { SCMP_ARCH_S390X,   "s390_pci_mmio_read" },
+        { SCMP_ARCH_S390X,   "s390_pci_mmio_write" },
+        { SCMP_ARCH_S390X,   "s390_runtime_instr" },
+        { SCMP_ARCH_RISCV64, "riscv_flush_icache" },
 };
 
-/* clone flags that make a new namespace (CLONE_NEWTIME only exists in
- * clone3 and unshare, both covered otherwise). */
-static const uint64_t clone_ns_flags[] = {
-        CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP,
+/* Allowed when the container keeps the capability that makes the call
+ * legitimate (Docker's "caps" includes); refused with EPERM otherwise. */
+static const struct {
+        int cap;
+        const char *name;
+} allowed_with_cap[] = {
+        /* mounts, namespaces, the host and domain name */
+        { CAP_SYS_ADMIN,       "mount" },
+        { CAP_SYS_ADMIN,       "umount" },
+        { CAP_SYS_ADMIN,       "umount2" },
+        { CAP_SYS_ADMIN,       "fsopen" },
+        { CAP_SYS_ADMIN,       "fsconfig" },
+        { CAP_SYS_ADMIN,       "fsmount" },
+        { CAP_SYS_ADMIN,       "fspick" },
+        { CAP_SYS_ADMIN,       "move_mount" },
+        { CAP_SYS_ADMIN,       "open_tree" },
+        { CAP_SYS_ADMIN,       "mount_setattr" },
+        { CAP_SYS_ADMIN,       "unshare" },
+        { CAP_SYS_ADMIN,       "setns" },
+        { CAP_SYS_ADMIN,       "sethostname" },
+        { CAP_SYS_ADMIN,       "setdomainname" },
+        { CAP_SYS_ADMIN,       "bpf" },
+        { CAP_SYS_ADMIN,       "perf_event_open" },
+        { CAP_SYS_ADMIN,       "fanotify_init" },
+        { CAP_SYS_ADMIN,       "lookup_dcookie" },
+        { CAP_SYS_ADMIN,       "quotactl" },
+        { CAP_SYS_ADMIN,       "quotactl_fd" },
+        { CAP_SYS_ADMIN,       "syslog" },
+        /* clone and clone3 with any flags: the rules for the others below */
+        { CAP_SYS_ADMIN,       "clone" },
+        { CAP_SYS_ADMIN,       "clone3" },
+        { CAP_BPF,             "bpf" },
+        { CAP_PERFMON,         "perf_event_open" },
+        { CAP_SYSLOG,          "syslog" },
+        { CAP_DAC_READ_SEARCH, "open_by_handle_at" },
+        { CAP_SYS_BOOT,        "reboot" },
+        { CAP_SYS_CHROOT,      "chroot" },
+        { CAP_SYS_MODULE,      "init_module" },
+        { CAP_SYS_MODULE,      "finit_module" },
+        { CAP_SYS_MODULE,      "delete_module" },
+        { CAP_SYS_PACCT,       "acct" },
+        { CAP_SYS_PTRACE,      "ptrace" },
+        { CAP_SYS_PTRACE,      "process_vm_readv" },
+        { CAP_SYS_PTRACE,      "process_vm_writev" },
+        { CAP_SYS_PTRACE,      "kcmp" },
+        { CAP_SYS_PTRACE,      "pidfd_getfd" },
+        { CAP_SYS_PTRACE,      "process_madvise" },
+        { CAP_SYS_RAWIO,       "iopl" },
+        { CAP_SYS_RAWIO,       "ioperm" },
+        { CAP_SYS_TIME,        "settimeofday" },
+        { CAP_SYS_TIME,        "stime" },
+        { CAP_SYS_TIME,        "clock_settime" },
+        { CAP_SYS_TIME,        "clock_settime64" },
+        { CAP_SYS_TTY_CONFIG,  "vhangup" },
+        { CAP_SYS_NICE,        "get_mempolicy" },
+        { CAP_SYS_NICE,        "set_mempolicy" },
+        { CAP_SYS_NICE,        "set_mempolicy_home_node" },
+        { CAP_SYS_NICE,        "mbind" },
 };
+
+/* Allowed from Linux 4.8 on, where ptrace can no longer step around a
+ * seccomp filter (Docker's "minKernel": "4.8"). */
+static const char *const allowed_ptrace[] = { "ptrace", "process_vm_readv", "process_vm_writev" };
+
+/* personality(2) values Docker allows: PER_LINUX, PER_LINUX32,
+ * UNAME26, UNAME26|PER_LINUX32 and the query 0xffffffff. */
+static const uint64_t personalities[] = { 0x0, 0x8, 0x20000, 0x20008, 0xffffffff };
+
+/* clone flags that make a new namespace: CLONE_NEWNS, NEWCGROUP, NEWUTS,
+ * NEWIPC, NEWUSER, NEWPID, NEWNET. */
+#define CLONE_NS_FLAGS                                                                          \
+        ((uint64_t) (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | \
+                     CLONE_NEWPID | CLONE_NEWNET))
+
+#ifndef AF_VSOCK
+#define AF_VSOCK 40
+#endif
 
 static bool has_cap(SeccompCaps caps, int cap) {
         return cap >= 0 && cap < 64 && (caps & (UINT64_C(1) << cap));
@@ -103,55 +196,98 @@ bool seccomp_kernel_allows_ptrace(const char *release) {
         return major > 4 || (major == 4 && minor >= 8);
 }
 
-static int add_errno(scmp_filter_ctx ctx, const char *name, int err) {
+/* Adds a rule for @name; a name that is no call on any of the filter's
+ * architectures (chown32 on x86_64 alone, arm_* on x86) is skipped, and so
+ * is a rule already there (syslog by CAP_SYS_ADMIN and by CAP_SYSLOG). */
+static int add_rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned n_args,
+                    const struct scmp_arg_cmp *args) {
         int nr = seccomp_syscall_resolve_name(name);
         int r;
 
         if (nr == __NR_SCMP_ERROR)
-                return 0; /* not a system call on any architecture libseccomp knows */
-        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(err), nr, 0);
-        /* a call that exists on none of the filter's architectures */
-        if (r == -EDOM || r == -EFAULT)
+                return 0; /* libseccomp does not know it: it is refused by default */
+        r = seccomp_rule_add_array(ctx, action, nr, n_args, args);
+        if (r == -EDOM || r == -EFAULT || r == -EEXIST)
                 return 0;
         return r;
 }
 
+static int add_allow(scmp_filter_ctx ctx, const char *name) {
+        return add_rule(ctx, SCMP_ACT_ALLOW, name, 0, NULL);
+}
+
+static int add_arg0_allow(scmp_filter_ctx ctx, const char *name, unsigned arg, enum scmp_compare op,
+                          uint64_t a, uint64_t b) {
+        struct scmp_arg_cmp cmp = { .arg = arg, .op = op, .datum_a = a, .datum_b = b };
+        return add_rule(ctx, SCMP_ACT_ALLOW, name, 1, &cmp);
+}
+
+/* The whole profile for the capabilities @caps. */
 static int build(scmp_filter_ctx ctx, SeccompCaps caps, bool allow_ptrace) {
+        uint32_t native = seccomp_arch_native();
         int r;
 
-        if (seccomp_arch_native() == SCMP_ARCH_X86_64) {
+        if (native == SCMP_ARCH_X86_64) {
                 r = seccomp_arch_add(ctx, SCMP_ARCH_X86);
                 if (r < 0 && r != -EEXIST)
                         return r;
                 r = seccomp_arch_add(ctx, SCMP_ARCH_X32);
                 if (r < 0 && r != -EEXIST)
                         return r;
+        } else if (native == SCMP_ARCH_AARCH64) {
+                r = seccomp_arch_add(ctx, SCMP_ARCH_ARM);
+                if (r < 0 && r != -EEXIST)
+                        return r;
         }
 
-        for (size_t i = 0; i < ELEMENTSOF(denied); i++) {
-                if (denied[i].cap != ALWAYS && has_cap(caps, denied[i].cap))
+        for (size_t i = 0; i < ELEMENTSOF(allowed); i++) {
+                r = add_allow(ctx, allowed[i]);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(allowed_on_arch); i++) {
+                if (allowed_on_arch[i].arch != (native == SCMP_ARCH_ARM ? SCMP_ARCH_AARCH64 : native))
                         continue;
-                r = add_errno(ctx, denied[i].name, EPERM);
+                r = add_allow(ctx, allowed_on_arch[i].name);
                 if (r < 0)
                         return r;
         }
-        if (!allow_ptrace && !has_cap(caps, CAP_SYS_PTRACE)) {
-                r = add_errno(ctx, "ptrace", EPERM);
+        for (size_t i = 0; i < ELEMENTSOF(allowed_with_cap); i++) {
+                if (!has_cap(caps, allowed_with_cap[i].cap))
+                        continue;
+                r = add_allow(ctx, allowed_with_cap[i].name);
                 if (r < 0)
                         return r;
         }
-
-        if (!has_cap(caps, CAP_SYS_ADMIN)) {
-                /* clone's flags are its first argument on x86 (not on s390) */
-                for (size_t i = 0; i < ELEMENTSOF(clone_ns_flags); i++) {
-                        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
-                                             SCMP_A0(SCMP_CMP_MASKED_EQ, clone_ns_flags[i], clone_ns_flags[i]));
+        if (allow_ptrace && !has_cap(caps, CAP_SYS_PTRACE))
+                for (size_t i = 0; i < ELEMENTSOF(allowed_ptrace); i++) {
+                        r = add_allow(ctx, allowed_ptrace[i]);
                         if (r < 0)
                                 return r;
                 }
+
+        for (size_t i = 0; i < ELEMENTSOF(personalities); i++) {
+                r = add_arg0_allow(ctx, "personality", 0, SCMP_CMP_EQ, personalities[i], 0);
+                if (r < 0)
+                        return r;
+        }
+        /* every address family but vsock, which reaches the host (or other
+         * guests) past the container's network namespace; socketcall (i386)
+         * stays open as in Docker: its arguments are in memory */
+        r = add_arg0_allow(ctx, "socket", 0, SCMP_CMP_NE, AF_VSOCK, 0);
+        if (r < 0)
+                return r;
+
+        if (!has_cap(caps, CAP_SYS_ADMIN)) {
+                /* clone's flags are its first argument, its second on s390 */
+                unsigned arg = native == SCMP_ARCH_S390X || native == SCMP_ARCH_S390 ? 1 : 0;
+
+                r = add_arg0_allow(ctx, "clone", arg, SCMP_CMP_MASKED_EQ, CLONE_NS_FLAGS, 0);
+                if (r < 0)
+                        return r;
                 /* clone3 passes its flags in memory a filter cannot read:
                  * ENOSYS makes libc fall back to clone. */
-                r = add_errno(ctx, "clone3", ENOSYS);
+                r = add_rule(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, NULL);
                 if (r < 0)
                         return r;
         }
@@ -166,7 +302,9 @@ int seccomp_profile_apply_default(SeccompCaps caps) {
 
         allow_ptrace = uname(&u) == 0 && seccomp_kernel_allows_ptrace(u.release);
 
-        ctx = seccomp_init(SCMP_ACT_ALLOW);
+        /* Docker's defaultAction: EPERM for every call not listed, a call
+         * newer than the table included (see seccomp-profile.h) */
+        ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
         if (!ctx)
                 return -ENOMEM;
         r = build(ctx, caps, allow_ptrace);

@@ -6,16 +6,21 @@
 
 /* The containers' default seccomp profile (lib/seccomp-profile.c).
  *
- * A denylist with default allow, not Docker's allowlist: every system call
- * not named here is allowed (so new kernel calls work and need no update),
- * and the calls Docker's default profile refuses are refused with EPERM
- * (clone3 with ENOSYS, so that libc falls back to clone, whose flags a
- * filter can read). As in Docker, some refusals are lifted when the
- * container holds the capability that makes them legitimate, e.g. mount and
- * unshare with CAP_SYS_ADMIN, init_module with CAP_SYS_MODULE.
+ * Docker's default profile as an allowlist: every system call not listed
+ * answers EPERM (Docker's defaultAction, defaultErrnoRet 1), so a kernel's
+ * new calls stay refused until the table names them; a program that probes
+ * a new call and falls back only on ENOSYS then fails where Docker's would
+ * too. Argument filters as in Docker: personality only with the values
+ * Docker lists, socket with any family but AF_VSOCK, clone without
+ * namespace flags (clone3 answers ENOSYS, so that libc falls back to
+ * clone, whose flags a filter can read). Some calls come back with the
+ * capability that makes them legitimate: mount, unshare, setns and
+ * sethostname with CAP_SYS_ADMIN, init_module with CAP_SYS_MODULE, ptrace
+ * with CAP_SYS_PTRACE (or with any kernel from 4.8 on), chroot with
+ * CAP_SYS_CHROOT, …
  *
  * The filter covers the native architecture and its compat ones (x86 and
- * x32 on x86_64), so a 32-bit binary cannot step around it. */
+ * x32 on x86_64, arm on aarch64), so a 32-bit binary cannot step around it. */
 
 /* Bit n set = the container keeps capability n (CAP_SYS_ADMIN = 21, …). */
 typedef uint64_t SeccompCaps;

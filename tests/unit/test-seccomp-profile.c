@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -49,6 +51,15 @@ static void test_ptrace_kernel_version(void **state) {
                         _exit(__LINE__ % 250 + 1);                                      \
                 }                                                                       \
         } while (0)
+
+#if defined(__x86_64__)
+/* A system call through the i386 entry point (int 0x80). */
+static long sys32(long nr) {
+        long r;
+        __asm__ volatile("int $0x80" : "=a"(r) : "a"(nr), "b"(0), "c"(0), "d"(0), "S"(0), "D"(0) : "memory");
+        return r;
+}
+#endif
 
 static char target[] = "/tmp/zl-test-seccomp-XXXXXX";
 
@@ -109,6 +120,33 @@ static void child_default(void) {
         EXPECT(syscall(SYS_iopl, 0), EPERM);
         EXPECT(syscall(SYS_userfaultfd, 0), EPERM);
         EXPECT(syscall(SYS_io_uring_setup, 1, NULL), EPERM);
+        /* an allowlist: what no table names is refused too, a number no
+         * kernel has yet included (a denylist would answer ENOSYS) */
+        EXPECT(syscall(SYS_vhangup), EPERM);
+        EXPECT(syscall(SYS_pidfd_getfd, -1, 0, 0), EPERM);
+        EXPECT(syscall(SYS_kcmp, getpid(), getpid(), 0, 0, 0), EPERM);
+        EXPECT(syscall(1000), EPERM);
+        /* CAP_SYS_CHROOT is not in 0 */
+        EXPECT(chroot("/"), EPERM);
+        EXPECT(sethostname("x", 1), EPERM);
+        /* personality: only the values Docker lists */
+        EXPECT(personality(PER_BSD), EPERM);
+        EXPECT_OK(personality(0xffffffff));
+        /* vsock reaches past the network namespace */
+        EXPECT(socket(AF_VSOCK, SOCK_STREAM, 0), EPERM);
+        {
+                int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+                EXPECT_OK(fd);
+                close(fd);
+        }
+#if defined(__x86_64__)
+        /* the i386 entry point is filtered too (not killed as a foreign
+         * architecture, not let through): getpid works, kexec_load does not */
+        if (sys32(20 /* i386 getpid */) != getpid())
+                _exit(248);
+        if (sys32(283 /* i386 kexec_load */) != -EPERM)
+                _exit(247);
+#endif
         /* everything else still works: fork (clone without namespace flags), exec-like basics */
         EXPECT_OK(uname(&u));
         EXPECT_OK(getpid());
@@ -129,15 +167,26 @@ static void child_sys_admin(void) {
         EXPECT_OK(seccomp_profile_apply_default(UINT64_C(1) << CAP_SYS_ADMIN));
         /* with CAP_SYS_ADMIN (we are root here) a new namespace is allowed */
         EXPECT_OK(unshare(CLONE_NEWUTS));
+        EXPECT_OK(sethostname("zl-seccomp-test", 15));
         /* what CAP_SYS_ADMIN does not bring back stays refused */
         EXPECT(syscall(SYS_init_module, NULL, 0, ""), EPERM);
         EXPECT(syscall(SYS_keyctl, 0, -3, 0), EPERM);
+}
+
+static void child_chroot_ptrace(void) {
+        EXPECT_OK(seccomp_profile_apply_default(UINT64_C(1) << CAP_SYS_CHROOT | UINT64_C(1) << CAP_SYS_PTRACE));
+        EXPECT_OK(chroot("/"));
+        /* allowed by the filter: the kernel answers (no such process) */
+        EXPECT(syscall(SYS_kcmp, 0x7ffffff0, getpid(), 0, 0, 0), ESRCH);
+        EXPECT(unshare(CLONE_NEWUTS), EPERM);
+        EXPECT(syscall(SYS_clone3, NULL, 0), ENOSYS);
 }
 
 static void test_capabilities_lift_refusals(void **state) {
         if (geteuid() != 0)
                 skip();
         assert_int_equal(run_child(child_sys_admin), 0);
+        assert_int_equal(run_child(child_chroot_ptrace), 0);
 }
 
 #define LC(extra) "{\"id\":\"a-rep-1\",\"layers\":[\"" \

@@ -86,15 +86,9 @@ static SeccompCaps child_set_caps(const LaunchConfig *c, bool privileged, const 
                         child_die("dropping capability %d from the bounding set: %s", cap, strerror(errno));
         }
 
-        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-                child_die("PR_SET_KEEPCAPS: %s", strerror(errno));
-        if (setgroups(u->n_groups, u->groups) < 0)
-                child_die("setgroups: %s", strerror(errno));
-        if (setresgid(u->gid, u->gid, u->gid) < 0)
-                child_die("setgid %u: %s", (unsigned) u->gid, strerror(errno));
-        if (setresuid(u->uid, u->uid, u->uid) < 0)
-                child_die("setuid %u: %s", (unsigned) u->uid, strerror(errno));
-        (void) prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+        char *err = NULL;
+        if (container_user_switch(u, &err) < 0)
+                child_die("%s", err ?: "switching the user: out of memory");
 
         cap_t caps = cap_init();
         if (!caps)

@@ -106,15 +106,10 @@ static void set_caps(const bool *want, int ncaps) {
 }
 
 static void switch_user(const ContainerUser *u) {
-        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-                die("PR_SET_KEEPCAPS: %s", strerror(errno));
-        if (setgroups(u->n_groups, u->groups) < 0)
-                die("setgroups: %s", strerror(errno));
-        if (setresgid(u->gid, u->gid, u->gid) < 0)
-                die("setgid %u: %s", (unsigned) u->gid, strerror(errno));
-        if (setresuid(u->uid, u->uid, u->uid) < 0)
-                die("setuid %u: %s", (unsigned) u->uid, strerror(errno));
-        (void) prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+        char *err = NULL;
+
+        if (container_user_switch(u, &err) < 0)
+                die("%s", err ?: "switching the user: out of memory");
 }
 
 /* env plus HOME from passwd when the config has none (Docker does this). */

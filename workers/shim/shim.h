@@ -60,6 +60,11 @@ typedef struct ContainerUser {
 } ContainerUser;
 int container_user_resolve(const char *user, char *const *extra_groups, ContainerUser *ret, char **ret_error);
 void container_user_done(ContainerUser *u);
+/* Becomes @u (supplementary groups, gid, uid), keeping the permitted
+ * capabilities for the caller to set next; shared by the container's init
+ * and zlayer-exec's exec monitor. On failure -errno and *ret_error names
+ * the step (free it). */
+int container_user_switch(const ContainerUser *u, char **ret_error);
 
 /* The capabilities a container's processes keep (user.c, shared with
  * zlayer-exec's exec monitor): Docker's default set, or all with

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
 #include <stdio.h>
+#include <grp.h>
 #include <sys/capability.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include "shim.h"
 
@@ -109,14 +112,16 @@ static int group_memberships(const char *user, gid_t *groups, size_t *n) {
         return 0;
 }
 
-_printf_(2, 3) static int fail(char **ret_error, const char *fmt, ...) {
+/* Returns @err (negative), the message formatted into *ret_error. */
+_printf_(3, 4) static int fail_with(int err, char **ret_error, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
         if (vasprintf(ret_error, fmt, ap) < 0)
                 *ret_error = NULL;
         va_end(ap);
-        return -EINVAL;
+        return err;
 }
+#define fail(ret_error, ...) fail_with(-EINVAL, ret_error, __VA_ARGS__)
 
 int container_user_resolve(const char *user, char *const *extra_groups, ContainerUser *ret, char **ret_error) {
         _cleanup_free_ char *u = strdup(strempty(user)), *name = NULL, *home = NULL;
@@ -185,6 +190,21 @@ void container_user_done(ContainerUser *u) {
         free(u->groups);
         free(u->home);
         *u = (ContainerUser) {};
+}
+
+int container_user_switch(const ContainerUser *u, char **ret_error) {
+        /* keep the permitted set across setresuid: the caller sets the
+         * container's capabilities next, as the new user */
+        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+                return fail_with(-errno, ret_error, "PR_SET_KEEPCAPS: %m");
+        if (setgroups(u->n_groups, u->groups) < 0)
+                return fail_with(-errno, ret_error, "setgroups: %m");
+        if (setresgid(u->gid, u->gid, u->gid) < 0)
+                return fail_with(-errno, ret_error, "setgid %u: %m", (unsigned) u->gid);
+        if (setresuid(u->uid, u->uid, u->uid) < 0)
+                return fail_with(-errno, ret_error, "setuid %u: %m", (unsigned) u->uid);
+        (void) prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+        return 0;
 }
 
 /* Docker's default capability set. */

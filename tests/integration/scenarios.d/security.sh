@@ -248,6 +248,75 @@ t_seccomp_cap_sys_admin() {
                 has_line "$LOGS" "stdout unshare-net-ok" && has_line "$LOGS" "stdout insmod-refused"
 }
 
+# ---- The profile is an allowlist (Docker's default): calls no table names
+# answer EPERM, not only the ones a denylist would think of. tests/integration/
+# zl-syscall.c (static, bind-mounted read-only at /zl) makes the calls busybox
+# has no applet for and prints "NAME: ok" or "NAME: errno ENAME".
+SEC_SYSCALL_DIR=$ZL_TMP/zl-syscall
+mkdir -p "$SEC_SYSCALL_DIR"
+cc -static -O2 -Wall -Werror -o "$SEC_SYSCALL_DIR/zl-syscall" "$ZL_SRCDIR/tests/integration/zl-syscall.c" ||
+        note "security.sh: cannot build the static zl-syscall (libc6-dev's libc.a?)"
+
+# sec_syscalls EXTRA_JSON NAME…: runs zl-syscall NAME… as a container's
+# entrypoint; sets LOGS
+sec_syscalls() {
+        local extra=$1; shift
+        [[ -x $SEC_SYSCALL_DIR/zl-syscall ]] || { fail "no zl-syscall"; return 1; }
+        create "${SERVICE:-syscalls}" "$(jq -cn --arg img "$REG/busybox:latest" --arg dir "$SEC_SYSCALL_DIR" \
+                --argjson extra "$extra" --args '{image: {name: $img},
+                        command: {entrypoint: (["/zl/zl-syscall"] + $ARGS.positional)},
+                        storage: [{type: "bind", source: $dir, target: "/zl", readonly: true}]} * $extra' "$@")" ||
+                return 1
+        start "$CID" || { discard "$CID"; return 1; }
+        wait_exit "$CID" || { discard "$CID"; return 1; }
+        LOGS=$(logs "$CID")
+        note "$CID: $(tr '\n' '|' <<<"$LOGS")"
+        discard "$CID"
+}
+
+# sec_lines TEXT LINE…: every LINE is in TEXT ("stdout " prefixed when TEXT is LOGS)
+sec_lines() {
+        local text=$1 line rc=0; shift
+        for line; do has_line "$text" "$line" || rc=1; done
+        return $rc
+}
+
+t_seccomp_allowlist_default() {
+        SERVICE=allowlist sec_syscalls '{}' add_key keyctl userfaultfd personality-bsd personality-query \
+                socket-vsock socket-unix clone3 nr-1000 kexec_load getppid || return 1
+        sec_lines "$LOGS" "stdout add_key: errno EPERM" "stdout keyctl: errno EPERM" \
+                "stdout userfaultfd: errno EPERM" "stdout personality-bsd: errno EPERM" \
+                "stdout personality-query: ok" "stdout socket-vsock: errno EPERM" "stdout socket-unix: ok" \
+                "stdout clone3: errno ENOSYS" "stdout nr-1000: errno EPERM" "stdout kexec_load: errno EPERM" \
+                "stdout getppid: ok" || return 1
+        # an exec gets the same filter as the entrypoint
+        SERVICE=allowlist-exec run_sleep "$(jq -cn --arg dir "$SEC_SYSCALL_DIR" \
+                '{storage: [{type: "bind", source: $dir, target: "/zl", readonly: true}]}')" || return 1
+        local out
+        out=$(bcall Exec sas "$CID" 4 /zl/zl-syscall add_key nr-1000 getppid) || { discard "$CID"; fail "Exec"; return 1; }
+        out=$(jq -r '.data[1] | implode' <<<"$out")
+        note "exec: $(tr '\n' '|' <<<"$out")"
+        discard "$CID"
+        sec_lines "$out" "add_key: errno EPERM" "nr-1000: errno EPERM" "getppid: ok"
+}
+
+# CAP_SYS_ADMIN brings back its group (new namespaces, sethostname, clone3
+# reaching the kernel), nothing else
+t_seccomp_allowlist_sys_admin() {
+        SERVICE=allowlist-admin sec_syscalls '{"cap_add": ["CAP_SYS_ADMIN"]}' unshare-uts sethostname clone3 \
+                add_key kexec_load || return 1
+        sec_lines "$LOGS" "stdout unshare-uts: ok" "stdout sethostname: ok" "stdout clone3: errno EINVAL" \
+                "stdout add_key: errno EPERM" "stdout kexec_load: errno EPERM"
+}
+
+# seccomp=unconfined: no filter, the kernel answers every call itself
+t_seccomp_allowlist_unconfined() {
+        SERVICE=allowlist-unconf sec_syscalls '{"security_opt": ["seccomp=unconfined"]}' add_key \
+                personality-bsd clone3 nr-1000 socket-unix || return 1
+        sec_lines "$LOGS" "stdout add_key: ok" "stdout personality-bsd: ok" "stdout clone3: errno EINVAL" \
+                "stdout nr-1000: errno ENOSYS" "stdout socket-unix: ok"
+}
+
 t_security_opt_unknown_refused() {
         expect_error InvalidSpec "apparmor=zl-nope" CreateContainer sus "$TAG-secopt" 1 \
                 "$(spec_sh "$REG/busybox:latest" true '{"security_opt": ["apparmor=zl-nope"]}')"
@@ -341,6 +410,9 @@ SCENARIOS+=(
         seccomp-unconfined-privileged t_seccomp_unconfined_privileged
         seccomp-unconfined-unprivileged t_seccomp_unconfined_unprivileged
         seccomp-cap-sys-admin t_seccomp_cap_sys_admin
+        seccomp-allowlist-default t_seccomp_allowlist_default
+        seccomp-allowlist-sys-admin t_seccomp_allowlist_sys_admin
+        seccomp-allowlist-unconfined t_seccomp_allowlist_unconfined
         security-opt-unknown-refused t_security_opt_unknown_refused
         daemon-privileges t_daemon_privileges
 )
