@@ -53,6 +53,7 @@ Container *container_unref(Container *c) {
         }
         sd_event_source_disable_unref(c->stop_timer);
         sd_event_source_disable_unref(c->restart_timer);
+        sd_event_source_disable_unref(c->cron_timer);
         container_health_free(c);
         free(c->restart_kind);
         free(c->id);
@@ -286,6 +287,7 @@ int container_register(Broker *b, Container *c) {
                 (void) sd_bus_emit_object_added(b->bus, path);
         }
         (void) manager_emit_counts_changed(b);
+        container_cron_arm(c); /* rtype cron: its first run */
         return 0;
 }
 
@@ -310,6 +312,7 @@ void container_unregister(Container *c) {
         network_detach(b, c->id);
         c->stop_timer = sd_event_source_disable_unref(c->stop_timer);
         c->restart_timer = sd_event_source_disable_unref(c->restart_timer);
+        container_cron_disarm(c);
 
         while (c->waiters) {
                 ContainerWaiter *w = c->waiters;
@@ -701,6 +704,7 @@ int container_kill(Container *c, int sig, sd_bus_message *call) {
                 c->stopped_by_user = true;
                 (void) container_state_save(c, c->broker->containers_fd);
         }
+        container_cron_disarm(c); /* a user's stop ends the schedule too */
         r = worker_acquire(c->broker, WORKER_EXEC, kill_with_link, op);
         if (r < 0)
                 container_op_free(op);
@@ -744,6 +748,8 @@ int containers_load_all(Broker *b) {
                 b->n_containers++;
                 c->registered = true;
                 log_debug("Loaded container %s (%s).", c->id, container_state_to_string(c->state));
+                /* rtype cron: from now on; ticks missed while no broker ran are not caught up */
+                container_cron_arm(c);
         }
         return 0;
 }

@@ -65,6 +65,9 @@ struct Container {
         bool restarting;         /* the policy (not a user) is starting it */
         sd_event_source *restart_timer;
         struct Health *health;   /* health.c; NULL without a check */
+        sd_event_source *cron_timer; /* container-cron.c: rtype cron's next run */
+        uint64_t cron_next_usec;     /* CLOCK_REALTIME of that run, 0 = none */
+        int64_t cron_last_tick;      /* the (schedule clock's) minute of the last run, seconds */
 
         bool registered;         /* on the bus and in the broker's list */
         bool removing;           /* Exec1.Delete in flight */
@@ -124,6 +127,15 @@ void containers_restart_pending(Broker *b);
 /* Asks zlayer-exec to remove state/run dirs of no container (lifecycle.c), once. */
 void containers_cleanup_orphans(Broker *b);
 bool restart_kind_is_valid(const char *s);
+/* Exec1.Start from config.json without a caller: a policy restart (@policy:
+ * RestartCount+1) or a cron run (like a user's start). */
+int container_start_unattended(Container *c, bool policy);
+
+/* rtype cron (container-cron.c): arm the timer of the next run from
+ * spec.json's schedule (no-op for other rtypes, when stopped by a user or
+ * already armed); disarm it (Stop/Kill/Remove). */
+void container_cron_arm(Container *c);
+void container_cron_disarm(Container *c);
 /* The policy's decision and its wait (pure, restart.c). */
 bool restart_wanted(const char *kind, bool failed, unsigned restart_count, int64_t max_attempts, bool stopped_by_user);
 uint64_t restart_wait_usec(uint64_t delay, unsigned backoff);

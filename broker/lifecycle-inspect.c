@@ -203,6 +203,8 @@ static int build_inspect(Broker *b, Container *c, char **ret) {
         json_object_object_add(state, "ZlayerState", json_object_new_string(container_state_to_string(c->state)));
         json_object_object_add(state, "Reason", json_object_new_string(strempty(c->reason)));
         json_object_object_add(state, "Signal", json_object_new_string(strempty(c->signal)));
+        /* rtype cron: when the next run starts (container-cron.c) */
+        json_object_object_add(state, "NextRun", rfc3339(c->cron_next_usec));
         json_object *health = container_health_to_json(c);
         if (health)
                 json_object_object_add(state, "Health", health);

@@ -412,6 +412,7 @@ int method_start_container(sd_bus_message *m, void *userdata, sd_bus_error *erro
                 return -ENOMEM;
         }
         (void) container_set_state(c, CONTAINER_INITIALIZING);
+        container_cron_arm(c); /* a user's start resumes a schedule a stop ended */
         r = worker_acquire(b, WORKER_EXEC, start_with_link, op);
         if (r < 0) {
                 (void) container_set_state(c, CONTAINER_FAILED);

@@ -89,7 +89,7 @@ static int on_restart_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret
         uint64_t started_at;
 
         if (e) {
-                log_warning("Restarting container %s failed: %s: %s", c->id, e->name, strempty(e->message));
+                log_warning("Starting container %s again failed: %s: %s", c->id, e->name, strempty(e->message));
                 if (c->state == CONTAINER_INITIALIZING && !worker_links_shutting_down(c->broker) &&
                     strneq(e->name, ZL_ERROR_PREFIX, strlen(ZL_ERROR_PREFIX))) {
                         c->pid = 0;
@@ -104,7 +104,7 @@ static int on_restart_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret
                 c->started_at = started_at;
                 c->exit_code = 0;
                 (void) container_set_state(c, CONTAINER_RUNNING);
-                log_info("Restarted container %s (pid %u, restart %u).", c->id, pid, c->restart_count);
+                log_info("Started container %s again (pid %u, restart %u).", c->id, pid, c->restart_count);
         }
         container_unref(c);
         return 0;
@@ -128,10 +128,33 @@ static void restart_with_link(Broker *b, sd_bus *link, int error, void *userdata
                 r = sd_bus_call_async(link, NULL, m, on_restart_reply, c, START_CALL_USEC);
         if (r >= 0)
                 return; /* the reply handler owns the reference */
-        log_warning_errno(r, "Cannot restart container %s: %m", c->id);
+        log_warning_errno(r, "Cannot start container %s again: %m", c->id);
         if (c->state == CONTAINER_INITIALIZING && !worker_links_shutting_down(b))
                 (void) container_set_state(c, CONTAINER_FAILED);
         container_unref(c);
+}
+
+int container_start_unattended(Container *c, bool policy) {
+        c->exit_code = 0;
+        c->finished_at = 0;
+        free(c->reason);
+        c->reason = strdup("");
+        free(c->signal);
+        c->signal = strdup("");
+        if (policy)
+                c->restart_count++;
+        /* a policy restart keeps its count; a cron run starts afresh like a user's start */
+        c->restarting = policy;
+        (void) container_set_state(c, CONTAINER_INITIALIZING);
+        c->restarting = false;
+        if (policy)
+                container_emit_changed(c, "RestartCount", NULL);
+        if (worker_acquire(c->broker, WORKER_EXEC, restart_with_link, container_ref(c)) < 0) {
+                container_unref(c);
+                (void) container_set_state(c, CONTAINER_FAILED);
+                return -ENOLINK;
+        }
+        return 0;
 }
 
 static int on_restart_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -140,22 +163,8 @@ static int on_restart_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         c->restart_timer = sd_event_source_disable_unref(c->restart_timer);
         if (!c->registered || c->removing || c->stopped_by_user || container_state_is_active(c->state))
                 return 0;
-        c->restart_count++;
-        c->exit_code = 0;
-        c->finished_at = 0;
-        free(c->reason);
-        c->reason = strdup("");
-        free(c->signal);
-        c->signal = strdup("");
-        c->restarting = true;
-        (void) container_set_state(c, CONTAINER_INITIALIZING);
-        c->restarting = false;
-        container_emit_changed(c, "RestartCount", NULL);
-        log_info("Restarting container %s (restart %u).", c->id, c->restart_count);
-        if (worker_acquire(c->broker, WORKER_EXEC, restart_with_link, container_ref(c)) < 0) {
-                container_unref(c);
-                (void) container_set_state(c, CONTAINER_FAILED);
-        }
+        log_info("Restarting container %s (restart %u).", c->id, c->restart_count + 1);
+        (void) container_start_unattended(c, true);
         return 0;
 }
 
@@ -209,8 +218,10 @@ void container_restart_on_exit(Container *c) {
 }
 
 void container_restart_cancel(Container *c) {
-        /* StopContainer of an exited container waiting for its restart */
+        /* StopContainer of an exited container waiting for its restart, or
+         * for its next cron run */
         c->restart_timer = sd_event_source_disable_unref(c->restart_timer);
+        container_cron_disarm(c);
         if (!c->stopped_by_user) {
                 c->stopped_by_user = true;
                 (void) container_state_save(c, c->broker->containers_fd);

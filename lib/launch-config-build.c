@@ -8,6 +8,7 @@
 
 #include "launch-config.h"
 #include "macro.h"
+#include "netnames.h"
 #include "parse-util.h"
 #include "yaml-json.h"
 
@@ -595,8 +596,14 @@ int launch_config_build(const ServiceSpec *spec, const char *id, const char *ima
         network_mode = spec->network_mode ?: "default";
         if (streq(network_mode, "default"))
                 network_mode = "bridge";
-        if (!streq(network_mode, "none") && !streq(network_mode, "host") && !streq(network_mode, "bridge"))
-                return build_fail(ret_error, -EINVAL, "network_mode: invalid value '%s'", network_mode);
+        /* a named network: bridge networking on that network's own bridge */
+        if (!streq(network_mode, "none") && !streq(network_mode, "host") && !streq(network_mode, "bridge")) {
+                if (!network_name_is_valid(network_mode))
+                        return build_fail(ret_error, -EINVAL, "network_mode: invalid value '%s'", network_mode);
+                if (add_str(out, "network_name", network_mode) < 0)
+                        return -ENOMEM;
+                network_mode = "bridge";
+        }
         /* "ports" here; "network" (the address) is the broker's to add */
         r = launch_config_build_ports(spec->json, network_mode, out, ret_error);
         if (r < 0)
@@ -607,9 +614,6 @@ int launch_config_build(const ServiceSpec *spec, const char *id, const char *ima
             add_obj(out, "stdin_open", json_object_new_boolean(spec->stdin_open)) < 0)
                 return -ENOMEM;
 
-        /* nothing on one node schedules runs yet: a cron spec would never run */
-        if (spec->rtype && streq(spec->rtype, "cron"))
-                return build_fail(ret_error, -EINVAL, "rtype: 'cron' is not supported (no scheduler yet; use 'job' and start it)");
         /* cgroup v2 has no per-group swappiness and v1 deprecates it */
         if (spec->memory_swappiness >= 0)
                 return build_fail(ret_error, -EINVAL, "resources.memory_swappiness: %" PRIi64 " is not supported",

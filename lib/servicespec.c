@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cron.h"
 #include "parse-util.h"
 #include "servicespec-internal.h"
 #include "yaml-json.h"
@@ -200,6 +201,25 @@ static int f_stop_signal(SpecCtx *c, json_object *p, const char *k, json_object 
         return 0;
 }
 
+/* rtype: cron's `schedule` (lib/cron.h); checked here so CreateContainer
+ * refuses a bad expression naming it. */
+static int f_schedule(SpecCtx *c, json_object *p, const char *k, json_object *v, const char *path) {
+        _cleanup_free_ char *why = NULL;
+        CronSpec cron;
+
+        if (!spec_is_type(v, json_type_string))
+                return spec_fail_type(c, path, "a cron expression string", v);
+        if (cron_parse(json_object_get_string(v), &cron, &why) < 0)
+                return spec_fail(c, path, "invalid cron expression '%s': %s", json_object_get_string(v),
+                                 why ?: "cannot parse");
+        /* a day that exists recurs within cron_next's 8 years of any start */
+        if (cron_next(&cron, 0, &(time_t) { 0 }) == -ENOENT)
+                return spec_fail(c, path, "cron expression '%s' never matches a date", json_object_get_string(v));
+        free(c->spec->schedule);
+        c->spec->schedule = strdup(json_object_get_string(v));
+        return c->spec->schedule ? 0 : -ENOMEM;
+}
+
 static int f_stop_grace_period(SpecCtx *c, json_object *p, const char *k, json_object *v, const char *path) {
         return spec_want_duration(c, v, path, &c->spec->stop_grace_usec);
 }
@@ -314,7 +334,7 @@ static const SpecField top_fields[] = {
         { "lifecycle", NULL },
         { "overlay", NULL },
         { "wasm", NULL },
-        { "schedule", NULL },
+        { "schedule", f_schedule },
 };
 
 static bool orchestrator_prefix(const char *key) {
@@ -490,6 +510,8 @@ int service_spec_parse(const char *text, size_t len, ServiceSpec **ret, char **r
                 r = spec_fail(&c, "image.name", "required");
         if (r >= 0 && s->rtype && streq(s->rtype, "cron") && !json_object_object_get_ex(root, "schedule", NULL))
                 r = spec_fail(&c, "schedule", "required when rtype is cron");
+        if (r >= 0 && s->schedule && !(s->rtype && streq(s->rtype, "cron")))
+                r = spec_fail(&c, "schedule", "only applies to rtype cron (rtype is '%s')", s->rtype ?: "service");
         if (r >= 0 && s->memory_swap > 0 && s->memory == 0)
                 r = spec_fail(&c, "resources.memory_swap", "requires resources.memory");
         if (r >= 0 && s->memory_swap > 0 && s->memory_swap < s->memory)
@@ -519,6 +541,7 @@ ServiceSpec *service_spec_free(ServiceSpec *s) {
         free(s->health_kind);
         strv_free(s->health_args);
         free(s->rtype);
+        free(s->schedule);
         free(s->image);
         strv_free(s->entrypoint);
         strv_free(s->args);

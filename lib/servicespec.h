@@ -35,6 +35,7 @@ typedef struct ServiceSpec {
         json_object *json;              /* normalized tree, owned */
 
         char *rtype;                    /* service job cron */
+        char *schedule;                 /* rtype cron: its cron expression (lib/cron.h) */
         char *image;                    /* image.name */
         PullPolicy pull_policy;
 

@@ -150,7 +150,6 @@ static const ErrorCase error_cases[] = {
         { "cgroup_parent: /x\n", img_busybox, "cgroup_parent: '/x' is not supported" },
         { "init_container: false\n", img_busybox, "init_container: 'false' is not supported" },
         { "resources: {memory_swappiness: 10}\n", img_busybox, "resources.memory_swappiness: 10 is not supported" },
-        { "rtype: cron\nschedule: '* * * * *'\n", img_busybox, "rtype: 'cron' is not supported" },
         { "network_mode: host\nsysctls: {net.ipv4.ip_forward: 1}\n", img_busybox,
           "sysctls.net.ipv4.ip_forward: not allowed with network_mode 'host'" },
         { "ipc_mode: host\nsysctls: {kernel.shmmax: 1}\n", img_busybox, "sysctls.kernel.shmmax: not allowed with ipc_mode 'host'" },

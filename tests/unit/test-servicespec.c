@@ -106,6 +106,15 @@ static void test_example_web(void **state) {
         assert_true(json_object_equal(y->json, j->json));
 }
 
+static void test_cron_schedule(void **state) {
+        _cleanup_service_spec_ ServiceSpec *s = parse_ok("image: {name: b}\nrtype: cron\nschedule: '*/5 9-17 * * mon-fri'\n");
+        _cleanup_service_spec_ ServiceSpec *m = parse_ok("{\"image\": {\"name\": \"b\"}, \"rtype\": \"cron\", \"schedule\": \"@hourly\"}");
+
+        assert_string_equal(s->rtype, "cron");
+        assert_string_equal(s->schedule, "*/5 9-17 * * mon-fri");
+        assert_string_equal(m->schedule, "@hourly");
+}
+
 static void test_all_fields(void **state) {
         const char *text =
                 "image: {name: busybox, pull_policy: always}\n"
@@ -334,6 +343,13 @@ static const ErrorCase error_cases[] = {
         { "image: {pull_policy: always}\n", "image.name: required" },
         { "image: {name: ''}\n", "image.name: must not be empty" },
         { "image: {name: b}\nrtype: cron\n", "schedule: required when rtype is cron" },
+        { "image: {name: b}\nrtype: cron\nschedule: '61 * * * *'\n",
+          "schedule: invalid cron expression '61 * * * *': minute '61': out of range 0-59" },
+        { "image: {name: b}\nrtype: cron\nschedule: '* * * *'\n", "schedule: invalid cron expression '* * * *': 4 fields, wanted 5 (minute hour day-of-month month day-of-week)" },
+        { "image: {name: b}\nrtype: cron\nschedule: [1]\n", "schedule: expected a cron expression string, got [1]" },
+        { "image: {name: b}\nrtype: cron\nschedule: '0 0 30 feb *'\n", "schedule: cron expression '0 0 30 feb *' never matches a date" },
+        { "image: {name: b}\nschedule: '* * * * *'\n", "schedule: only applies to rtype cron (rtype is 'service')" },
+        { "image: {name: b}\nrtype: job\nschedule: '* * * * *'\n", "schedule: only applies to rtype cron (rtype is 'job')" },
         { "image: {name: b}\nstorage: [{type: bind, target: /x}]\n", "storage[0].source: required for bind storage" },
         { "image: {name: b}\nstorage: [{source: /x}]\n", "storage[0].type: required" },
         { "image: {name: b}\nulimits: {nofile: {soft: 1}}\n", "ulimits.nofile.hard: required" },
@@ -546,6 +562,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_example_web),
                 cmocka_unit_test(test_all_fields),
+                cmocka_unit_test(test_cron_schedule),
                 cmocka_unit_test(test_stored_tree_is_json),
                 cmocka_unit_test(test_minimal_defaults),
                 cmocka_unit_test(test_errors),

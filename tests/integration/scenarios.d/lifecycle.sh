@@ -423,3 +423,60 @@ SCENARIOS+=(
         lifecycle-races t_lifecycle_races
         lifecycle-orphans t_lifecycle_orphans
 )
+
+# rtype cron (broker/container-cron.c). A real minute is too long for the
+# suite: test builds shorten the schedule's minute to 1 s with
+# ZL_TEST_CRON_MINUTE_USEC (zlayerd restarted with it, then without).
+cron_runs() { logs "$1" | zl_grep -c '^stdout start$'; }
+cron_next_run() { inspect "$1" | jq -r .State.NextRun; }
+t_lifecycle_cron() {
+        local id n bp rc=0 seq
+        grep -q ZL_TEST_CRON_MINUTE_USEC "$BUILD/broker/zlayer-broker" ||
+                { note "SKIP: not a -Dtest_hooks=true build"; return 0; }
+        archive_restart_zlayerd ZL_TEST_CRON_MINUTE_USEC=1000000 || return 1
+        # each run lasts 2.5 "minutes": the ticks in between are skipped
+        create cron "$(spec_sh "$REG/busybox:latest" 'echo start; sleep 2.5; echo end' \
+                '{"rtype": "cron", "schedule": "* * * * *"}')" || rc=1
+        id=$CID
+        [[ $rc == 0 && $(state "$id") == pending ]] || { fail "cron container not pending after create: $(state "$id")"; rc=1; }
+        [[ $rc == 0 && $(cron_next_run "$id") == 20* ]] || { fail "no NextRun after create: $(inspect "$id" | jq -c .State)"; rc=1; }
+        [[ $rc == 0 ]] && { wait_for 20 eval '(( $(cron_runs "$id") >= 3 ))' || { fail "3 runs not seen: $(logs "$id" | tr '\n' '|')"; rc=1; }; }
+        if [[ $rc == 0 ]]; then
+                # one container, run again and again; runs never overlap
+                n=$(bcall ListContainers | jq --arg s "$TAG-cron" '[.data[0][] | select(.[2] == $s)] | length')
+                [[ $n == 1 ]] || { fail "$n containers of service cron"; rc=1; }
+                seq=$(logs "$id" | tr '\n' ' ')
+                [[ $seq =~ ^(stdout\ start\ stdout\ end\ )+(stdout\ start\ )?$ ]] || { fail "runs overlap: $seq"; rc=1; }
+                grep -q "Cron run of container $id skipped: the previous run is still" "$ZL_TMP/zlayerd.log" ||
+                        { fail "no skipped tick logged"; rc=1; }
+                note "runs: $(cron_runs "$id"), next $(cron_next_run "$id")"
+        fi
+        # Stop ends the schedule: no run afterwards, no NextRun
+        if [[ $rc == 0 ]]; then
+                bcall StopContainer st "$id" 1000000 >/dev/null || { fail "StopContainer failed"; rc=1; }
+                n=$(cron_runs "$id")
+                [[ $(cron_next_run "$id") == 0001-01-01T00:00:00Z ]] || { fail "NextRun after stop: $(cron_next_run "$id")"; rc=1; }
+                sleep 3
+                [[ $(cron_runs "$id") == "$n" && $(state "$id") == exited ]] ||
+                        { fail "ran after StopContainer: $(cron_runs "$id") runs (was $n), $(state "$id")"; rc=1; }
+        fi
+        # StartContainer runs it now and resumes the schedule, which a new
+        # broker derives again from the spec
+        if [[ $rc == 0 ]]; then
+                start "$id" || rc=1
+                wait_for 10 eval '[[ $(cron_next_run "$id") == 20* ]]' || { fail "schedule not resumed by StartContainer"; rc=1; }
+                bp=$(worker_pid zlayer-broker) || { fail "no broker"; rc=1; }
+                kill -KILL "$bp"
+                sleep 0.5
+                zl_wait_name "$ZL_BUS" 30 || { fail "no broker came back"; rc=1; }
+                n=$(cron_runs "$id")
+                wait_for 20 eval '(( $(cron_runs "$id") >= n + 2 ))' || { fail "no runs after a broker restart: $(cron_runs "$id") (was $n)"; rc=1; }
+                [[ $(cron_next_run "$id") == 20* ]] || { fail "no NextRun after a broker restart"; rc=1; }
+        fi
+        # Remove (force) ends it with the container
+        bcall RemoveContainer sb "$id" true >/dev/null || { fail "RemoveContainer failed"; rc=1; }
+        expect_error NotFound "$id" GetContainerState s "$id" || rc=1
+        archive_restart_zlayerd || return 1
+        return $rc
+}
+SCENARIOS+=(lifecycle-cron t_lifecycle_cron)

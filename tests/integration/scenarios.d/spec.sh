@@ -204,7 +204,9 @@ t_spec_unsupported_values() {
         spec_rejects "kernel.shmmax" '{"ipc_mode": "host", "sysctls": {"kernel.shmmax": 1}}' || return 1
         spec_rejects "kernel.hostname" '{"sysctls": {"kernel.hostname": "x"}}' || return 1
         spec_rejects "bad/name" '{"storage": [{"type": "named", "name": "bad/name", "target": "/x"}]}' || return 1
-        spec_rejects "cron" '{"rtype": "cron", "schedule": "* * * * *"}' || return 1
+        spec_rejects "'61 * * * *'" '{"rtype": "cron", "schedule": "61 * * * *"}' || return 1
+        spec_rejects "never matches" '{"rtype": "cron", "schedule": "0 0 31 feb *"}' || return 1
+        spec_rejects "rtype cron" '{"schedule": "* * * * *"}' || return 1
         spec_rejects "memory_swappiness" '{"resources": {"memory_swappiness": 10}}' || return 1
         spec_rejects "example.com" '{"health": {"check": {"type": "http", "url": "http://example.com/"}}}' || return 1
         spec_rejects "health.check.port" '{"health": {"check": {"type": "tcp"}}}' || return 1
