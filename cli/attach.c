@@ -63,10 +63,11 @@ static int wait_container(const char *id) {
         return code < 0 || code > 255 ? EXIT_ZL : code;
 }
 
-int attach_container(const char *id, bool interactive, bool tty, bool logs) {
+int attach_container(const char *id, const AttachOptions *o) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_close_ int fd = -1;
+        bool tty = o->tty, interactive = o->interactive;
         int hfd, r;
 
         if (tty && interactive && !isatty(STDIN_FILENO)) {
@@ -74,11 +75,11 @@ int attach_container(const char *id, bool interactive, bool tty, bool logs) {
                 return EXIT_ZL;
         }
         r = ctl_call(CALL_DEFAULT, "AttachContainer", &error, &reply, "sa{sv}", id, 4, "stdin", "b", (int) interactive,
-                     "stdout", "b", 1, "stderr", "b", 1, "logs", "b", (int) logs);
-        if (r < 0 && logs && sd_bus_error_has_name(&error, ZL_ERROR_INVALID_STATE)) {
+                     "stdout", "b", 1, "stderr", "b", 1, "logs", "b", (int) o->logs);
+        if (r < 0 && o->logs && sd_bus_error_has_name(&error, ZL_ERROR_INVALID_STATE)) {
                 /* it ran and exited before we got there: its output is in the log */
                 sd_bus_error_free(&error);
-                r = print_logs(id, 0, 0, 0, false, 0, NULL, &error);
+                r = print_logs(id, 0, o->since_usec, 0, false, 0, NULL, &error);
                 if (r < 0)
                         return ctl_fail(&error, r, "logs");
                 return wait_container(id);
@@ -100,7 +101,7 @@ int attach_container(const char *id, bool interactive, bool tty, bool logs) {
         }
         r = terminal_pump(fd, tty, interactive,
                           &(PumpOps) { .resize = attach_resize, .interrupt = attach_interrupt, .userdata = (void *) id,
-                                       .detach_keys = tty && interactive });
+                                       .detach_keys = tty && interactive, .keep_input_open = !o->stdin_once });
         restore_terminal();
         if (r == PUMP_DETACHED) {
                 fprintf(stderr, "\nread escape sequence\n");
@@ -137,7 +138,7 @@ int verb_attach(int argc, char **argv) {
         if (r != 0)
                 return r;
         /* stdin goes in only where the container has one open (docker's rule) */
-        return attach_container(argv[optind], open_stdin && !no_stdin, tty, false);
+        return attach_container(argv[optind], &(AttachOptions) { .interactive = open_stdin && !no_stdin, .tty = tty });
 }
 
 int start_attached(const char *id, bool interactive) {
@@ -159,5 +160,7 @@ int start_attached(const char *id, bool interactive) {
                 return ctl_fail(&error, r, "start");
         if (!tty && !interactive)
                 return follow_container(id, now);
-        return attach_container(id, interactive && open_stdin, tty, false);
+        /* what it printed before we got there: the attach replays this run's */
+        return attach_container(id, &(AttachOptions) { .interactive = interactive && open_stdin, .tty = tty,
+                                                       .logs = true, .since_usec = now });
 }

@@ -4,16 +4,25 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* cli/attach.c: attaches our stdio to a running container (AttachContainer:
- * our stdin with @interactive, the log replayed first with @logs), until its
- * output ends, then returns its exit code (or 125 on our failure, 0 after
- * the detach keys). With @logs, a container that exited already gets its
- * log printed instead. */
-int attach_container(const char *id, bool interactive, bool tty, bool logs);
+typedef struct AttachOptions {
+        bool interactive;       /* our stdin goes in */
+        bool tty;
+        bool logs;              /* replay what this run printed before we attached */
+        uint64_t since_usec;    /* with @logs: a container that exited before we
+                                 * attached gets its log from here printed instead */
+        bool stdin_once;        /* our stdin's EOF ends the container's (run -i):
+                                 * a half-close of the attach socket */
+} AttachOptions;
+
+/* cli/attach.c: attaches our stdio to a running container (AttachContainer)
+ * until its output ends, then returns its exit code (or 125 on our failure,
+ * 0 after the detach keys). */
+int attach_container(const char *id, const AttachOptions *o);
 
 /* start -a / -i: StartContainer, then attached (-i: with our stdin). A
  * non-tty container without -i is followed through its log from the start
- * on, so that nothing it prints before an attach could be lost. */
+ * on, so that nothing it prints before an attach could be lost; a tty one
+ * gets this run's output replayed by the attach. */
 int start_attached(const char *id, bool interactive);
 
 /* verbs-run.c: follows the log of @id from @since_usec (0 = all) while

@@ -182,7 +182,7 @@ int terminal_pump(int fd, bool tty, bool interactive, const PumpOps *ops) {
                                 (void) write_all(fd, buf, n);
                         else if (n == 0 || errno != EINTR) {
                                 stdin_open = false;
-                                if (!tty)
+                                if (!tty && !ops->keep_input_open)
                                         (void) shutdown(fd, SHUT_WR);   /* the command sees EOF */
                         }
                 }

@@ -26,6 +26,7 @@ typedef struct PumpOps {
         void (*interrupt)(void *userdata);   /* SIGINT, without a tty */
         void *userdata;
         bool detach_keys;                    /* ctrl-p ctrl-q ends the pump (tty) */
+        bool keep_input_open;                /* no shutdown(SHUT_WR) of @fd at our stdin's EOF */
 } PumpOps;
 #define PUMP_DETACHED 1000
 

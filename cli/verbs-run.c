@@ -289,7 +289,8 @@ int verb_run(int argc, char **argv) {
         }
         if (o.interactive || o.tty)
                 /* the log replay gives what it printed before we attached */
-                ret = attach_container(id, o.interactive, o.tty, true);
+                ret = attach_container(id, &(AttachOptions) { .interactive = o.interactive, .tty = o.tty, .logs = true,
+                                                              .stdin_once = o.interactive });
         else
                 ret = follow_container(id, 0);
         if (o.rm)

@@ -24,37 +24,48 @@ int crilog_format_time(uint64_t nsec, char *buf, size_t size) {
         return n;
 }
 
-static int write_one_line(int fd, const char *ts, size_t ts_len, bool is_stderr,
-                          const char *text, size_t len, bool partial) {
-        const char *stream = is_stderr ? "stderr" : "stdout";
-        size_t stream_len = 6; /* "stdout" and "stderr" */
-        /* One write() per line, so that concurrent appenders (O_APPEND) never
-         * interleave inside a line. */
-        size_t total = ts_len + 1 + stream_len + 1 + 1 + 1 + len + 1;
-        _cleanup_free_ char *line = malloc(total);
-        char *p;
+/* "<ts> <stream> <P|F> " + text + "\n" */
+#define LINE_OVERHEAD(ts_len) ((ts_len) + 1 + 6 + 1 + 1 + 1 + 1)
 
-        if (!line)
-                return -ENOMEM;
-        p = line;
+size_t crilog_record_size(size_t ts_len, size_t len) {
+        size_t parts = len == 0 ? 1 : (len + CRILOG_MAX_RECORD - 1) / CRILOG_MAX_RECORD;
+        return len + parts * LINE_OVERHEAD(ts_len);
+}
+
+static char *format_line(char *p, const char *ts, size_t ts_len, bool is_stderr, const char *text, size_t len,
+                         bool partial) {
         memcpy(p, ts, ts_len);
         p += ts_len;
-        *p++ = ' ';
-        memcpy(p, stream, stream_len);
-        p += stream_len;
-        *p++ = ' ';
+        memcpy(p, is_stderr ? " stderr " : " stdout ", 8);
+        p += 8;
         *p++ = partial ? 'P' : 'F';
         *p++ = ' ';
         if (len > 0)
                 memcpy(p, text, len);
         p += len;
         *p++ = '\n';
-        return loop_write(fd, line, total);
+        return p;
+}
+
+size_t crilog_format_record(char *dst, const char *ts, size_t ts_len, bool is_stderr, const char *text, size_t len,
+                            bool partial) {
+        char *p = dst;
+
+        do {
+                size_t chunk = MIN(len, (size_t) CRILOG_MAX_RECORD);
+                bool last = chunk == len;
+                p = format_line(p, ts, ts_len, is_stderr, text, chunk, last ? partial : true);
+                text += chunk;
+                len -= chunk;
+        } while (len > 0);
+        return (size_t) (p - dst);
 }
 
 int crilog_write(int fd, uint64_t nsec, bool is_stderr, const char *text, size_t len, bool partial) {
+        _cleanup_free_ char *buf = NULL;
         char ts[40];
-        int n, r;
+        size_t size;
+        int n;
 
         if (fd < 0 || (!text && len > 0))
                 return -EINVAL;
@@ -62,17 +73,13 @@ int crilog_write(int fd, uint64_t nsec, bool is_stderr, const char *text, size_t
         n = crilog_format_time(nsec, ts, sizeof(ts));
         if (n < 0)
                 return n;
-
-        do {
-                size_t chunk = MIN(len, (size_t) CRILOG_MAX_RECORD);
-                bool last = chunk == len;
-                r = write_one_line(fd, ts, (size_t) n, is_stderr, text, chunk, last ? partial : true);
-                if (r < 0)
-                        return r;
-                text += chunk;
-                len -= chunk;
-        } while (len > 0);
-        return 0;
+        /* One write() per record, so that concurrent appenders (O_APPEND)
+         * never interleave inside it. */
+        size = crilog_record_size((size_t) n, len);
+        buf = malloc(size);
+        if (!buf)
+                return -ENOMEM;
+        return loop_write(fd, buf, crilog_format_record(buf, ts, (size_t) n, is_stderr, text, len, partial));
 }
 
 static int parse_digits(const char *s, size_t n, int *ret) {

@@ -21,6 +21,16 @@ typedef struct CriLogEntry {
 /* Format the timestamp of @nsec (ns since the epoch) into @buf (≥ 40 bytes). */
 int crilog_format_time(uint64_t nsec, char *buf, size_t size);
 
+/* Bytes that crilog_format_record() produces for a record of @len bytes
+ * with a timestamp of @ts_len bytes (every P part included). */
+size_t crilog_record_size(size_t ts_len, size_t len);
+/* Format one record as one or more lines (split at CRILOG_MAX_RECORD into P
+ * parts) into @dst, which holds crilog_record_size() bytes; @ts comes from
+ * crilog_format_time(). Returns the bytes written. The shim formats every
+ * record of one read() like this into one buffer and writes it at once. */
+size_t crilog_format_record(char *dst, const char *ts, size_t ts_len, bool is_stderr, const char *text, size_t len,
+                            bool partial);
+
 /* Write one record as one or more lines (split at CRILOG_MAX_RECORD into P
  * parts) to @fd; @text excludes the trailing newline. */
 int crilog_write(int fd, uint64_t nsec, bool is_stderr, const char *text, size_t len, bool partial);

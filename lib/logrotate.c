@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "fileio.h"
+#include "log.h"
 #include "logrotate.h"
 #include "macro.h"
 
@@ -68,16 +70,63 @@ int logrotate_prepare(LogRotate *l, size_t n) {
         return 1;
 }
 
-void logrotate_written(LogRotate *l) {
-        off_t o = lseek(l->fd, 0, SEEK_END);
-        if (o >= 0)
-                l->size = (uint64_t) o;
+int logrotate_flush(LogRotate *l) {
+        struct stat st;
+        int r;
+
+        if (l->batch_len == 0)
+                return 0;
+        r = loop_write(l->fd, l->batch, l->batch_len);
+        if (r >= 0)
+                l->size += l->batch_len;
+        else {
+                log_warning_errno(r, "Failed to write %zu bytes to %s: %m", l->batch_len, l->name);
+                /* part of it may have landed */
+                if (fstat(l->fd, &st) >= 0)
+                        l->size = (uint64_t) st.st_size;
+        }
+        l->batch_len = 0;
+        return r;
+}
+
+int logrotate_reserve(LogRotate *l, size_t n, char **ret) {
+        uint64_t pending = l->size + l->batch_len;
+
+        if (l->max_size > 0 && pending > 0 && pending + n > l->max_size) {
+                (void) logrotate_flush(l);
+                int r = logrotate_prepare(l, n);
+                if (r < 0) {
+                        log_warning_errno(r, "Failed to rotate %s, no longer rotating it: %m", l->name);
+                        l->max_size = 0;
+                }
+        } else if (l->batch_len > 0 && l->batch_len + n > LOGROTATE_BATCH_MAX)
+                (void) logrotate_flush(l);
+
+        if (l->batch_len + n > l->batch_alloc) {
+                size_t want = MAX(l->batch_len + n, MIN(2 * l->batch_alloc + 4096, (size_t) LOGROTATE_BATCH_MAX));
+                char *grown = realloc(l->batch, want);
+                if (!grown)
+                        return -ENOMEM;
+                l->batch = grown;
+                l->batch_alloc = want;
+        }
+        *ret = l->batch + l->batch_len;
+        return 0;
+}
+
+void logrotate_commit(LogRotate *l, size_t n) {
+        l->batch_len = MIN(l->batch_len + n, l->batch_alloc);
 }
 
 void logrotate_close(LogRotate *l) {
-        if (l->fd >= 0)
+        if (l->fd >= 0) {
+                (void) logrotate_flush(l);
                 close(l->fd);
+        }
         l->fd = -1;
+        free(l->batch);
+        l->batch = NULL;
+        l->batch_len = l->batch_alloc = 0;
 }
 
 static int open_ro(int dir_fd, const char *path) {

@@ -19,8 +19,14 @@ typedef struct LogRotate {
         unsigned max_files;     /* files kept, the current one included, ≥ 1 */
         gid_t gid;              /* group of a new file (mode 0640) */
         int fd;                 /* current file, O_APPEND */
-        uint64_t size;          /* its size */
+        uint64_t size;          /* its size, without the batch */
+        char *batch;            /* records formatted, not written yet */
+        size_t batch_len, batch_alloc;
 } LogRotate;
+
+/* A batch is written once it would grow beyond this (one read() of the
+ * container's output is one batch otherwise). */
+#define LOGROTATE_BATCH_MAX (256U * 1024)
 
 /* Rename name.(max_files-2) → name.(max_files-1) … name → name.1, dropping
  * name.(max_files-1) and older; with max_files ≤ 1 name is only removed. */
@@ -31,8 +37,19 @@ int logrotate_open(LogRotate *l);
 /* Before appending @n bytes: rotate first if the file would exceed
  * max_size (a non-empty file only, so one oversized write still lands). */
 int logrotate_prepare(LogRotate *l, size_t n);
-/* After a write: refresh l->size from the fd's offset. */
-void logrotate_written(LogRotate *l);
+
+/* Batched appending: room for a record of @n bytes at the end of the batch
+ * (*ret; logrotate_commit(l, n) once it is filled). When the record would
+ * take the file beyond max_size, the batch is written first and the file
+ * rotated, so that rotations fall between records exactly as with one
+ * write per record. A failed rotation is logged and rotation turned off
+ * (rather one big log than a file rotated away at every record); a failed
+ * write is logged and its batch lost. -ENOMEM only. */
+int logrotate_reserve(LogRotate *l, size_t n, char **ret);
+void logrotate_commit(LogRotate *l, size_t n);
+/* Write the batch with one write(); l->size counts it (no lseek). */
+int logrotate_flush(LogRotate *l);
+/* Flushes, then closes. */
 void logrotate_close(LogRotate *l);
 
 /* Open every file of the log, oldest first (name.N … name.1, name), each

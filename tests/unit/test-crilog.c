@@ -68,6 +68,40 @@ static void test_write_split(void **state) {
         assert_string_equal(line, "");
 }
 
+/* Several records formatted into one buffer, as the shim batches them:
+ * the same bytes as one crilog_write() each, and exactly the size said. */
+static void test_format_batch(void **state) {
+        size_t big_len = CRILOG_MAX_RECORD + 5, n, off = 0;
+        _cleanup_free_ char *big = malloc(big_len), *expect = NULL, *buf = NULL;
+        char ts[40];
+        int ts_len = crilog_format_time(T0, ts, sizeof(ts));
+        FILE *f = tmpfile();
+        const struct { const char *text; size_t len; bool is_stderr, partial; } recs[] = {
+                { "one", 3, false, false }, { "", 0, true, false }, { NULL, 0, false, true }, { "x", 1, false, true },
+        };
+
+        assert_non_null(big);
+        assert_non_null(f);
+        memset(big, 'b', big_len);
+        assert_int_equal(crilog_record_size((size_t) ts_len, 3), (size_t) ts_len + 11 + 3);
+        assert_int_equal(crilog_record_size((size_t) ts_len, big_len), big_len + 2 * ((size_t) ts_len + 11));
+        buf = malloc(4 * 64 + 2 * big_len);
+        assert_non_null(buf);
+        for (size_t i = 0; i < ELEMENTSOF(recs); i++) {
+                const char *t = recs[i].text ?: big;
+                size_t len = recs[i].text ? recs[i].len : big_len;
+                size_t k = crilog_format_record(buf + off, ts, (size_t) ts_len, recs[i].is_stderr, t, len, recs[i].partial);
+                assert_int_equal(k, crilog_record_size((size_t) ts_len, len));
+                off += k;
+                assert_int_equal(crilog_write(fileno(f), T0, recs[i].is_stderr, t, len, recs[i].partial), 0);
+        }
+        rewind(f);
+        assert_int_equal(read_fd_full(fileno(f), 1 << 20, &expect, &n), 0);
+        fclose(f);
+        assert_int_equal(n, off);
+        assert_memory_equal(buf, expect, n);
+}
+
 static void test_parse(void **state) {
         const char *l = "2026-11-29T04:43:57.123456789Z stderr F some text here";
         CriLogEntry e;
@@ -120,6 +154,7 @@ int main(void) {
                 cmocka_unit_test(test_format_time),
                 cmocka_unit_test(test_write_simple),
                 cmocka_unit_test(test_write_split),
+                cmocka_unit_test(test_format_batch),
                 cmocka_unit_test(test_parse),
                 cmocka_unit_test(test_parse_bad),
         };

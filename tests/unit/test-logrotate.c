@@ -78,7 +78,16 @@ static void test_shift(void **state) {
         unlinkat(dfd, "ctr.log.2", 0);
 }
 
-/* Lines "line NNN\n" (9 bytes) through a 40-byte limit, 3 files. */
+static void add(LogRotate *l, const char *text) {
+        char *p;
+        assert_int_equal(logrotate_reserve(l, strlen(text), &p), 0);
+        memcpy(p, text, strlen(text));
+        logrotate_commit(l, strlen(text));
+}
+
+/* Lines "line NNN\n" (9 bytes) through a 40-byte limit, 3 files; records
+ * batched 3 at a time (one write each), rotation between records as with
+ * one write per record. */
 static void test_writer(void **state) {
         LogRotate l = { .dir_fd = dfd, .name = "w.log", .max_size = 40, .max_files = 3, .gid = getgid(), .fd = -1 };
         char line[16];
@@ -88,10 +97,15 @@ static void test_writer(void **state) {
         assert_int_equal(l.size, 0u);
         for (int i = 0; i < 20; i++) {
                 snprintf(line, sizeof(line), "line %03d\n", i);
-                assert_true(logrotate_prepare(&l, strlen(line)) >= 0);
-                assert_int_equal(loop_write(l.fd, line, strlen(line)), 0);
-                logrotate_written(&l);
+                add(&l, line);
+                if (i % 3 == 2)
+                        assert_int_equal(logrotate_flush(&l), 0);
         }
+        /* the batch is not on disk before it is flushed */
+        assert_int_equal(fstat(l.fd, &st), 0);
+        assert_int_equal((uint64_t) st.st_size, l.size);
+        assert_int_equal(l.batch_len, 18u);
+        assert_int_equal(logrotate_flush(&l), 0);
         assert_int_equal(fstatat(dfd, "w.log", &st, 0), 0);
         assert_int_equal(st.st_mode & 07777, 0640);
         assert_false(exists("w.log.3"));
@@ -101,6 +115,7 @@ static void test_writer(void **state) {
         assert_string_equal(b, "line 012\nline 013\nline 014\nline 015\n");
         assert_string_equal(c, "line 016\nline 017\nline 018\nline 019\n");
         assert_int_equal(l.size, 36u);
+        assert_int_equal((uint64_t) st.st_size, l.size);
 
         /* a reopened writer continues the file and its size */
         logrotate_close(&l);
@@ -110,7 +125,23 @@ static void test_writer(void **state) {
         assert_int_equal(logrotate_prepare(&l, 100), 1);
         assert_int_equal(l.size, 0u);
         assert_int_equal(logrotate_prepare(&l, 100), 0);
+        /* a batch beyond LOGROTATE_BATCH_MAX is written before it grows further */
+        l.max_size = 0;
+        char big[4096];
+        memset(big, 'x', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\n';
+        for (size_t i = 0; i < LOGROTATE_BATCH_MAX / sizeof(big) + 1; i++) {
+                char *p;
+                assert_int_equal(logrotate_reserve(&l, sizeof(big), &p), 0);
+                memcpy(p, big, sizeof(big));
+                logrotate_commit(&l, sizeof(big));
+                assert_true(l.batch_len <= LOGROTATE_BATCH_MAX);
+        }
+        assert_int_equal(l.size, LOGROTATE_BATCH_MAX);
+        /* close writes what is left */
         logrotate_close(&l);
+        assert_int_equal(fstatat(dfd, "w.log", &st, 0), 0);
+        assert_int_equal((uint64_t) st.st_size, LOGROTATE_BATCH_MAX + sizeof(big));
         for (int i = 0; i < 3; i++) {
                 char n[16];
                 snprintf(n, sizeof(n), i ? "w.log.%d" : "w.log", i);

@@ -107,15 +107,17 @@ static void test_socket_frames_stdin_limit(void **state) {
         size_t pending_len = strlen(pending_text);
         char buf[256];
 
-        /* the log the `logs` option replays: two records and a partial one */
-        log = openat(f->dir_fd, "ctr.log", O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+        /* the log the `logs` option replays: two records and a partial one
+         * of this run, after one of the run before (not replayed) */
+        log = openat(f->dir_fd, "ctr.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
         assert_true(log >= 0);
+        assert_int_equal(crilog_write(log, 0, false, "the run before", 14, false), 0);
+        assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+        assert_int_equal(attach_server_new(f->dir_fd, f->dir_fd, "ctr.log", -1, in[1], true, &f->s), 0);
         assert_int_equal(crilog_write(log, 1, false, "first", 5, false), 0);
         assert_int_equal(crilog_write(log, 2, true, "oops", 4, false), 0);
         assert_int_equal(crilog_write(log, 3, false, "no newline yet", 14, true), 0);
         close(log);
-        assert_int_equal(pipe2(in, O_CLOEXEC), 0);
-        assert_int_equal(attach_server_new(f->dir_fd, f->dir_fd, "ctr.log", -1, in[1], true, &f->s), 0);
         attach_server_set_pending(f->s, false, pending_text, &pending_len);
 
         fd = request(f, "ATTACH 1 1 1 1", buf, sizeof(buf));
@@ -188,6 +190,44 @@ static void test_socket_frames_stdin_limit(void **state) {
         close(in[0]);
 }
 
+/* An attacher's half-close (shutdown(SHUT_WR), still reading) ends the
+ * container's stdin (run -i with a pipe); one that closes its fd only
+ * leaves, and stdin stays open. */
+static void test_half_close_ends_stdin(void **state) {
+        Fixture *f = *state;
+        int in[2], a, b;
+        char buf[256];
+
+        assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+        assert_int_equal(attach_server_new(f->dir_fd, f->dir_fd, "ctr.log", -1, in[1], true, &f->s), 0);
+        a = request(f, "ATTACH 1 1 1 0", buf, sizeof(buf));
+        assert_string_equal(buf, "OK");
+        b = request(f, "ATTACH 1 1 1 0", buf, sizeof(buf));
+        assert_string_equal(buf, "OK");
+
+        assert_int_equal(write(b, "from b\n", 7), 7);
+        pump(f->s);
+        close(b);
+        pump(f->s);
+        assert_int_equal(write(a, "from a\n", 7), 7);
+        pump(f->s);
+        memset(buf, 0, sizeof(buf));
+        read_exact(in[0], buf, 14);
+        assert_string_equal(buf, "from b\nfrom a\n");
+        struct pollfd p = { .fd = in[0], .events = POLLIN };
+        assert_int_equal(poll(&p, 1, 50), 0);   /* b left: still open */
+
+        assert_int_equal(shutdown(a, SHUT_WR), 0);
+        pump(f->s);
+        assert_int_equal(poll(&p, 1, 2000), 1);
+        assert_int_equal(read(in[0], buf, sizeof(buf)), 0);   /* EOF */
+        /* a still gets the output */
+        attach_server_output(f->s, false, "echoed", 6);
+        expect_frame(a, 1, "echoed");
+        close(a);
+        close(in[0]);
+}
+
 static void test_tty_fanout_resize(void **state) {
         Fixture *f = *state;
         int master, slave, a, b;
@@ -249,6 +289,7 @@ static void test_tty_fanout_resize(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_socket_frames_stdin_limit, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_half_close_ends_stdin, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_tty_fanout_resize, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

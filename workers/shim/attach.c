@@ -54,6 +54,9 @@ struct AttachServer {
         bool exited;
         int log_dir;
         const char *log_name;
+        dev_t run_log_dev;            /* ctr.log when this run began, and its size */
+        ino_t run_log_ino;
+        off_t run_log_start;
         const char *pending_buf[2];
         const size_t *pending_len[2];
         Attacher *attachers[ATTACHERS_MAX];
@@ -165,17 +168,21 @@ void attach_server_set_exited(AttachServer *s) {
                 s->exited = true;
 }
 
-/* The tail of ctr.log (at most ATTACH_REPLAY_MAX bytes, whole lines), then
- * what is read but not logged yet: exactly what came before this attacher,
- * since the shim is single-threaded. */
+/* The tail of ctr.log (at most ATTACH_REPLAY_MAX bytes, whole lines) since
+ * this run of the container began (a restarted container's log holds the
+ * runs before: `start -a` shows this one, as Docker, which attaches before
+ * it starts), then what is read but not logged yet: exactly what came
+ * before this attacher, since the shim is single-threaded. */
 static void attacher_replay(AttachServer *s, Attacher *a) {
         _cleanup_close_ int fd = openat(s->log_dir, s->log_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         _cleanup_free_ char *buf = NULL;
         struct stat st;
 
         if (fd >= 0 && fstat(fd, &st) >= 0 && st.st_size > 0) {
-                off_t start = st.st_size > ATTACH_REPLAY_MAX ? st.st_size - ATTACH_REPLAY_MAX : 0;
-                size_t size = (size_t) (st.st_size - start);
+                /* a file created since (rotation) holds this run only */
+                off_t run_start = st.st_ino == s->run_log_ino && st.st_dev == s->run_log_dev ? s->run_log_start : 0;
+                off_t start = MAX(run_start, st.st_size > ATTACH_REPLAY_MAX ? st.st_size - ATTACH_REPLAY_MAX : 0);
+                size_t size = (size_t) MAX(st.st_size - start, 0);
                 ssize_t n;
 
                 buf = malloc(size);
@@ -186,7 +193,8 @@ static void attacher_replay(AttachServer *s, Attacher *a) {
 
                         if (!nl)
                                 break;   /* a line being written */
-                        if (!(start > 0 && p == buf) && crilog_parse_line(p, (size_t) (nl - p), &e) >= 0) {
+                        /* the first line of a cut is only the end of one */
+                        if (!(start > run_start && p == buf) && crilog_parse_line(p, (size_t) (nl - p), &e) >= 0) {
                                 attacher_emit(s, a, e.is_stderr, e.text, e.text_len);
                                 if (!e.partial)
                                         attacher_emit(s, a, e.is_stderr, "\n", 1);
@@ -360,7 +368,18 @@ static void attacher_push_input(AttachServer *s, Attacher *a) {
         a->in_off = 0;
 }
 
-static void attacher_read_input(AttachServer *s, Attacher *a) {
+/* The EOF of an attacher's input, passed on: the container reads EOF on
+ * its stdin, and input from anyone is dropped from now on. */
+static void close_container_stdin(AttachServer *s) {
+        if (s->stdin_fd < 0)
+                return;
+        log_debug("An attacher ended its input: closing the container's stdin");
+        close(s->stdin_fd);
+        s->stdin_fd = -1;
+        s->target_broken = true;
+}
+
+static void attacher_read_input(AttachServer *s, Attacher *a, short revents) {
         ssize_t n = read(a->fd, a->in, sizeof(a->in));
 
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -370,7 +389,14 @@ static void attacher_read_input(AttachServer *s, Attacher *a) {
                 return;
         }
         if (n == 0) {
-                a->input_eof = true;   /* stdin stays open for the others (no stdin_once) */
+                a->input_eof = true;
+                /* A half-close (shutdown(SHUT_WR): the caller still reads, so
+                 * no POLLHUP) is the end of this attacher's input, Docker's
+                 * stdin_once for `run -i`: the container gets EOF. An attacher
+                 * that closes its fd (POLLHUP) only leaves: stdin stays open
+                 * for the next one. */
+                if (a->want_stdin && !is_tty(s) && !(revents & POLLHUP))
+                        close_container_stdin(s);
                 return;
         }
         if (!a->want_stdin)
@@ -417,7 +443,7 @@ void attach_server_dispatch(AttachServer *s, const struct pollfd *p, size_t n) {
                 if (re & POLLOUT)
                         attacher_flush(a);
                 if (re & POLLIN)
-                        attacher_read_input(s, a);
+                        attacher_read_input(s, a, re);
                 else if (re & (POLLHUP | POLLERR))
                         a->dead = true;
         }
@@ -441,6 +467,15 @@ int attach_server_new(int rundir, int log_dir, const char *log_name, int master,
         _cleanup_close_ int fd = -1, m = master, in = stdin_fd;
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         AttachServer *s;
+        struct stat st = {};
+
+        /* where this run's output begins: before the container printed anything */
+        int log = openat(log_dir, log_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (log >= 0) {
+                if (fstat(log, &st) < 0)
+                        st = (struct stat) {};
+                close(log);
+        }
 
         /* a path through our dir fd: the run dir may be deeper than sun_path allows */
         snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/" ATTACH_SOCKET, rundir);
@@ -458,7 +493,8 @@ int attach_server_new(int rundir, int log_dir, const char *log_name, int master,
         if (!s)
                 return -ENOMEM;
         *s = (AttachServer) { .listen_fd = TAKE_FD(fd), .rundir = rundir, .master = TAKE_FD(m), .stdin_fd = TAKE_FD(in), .stdin_open = stdin_open,
-                              .log_dir = log_dir, .log_name = log_name };
+                              .log_dir = log_dir, .log_name = log_name,
+                              .run_log_dev = st.st_dev, .run_log_ino = st.st_ino, .run_log_start = st.st_size };
         *ret = s;
         return 0;
 }

@@ -46,11 +46,15 @@ typedef struct Args {
         bool debug;
 } Args;
 
+/* One read() takes up to a pipe's default capacity: fewer reads, and
+ * bigger batches of records per write() to ctr.log. */
+#define STREAM_BUF (4 * CRILOG_MAX_RECORD)
+
 typedef struct Stream {
         int fd;
         bool is_stderr;
-        char buf[CRILOG_MAX_RECORD];
-        size_t len;
+        char buf[STREAM_BUF];
+        size_t len;             /* < CRILOG_MAX_RECORD between reads: an unfinished line */
 } Stream;
 
 static int parse_args(int argc, char **argv, Args *a) {
@@ -113,41 +117,52 @@ static void report(const char *fmt, ...) {
         close(STATUS_FD);
 }
 
-/* One record into ctr.log, rotating it first when it would grow beyond its
- * limit (the estimate covers the CRI prefix of every P part). */
-static void log_record(LogRotate *l, bool is_stderr, const char *text, size_t n, bool partial) {
-        size_t est = n + 64 * (n / CRILOG_MAX_RECORD + 1);
-        int r = logrotate_prepare(l, est);
-        if (r < 0) {
-                /* rather a big log than files rotated away at every record */
-                log_warning_errno(r, "Failed to rotate ctr.log, no longer rotating it: %m");
-                l->max_size = 0;
+/* One record into the batch of ctr.log (written by stream_flush). */
+static void log_record(LogRotate *l, const char *ts, size_t ts_len, bool is_stderr, const char *text, size_t n,
+                       bool partial) {
+        size_t size = crilog_record_size(ts_len, n);
+        char *p;
+
+        if (logrotate_reserve(l, size, &p) < 0) {
+                log_warning("Out of memory, a record of %zu bytes is not logged", n);
+                return;
         }
-        if (crilog_write(l->fd, now_nsec(), is_stderr, text, n, partial) < 0)
-                log_warning("Failed to write to ctr.log: %m");
-        logrotate_written(l);
+        logrotate_commit(l, crilog_format_record(p, ts, ts_len, is_stderr, text, n, partial));
 }
 
-/* Emits complete lines of @s as F records, a full buffer as a P record. */
+/* Emits complete lines of @s as F records, an unfinished line of
+ * CRILOG_MAX_RECORD bytes or more as P records of that size (the rest waits
+ * for more), then writes them all at once: every record of one read() in
+ * one write(), with the time of that read(). */
 static void stream_flush(Stream *s, LogRotate *l, bool eof) {
         size_t start = 0;
+        char ts[40];
+        int ts_len;
 
+        ts_len = crilog_format_time(now_nsec(), ts, sizeof(ts));
+        if (ts_len < 0)
+                return;
         for (;;) {
                 char *nl = memchr(s->buf + start, '\n', s->len - start);
                 if (!nl)
                         break;
                 size_t n = (size_t) (nl - (s->buf + start));
-                log_record(l, s->is_stderr, s->buf + start, n, false);
+                log_record(l, ts, (size_t) ts_len, s->is_stderr, s->buf + start, n, false);
                 start += n + 1;
+        }
+        while (s->len - start >= CRILOG_MAX_RECORD) {
+                log_record(l, ts, (size_t) ts_len, s->is_stderr, s->buf + start, CRILOG_MAX_RECORD, true);
+                start += CRILOG_MAX_RECORD;
+        }
+        if (eof && s->len > start) {
+                log_record(l, ts, (size_t) ts_len, s->is_stderr, s->buf + start, s->len - start, false);
+                start = s->len;
         }
         if (start > 0) {
                 memmove(s->buf, s->buf + start, s->len - start);
                 s->len -= start;
         }
-        if (s->len == sizeof(s->buf) || (eof && s->len > 0)) {
-                log_record(l, s->is_stderr, s->buf, s->len, !eof);
-                s->len = 0;
-        }
+        (void) logrotate_flush(l);
 }
 
 /* false at EOF */

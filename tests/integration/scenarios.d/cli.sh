@@ -569,3 +569,49 @@ SCENARIOS+=(
         cli-pull-ctrl-c-cancels-job t_cli_pull_ctrl_c_cancels
         cli-stats t_cli_stats
 )
+
+# start -a of a tty container: what this run printed before the attach is
+# replayed (the shim's log since the start), not the runs before it
+t_cli_start_a_tty_replays_this_run() {
+        cli_built || return 1
+        local id out1 out2 rc run1 run2
+        id=$(zctl create -t --service "$TAG-startatty" "$REG/busybox:latest" \
+                sh -c 'echo "run-$(cat /proc/sys/kernel/random/uuid)"; sleep 0.3; echo tty-done; exit 5') ||
+                { fail "create -t failed"; return 1; }
+        out1=$(zctl start -a "$id" </dev/null 2>&1 | tr -d '\r'); rc=${PIPESTATUS[0]}
+        note "first start -a: rc $rc, $(tr '\n' '|' <<<"$out1")"
+        [[ $rc == 5 ]] || { fail "start -a exited $rc, wanted the container's 5"; return 1; }
+        run1=$(grep '^run-' <<<"$out1")
+        [[ $(wc -l <<<"$run1") == 1 && -n $run1 ]] || { fail "wanted one run- line"; return 1; }
+        has_line "$out1" tty-done || return 1
+        out2=$(zctl start -a "$id" </dev/null 2>&1 | tr -d '\r'); rc=${PIPESTATUS[0]}
+        note "second start -a: rc $rc, $(tr '\n' '|' <<<"$out2")"
+        [[ $rc == 5 ]] || { fail "second start -a exited $rc"; return 1; }
+        run2=$(grep '^run-' <<<"$out2")
+        [[ $(wc -l <<<"$run2") == 1 && -n $run2 && $run2 != "$run1" ]] ||
+                { fail "the second start -a did not show exactly its own run's line"; return 1; }
+        zctl rm -f "$id" >/dev/null
+}
+
+# run -i with a pipe: the EOF of our stdin ends the container's (Docker's
+# stdin_once for run -i); attach's EOF does not (the container's stdin
+# stays open for the next attacher)
+t_cli_run_i_stdin_eof() {
+        cli_built || return 1
+        local out rc id
+        out=$(echo hi | timeout 20 "$ZLCTL" --bus="$ZL_BUS" run -i --rm --service "$TAG-runicat" "$REG/busybox:latest" cat); rc=$?
+        note "run -i cat: rc $rc, out '$out'"
+        [[ $rc == 0 ]] || { fail "echo hi | run -i cat exited $rc (124: did not end at EOF)"; return 1; }
+        [[ $out == hi ]] || { fail "output '$out', wanted hi"; return 1; }
+        id=$(zctl run -d -i --service "$TAG-attachcat" "$REG/busybox:latest" cat) || { fail "run -d -i failed"; return 1; }
+        out=$(echo one | timeout 2 "$ZLCTL" --bus="$ZL_BUS" attach "$id"); rc=$?
+        note "attach: rc $rc, out '$out', state $(state "$id")"
+        [[ $rc == 124 && $out == one ]] || { fail "attach: rc $rc (wanted still attached at the timeout), out '$out'"; zctl rm -f "$id" >/dev/null; return 1; }
+        [[ $(state "$id") == running ]] || { fail "cat ended with attach's EOF"; zctl rm -f "$id" >/dev/null; return 1; }
+        zctl rm -f "$id" >/dev/null
+}
+
+SCENARIOS+=(
+        cli-start-a-tty-replays-this-run t_cli_start_a_tty_replays_this_run
+        cli-run-i-stdin-eof-ends-stdin t_cli_run_i_stdin_eof
+)
