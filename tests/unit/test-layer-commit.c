@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of workers/archive/layer-commit.c: an overlay-style upper dir
- * (file, symlink, whiteout, opaque dir) committed, then unpacked again with
+ * (file, symlink, whiteout, opaque dir, a hard-linked pair, user.* and
+ * security.capability xattrs) committed, then unpacked again with
  * layer_unpack() — which checks the diff_id — gives the same tree back.
  * Runs as root (mknod, trusted.* xattrs). */
 #include <errno.h>
@@ -26,11 +27,19 @@
 
 static char tmpl[] = "/tmp/zl-test-commit-XXXXXX";
 
+static char upper_path[64];
+static const char *tmpl_upper_path(void) {
+        snprintf(upper_path, sizeof(upper_path), "%s/upper/hello.txt", tmpl);
+        return upper_path;
+}
+
 static int make_upper(int dir) {
         assert_int_equal(mkdirat(dir, "upper", 0755), 0);
         _cleanup_close_ int u = openat(dir, "upper", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert_true(u >= 0);
         assert_int_equal(write_file_atomic_at(u, "hello.txt", "hello\n", 6, 0640), 0);
+        assert_int_equal(linkat(u, "hello.txt", u, "hello-link", 0), 0);
+        assert_int_equal(setxattr(tmpl_upper_path(), "user.zl", "v1", 2, 0), 0);
         assert_int_equal(symlinkat("/etc/passwd", u, "link"), 0);
         assert_int_equal(mkdirat(u, "etc", 0755), 0);
         assert_int_equal(mknodat(u, "etc/hosts", S_IFCHR | 0000, makedev(0, 0)), 0);
@@ -90,6 +99,21 @@ static void test_commit_roundtrip(void **state) {
         assert_string_equal(content, "hello\n");
         assert_int_equal(fstatat(l, "hello.txt", &st, AT_SYMLINK_NOFOLLOW), 0);
         assert_int_equal(st.st_mode & 07777, 0640);
+        /* the pair is one inode again, the data stored once, the xattr back */
+        {
+                struct stat st2;
+                assert_int_equal(fstatat(l, "hello-link", &st2, AT_SYMLINK_NOFOLLOW), 0);
+                assert_int_equal(st.st_ino, st2.st_ino);
+                assert_int_equal(st.st_nlink, 2);
+                assert_int_equal(unpacked, 6 + 1); /* hello\n once, opq/new */
+                n = getxattr(tmpl_upper_path(), "user.zl", v, sizeof(v));
+                assert_int_equal(n, 2);
+                _cleanup_close_ int hf = openat(l, "hello-link", O_RDONLY | O_CLOEXEC);
+                assert_true(hf >= 0);
+                n = fgetxattr(hf, "user.zl", v, sizeof(v));
+                assert_int_equal(n, 2);
+                assert_memory_equal(v, "v1", 2);
+        }
         n = readlinkat(l, "link", target, sizeof(target) - 1);
         assert_int_equal(n, (ssize_t) strlen("/etc/passwd"));
         target[n] = 0;

@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
+#include <linux/limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -24,6 +25,7 @@
 
 typedef struct Commit {
         struct archive *a;
+        struct archive_entry_linkresolver *links;
         int out_fd;
         Sha256 *blob_sha;
         uint64_t blob_size, entries;
@@ -94,12 +96,52 @@ static int copy_data(Commit *c, int fd, const char *path) {
         }
 }
 
+/* The xattrs a layer carries (pax SCHILY.xattr.*): user.* and file
+ * capabilities, as Docker keeps security.capability. Overlay's own marks
+ * (trusted.overlay.*) become whiteouts instead; security.selinux and the
+ * like belong to the host's labelling. */
+static bool xattr_carried(const char *name) {
+        return strneq(name, "user.", 5) || streq(name, "security.capability");
+}
+
+static int add_xattrs(Commit *c, int fd, struct archive_entry *e, const char *path) {
+        _cleanup_free_ char *names = NULL, *value = NULL;
+        ssize_t n;
+
+        n = flistxattr(fd, NULL, 0);
+        if (n < 0)
+                return errno == ENOTSUP ? 0 : fail(c, -errno, "listing the xattrs of %s: %s", path, strerror(errno));
+        if (n == 0)
+                return 0;
+        names = malloc((size_t) n);
+        value = malloc(XATTR_SIZE_MAX);
+        if (!names || !value)
+                return -ENOMEM;
+        n = flistxattr(fd, names, (size_t) n);
+        if (n < 0) /* ERANGE: changed meanwhile; the container is not frozen */
+                return fail(c, -errno, "listing the xattrs of %s: %s", path, strerror(errno));
+        for (const char *name = names; name < names + n; name += strlen(name) + 1) {
+                ssize_t len;
+
+                if (!xattr_carried(name))
+                        continue;
+                len = fgetxattr(fd, name, value, XATTR_SIZE_MAX);
+                if (len < 0) {
+                        if (errno == ENODATA) /* removed meanwhile */
+                                continue;
+                        return fail(c, -errno, "reading xattr %s of %s: %s", name, path, strerror(errno));
+                }
+                archive_entry_xattr_add_entry(e, name, value, (size_t) len);
+        }
+        return 0;
+}
+
 static int walk(Commit *c, int dir_fd, const char *prefix, unsigned depth);
 
 static int add_entry(Commit *c, int dir_fd, const char *prefix, const char *name, unsigned depth) {
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -1;
-        struct archive_entry *e = NULL;
+        struct archive_entry *e = NULL, *spare = NULL;
         struct stat st;
         int r;
 
@@ -115,7 +157,6 @@ static int add_entry(Commit *c, int dir_fd, const char *prefix, const char *name
                 return -ENOMEM;
         archive_entry_copy_stat(e, &st);
         archive_entry_set_pathname(e, path);
-        archive_entry_set_nlink(e, 1); /* hard links are stored as files */
         if (S_ISLNK(st.st_mode)) {
                 char target[PATH_MAX];
                 ssize_t n = readlinkat(dir_fd, name, target, sizeof(target) - 1);
@@ -139,15 +180,21 @@ static int add_entry(Commit *c, int dir_fd, const char *prefix, const char *name
                                 goto out;
                         }
                 }
+                r = add_xattrs(c, fd, e, path);
+                if (r < 0)
+                        goto out;
         } else if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode) && !S_ISFIFO(st.st_mode)) {
                 /* sockets: tar has no form for them, as Docker skips them */
                 r = 0;
                 goto out;
         }
+        /* A second name of an inode becomes a hard link entry to the first
+         * (size 0): the layer holds the data once and the link survives. */
+        archive_entry_linkify(c->links, &e, &spare);
         r = write_header(c, e, path);
         if (r < 0)
                 goto out;
-        if (S_ISREG(st.st_mode))
+        if (S_ISREG(st.st_mode) && !archive_entry_hardlink(e))
                 r = copy_data(c, fd, path);
         else if (S_ISDIR(st.st_mode)) {
                 char v[2];
@@ -161,6 +208,7 @@ static int add_entry(Commit *c, int dir_fd, const char *prefix, const char *name
         }
 out:
         archive_entry_free(e);
+        archive_entry_free(spare);
         return r;
 }
 
@@ -258,6 +306,12 @@ int layer_commit(int upper_fd, int out_fd, char ret_diff_id[72], char ret_digest
                 r = fail(&c, -EIO, "setting up the tar writer: %s", archive_error_string(c.a));
                 goto out;
         }
+        c.links = archive_entry_linkresolver_new();
+        if (!c.links) {
+                r = -ENOMEM;
+                goto out;
+        }
+        archive_entry_linkresolver_set_strategy(c.links, archive_format(c.a));
         dfd = openat(upper_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0) {
                 r = fail(&c, -errno, "opening the upper dir: %s", strerror(errno));
@@ -281,6 +335,7 @@ int layer_commit(int upper_fd, int out_fd, char ret_diff_id[72], char ret_digest
         if (r >= 0)
                 *ret_size = c.blob_size;
 out:
+        archive_entry_linkresolver_free(c.links);
         if (c.a)
                 archive_write_free(c.a);
         sha256_free(c.blob_sha);

@@ -135,3 +135,65 @@ t_commit_untagged() {
         bcall RemoveImage sb zlcommit/fromdangling:v1 false >/dev/null || { fail "RemoveImage the tag"; return 1; }
 }
 SCENARIOS+=(commit-untagged t_commit_untagged)
+
+# layer_tar_check IMAGE PYTHON: runs PYTHON with `t` the image's top layer
+# (a tarfile) and `m` its members by name
+layer_tar_check() {
+        local manifest layer
+        manifest=$(bcall InspectImage s "$1" | jq -r '.data[0]' | jq -r '.RepoDigests[0] // empty' | sed 's/.*@//')
+        [[ -n $manifest ]] || manifest=$(bcall ListImages | jq -r --arg r "$1" '.data[0][] | select(.[0] | endswith($r)) | .[1]')
+        layer=$(jq -r '.layers[-1].digest' "$ROOT/images/blobs/sha256/${manifest#sha256:}") || return 1
+        python3 - "$ROOT/images/blobs/sha256/${layer#sha256:}" "$2" <<'PY'
+import sys, tarfile
+t = tarfile.open(sys.argv[1])
+m = {x.name: x for x in t.getmembers()}
+exec(sys.argv[2])
+PY
+}
+
+# A hard-linked pair in the upper dir is one file and a hard link entry in
+# the layer (the image runs with the link); user.* xattrs and file
+# capabilities ride in pax SCHILY.xattr headers and are there when the new
+# image runs.
+t_commit_hardlinks_xattrs() {
+        local src ref=zlcommit/links:v1 f pid cap
+        SERVICE=commitlinks run_sleep || return 1
+        src=$CID
+        f=/proc/$PID/root
+        echo linked > "$f/hl1" && ln "$f/hl1" "$f/hl2" && mkdir "$f/xdir" && echo x > "$f/xdir/xf" &&
+                cp "$f/bin/busybox" "$f/capbin" || { fail "cannot write into the container"; return 1; }
+        # user.* on a file and a directory; cap_net_raw+ep as a v2 vfs_cap_data
+        python3 -c '
+import os, struct, sys
+f = sys.argv[1]
+os.setxattr(f + "/xdir/xf", "user.zl.note", b"hello xattr")
+os.setxattr(f + "/xdir", "user.zl.dir", b"on a dir")
+os.setxattr(f + "/capbin", "security.capability", struct.pack("<5I", 0x02000001, 1 << 13, 0, 0, 0))' "$f" ||
+                { fail "setxattr failed"; return 1; }
+        bcall CommitContainer 'sa{sv}' "$src" 2 repository s zlcommit/links tag s v1 >/dev/null || { fail "commit"; return 1; }
+        layer_tar_check "$ref" '
+f, l = (m["hl1"], m["hl2"]) if m["hl1"].isfile() else (m["hl2"], m["hl1"])  # readdir order
+assert f.isfile() and f.size == 7 and l.islnk() and l.linkname == f.name, (f.type, l.type, l.linkname)
+assert m["xdir/xf"].pax_headers.get("SCHILY.xattr.user.zl.note") == "hello xattr", m["xdir/xf"].pax_headers
+assert "SCHILY.xattr.user.zl.dir" in m["xdir"].pax_headers, m["xdir"].pax_headers
+assert "SCHILY.xattr.security.capability" in m["capbin"].pax_headers, m["capbin"].pax_headers' ||
+                { fail "the layer tar lacks the link or the xattrs"; return 1; }
+        discard "$src"
+
+        create commitlinkrun "$(jq -cn --arg img "$ref" '{image: {name: $img}, command: {entrypoint: ["/bin/sleep", "1000"]}}')" || return 1
+        start "$CID" || return 1
+        pid=$(cpid "$CID")
+        f=/proc/$pid/root
+        [[ $(stat -c %i "$f/hl1") == $(stat -c %i "$f/hl2") && $(stat -c %h "$f/hl1") == 2 ]] ||
+                { fail "not a hard link in the new image: $(stat -c '%n %i %h' "$f/hl1" "$f/hl2" | tr '\n' ' ')"; discard "$CID"; return 1; }
+        cap=$(python3 -c '
+import os, sys
+f = sys.argv[1]
+print(os.getxattr(f + "/xdir/xf", "user.zl.note").decode(), os.getxattr(f + "/xdir", "user.zl.dir").decode(),
+      os.getxattr(f + "/capbin", "security.capability").hex())' "$f") || { fail "xattrs missing in the new image"; discard "$CID"; return 1; }
+        note "xattrs in the new image: $cap"
+        [[ $cap == "hello xattr on a dir 0100000200200000000000000000000000000000" ]] || { fail "xattrs: $cap"; discard "$CID"; return 1; }
+        discard "$CID"
+        bcall RemoveImage 'sb' "$ref" false >/dev/null || { fail "RemoveImage $ref"; return 1; }
+}
+SCENARIOS+=(commit-hardlinks-xattrs t_commit_hardlinks_xattrs)
