@@ -197,3 +197,34 @@ print(os.getxattr(f + "/xdir/xf", "user.zl.note").decode(), os.getxattr(f + "/xd
         bcall RemoveImage 'sb' "$ref" false >/dev/null || { fail "RemoveImage $ref"; return 1; }
 }
 SCENARIOS+=(commit-hardlinks-xattrs t_commit_hardlinks_xattrs)
+
+# PruneImages while a commit writes its layer: Busy (the commit counts as a
+# pull), so the new blobs are not collected before index.json names them;
+# after the commit a prune keeps every blob of the new image.
+t_commit_prune_race() {
+        local src ref=zlcommit/race:latest out manifest i seen=0 d
+        SERVICE=commitrace run_sleep || return 1
+        src=$CID
+        # ~1 s of gzip: enough to catch the commit in flight
+        head -c 24M /dev/urandom > "/proc/$PID/root/big" || { fail "cannot write into the container"; return 1; }
+        busctl --address="$ZL_BUS" --timeout=90 --json=short call "${MGR[@]}" CommitContainer 'sa{sv}' "$src" 1 \
+                repository s zlcommit/race > "$ZL_TMP/race.out" 2> "$ZL_TMP/race.err" &
+        local cp=$!
+        for ((i = 0; i < 400; i++)); do
+                compgen -G "$ROOT/images/ingest/commit-*" >/dev/null && { seen=1; break; }
+                sleep 0.05
+        done
+        ((seen)) || { wait "$cp"; fail "never saw the commit's ingest file"; return 1; }
+        expect_error Busy commits PruneImages '' || { wait "$cp"; return 1; }
+        wait "$cp" || { fail "CommitContainer failed: $(cat "$ZL_TMP/race.err")"; return 1; }
+        out=$(bcall PruneImages) || { fail "PruneImages after the commit"; return 1; }
+        manifest=$(bcall ListImages | jq -r --arg r "$ref" '.data[0][] | select(.[0] | endswith($r)) | .[1]')
+        [[ -n $manifest ]] || { fail "ListImages lacks $ref"; return 1; }
+        d=$ROOT/images/blobs/sha256
+        for b in "${manifest#sha256:}" $(jq -r '.config.digest, .layers[].digest' "$d/${manifest#sha256:}" | sed 's/^sha256://'); do
+                [[ -f $d/$b ]] || { fail "blob $b of $ref is gone"; return 1; }
+        done
+        discard "$src"
+        bcall RemoveImage 'sb' "$ref" false >/dev/null || { fail "RemoveImage $ref"; return 1; }
+}
+SCENARIOS+=(commit-prune-race t_commit_prune_race)
