@@ -10,6 +10,7 @@
 #include "errors.h"
 #include "fileio.h"
 #include "image-store.h"
+#include "landlock.h"
 #include "link.h"
 #include "log.h"
 #include "sandbox.h"
@@ -183,6 +184,14 @@ int main(int argc, char **argv) {
                         return EXIT_FAILURE;
                 }
                 log_debug("Running as %s (%u:%u).", b.opts.user, uid, gid);
+                /* Landlock first: its calls are not in the seccomp allowlist */
+                r = landlock_confine_broker(b.opts.root);
+                if (r == -EOPNOTSUPP)
+                        log_warning("This kernel has no Landlock: the broker is not confined to %s.", b.opts.root);
+                else if (r < 0) {
+                        log_error_errno(r, "Failed to confine the broker with Landlock: %m");
+                        return EXIT_FAILURE;
+                }
                 /* After setup_storage: the allowlist has no setuid or chown of others. */
                 if (sandbox_broker() < 0)
                         return EXIT_FAILURE;

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <linux/landlock.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -103,4 +105,36 @@ int landlock_restrict(const LandlockPath *paths, size_t n) {
                 return -errno;
         log_debug("Landlock (ABI %d) confines this process to %zu paths.", abi, n);
         return 0;
+}
+
+int landlock_confine_broker(const char *root) {
+        _cleanup_free_ char *images = NULL, *containers = NULL, *layers = NULL;
+
+        if (asprintf(&images, "%s/images", root) < 0 || asprintf(&containers, "%s/containers", root) < 0 ||
+            asprintf(&layers, "%s/layers", root) < 0)
+                return -ENOMEM;
+
+        const LandlockPath paths[] = {
+                /* what it owns: the image index and blobs, the containers'
+                 * state, specs and logs */
+                { images, LANDLOCK_READ_WRITE },
+                { containers, LANDLOCK_READ_WRITE },
+                /* which layers exist (CreateContainer, the image GC) */
+                { layers, LANDLOCK_READ },
+                /* libraries loaded late (NSS, libgcc_s), /etc/hosts and
+                 * resolv.conf for the containers, the time zone */
+                { "/usr", LANDLOCK_READ },
+                { "/lib", LANDLOCK_READ },
+                { "/lib64", LANDLOCK_READ },
+                { "/etc", LANDLOCK_READ },
+                { "/dev/null", LANDLOCK_READ_WRITE },
+                { "/dev/urandom", LANDLOCK_READ },
+                /* ContainerTop (/proc/PID of the container's processes,
+                 * /proc/stat), its own /proc/self (pthread_getattr_np,
+                 * LeakSanitizer), the pids of a container's cgroup, get_nprocs() */
+                { "/proc", LANDLOCK_READ },
+                { "/sys/fs/cgroup", LANDLOCK_READ },
+                { "/sys/devices/system/cpu", LANDLOCK_READ },
+        };
+        return landlock_restrict(paths, ELEMENTSOF(paths));
 }

@@ -25,3 +25,12 @@ int landlock_abi(void);
  * Returns -EOPNOTSUPP when the kernel lacks Landlock: the caller decides
  * whether to go on without it. */
 int landlock_restrict(const LandlockPath *paths, size_t n);
+
+/* The broker's confinement (it runs as --user, after setup_storage): read-
+ * write @root/images and @root/containers, read-only @root/layers, the
+ * system's libraries and /etc, /proc, the cgroup tree; nothing else, whatever
+ * the file modes say: not @root/volumes, not a world-writable /tmp (the
+ * containers' upper/ dirs under containers/ stay out of reach by their
+ * modes: root's, 0755). Connecting to the bus's socket is not something
+ * Landlock (ABI < 6) restricts. -EOPNOTSUPP without Landlock. */
+int landlock_confine_broker(const char *root);

@@ -489,6 +489,37 @@ t_sandbox_live_daemons() {
         return $rc
 }
 
+# The broker's Landlock (lib/landlock.c landlock_confine_broker): a directory
+# its user may write and a file it may read by their modes (shown with
+# setpriv as that user) are still refused, and so is ROOT/volumes; what it
+# needs is not.
+sec_broker_landlock() {
+        if (($(sec_landlock_abi) <= 0)); then
+                grep -q "has no Landlock" "$ZL_TMP/selftest.err" ||
+                        { fail "no Landlock here and no warning: $(cat "$ZL_TMP/selftest.err")"; return 1; }
+                note "this kernel has no Landlock: the broker goes on without"
+                return 0
+        fi
+        local out rc=0
+        out=$(mktemp -d /tmp/zl-sec-outside.XXXXXX) || return 1
+        chmod 0777 "$out" && echo readable > "$out/file" && chmod 0644 "$out/file"
+        # the modes alone let the broker's user in
+        if setpriv --reuid="$ZL_USER" --regid="$ZL_USER" --clear-groups sh -c \
+                "cat '$out/file' >/dev/null && touch '$out/probe' && rm '$out/probe'"; then
+                sec_expect zlayer-broker "write:$out/zl-selftest" EACCES || rc=1
+                sec_expect zlayer-broker "read:$out/file" EACCES || rc=1
+        else
+                fail "$ZL_USER cannot use $out by its modes: the probe would prove nothing"; rc=1
+        fi
+        rm -rf "$out"
+        mkdir -p "$ROOT/volumes"
+        sec_expect zlayer-broker "read:$ROOT/volumes" EACCES || rc=1
+        sec_expect zlayer-broker "read:$ROOT/images/index.json" ok || rc=1
+        sec_expect zlayer-broker "read:/etc/resolv.conf" ok || rc=1
+        sec_expect zlayer-broker "read:/proc/stat" ok || rc=1
+        return $rc
+}
+
 t_sandbox_broker() {
         create sbx "$(spec_sh "$REG/busybox:latest" 'sleep 30')" || return 1
         local id=$CID rc=0
@@ -501,6 +532,7 @@ t_sandbox_broker() {
         # a normal exit (atexit handlers, a sanitizer's leak check) passes the filter
         sec_expect zlayer-broker exit ok || rc=1
         sec_expect zlayer-broker setuid0 SIGSYS || rc=1
+        sec_broker_landlock || rc=1
         sec_expect zlayer-broker mount SIGSYS || rc=1
         sec_expect zlayer-broker ptrace SIGSYS || rc=1
         sec_expect zlayer-broker unshare-user SIGSYS || rc=1
