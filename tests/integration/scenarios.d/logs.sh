@@ -76,7 +76,27 @@ t_logs_follow_reader_gone() {
         discard "$CID"
 }
 
+# Lines longer than a record (16 KiB) in the shim's 64 KiB reads: P parts of
+# 16 KiB ending with an F part, an unfinished line at the exit is an F
+# record, and readers put the lines back together.
+t_logs_long_lines_split() {
+        create loglong "$(spec_sh "$REG/busybox:latest" 'head -c 40000 /dev/zero | tr "\0" a; echo; echo short; head -c 20000 /dev/zero | tr "\0" b')" || return 1
+        start "$CID" || return 1
+        wait_exit "$CID" || return 1
+        local shape want
+        shape=$(awk '{ printf "%s%s:%d ", $2 == "stdout" ? "" : $2, $3, length($0) - length($1) - length($2) - length($3) - 3 }' \
+                "$ROOT/containers/$CID/ctr.log")
+        want="P:16384 P:16384 F:7232 F:5 P:16384 F:3616 "
+        note "ctr.log records: $shape"
+        [[ $shape == "$want" ]] || { fail "records '$shape', wanted '$want'"; return 1; }
+        lg "$CID" || { fail "OpenContainerLogs failed"; return 1; }
+        [[ $(cat "$ZL_TMP/lg.out") == "$(printf '%040000d' 0 | tr 0 a; echo; echo short; printf '%020000d' 0 | tr 0 b)" ]] ||
+                { fail "the lines read back differ: $(wc -c < "$ZL_TMP/lg.out") bytes"; return 1; }
+        remove "$CID"
+}
+
 SCENARIOS+=(
+        logs-long-lines-split t_logs_long_lines_split
         logs-stream-select t_logs_stream_select
         logs-follow t_logs_follow
         logs-follow-reader-gone t_logs_follow_reader_gone
