@@ -3,6 +3,7 @@
  * see container-archive.h. */
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -82,9 +83,86 @@ static int open_parent(Extract *x, const char *rel, int *ret_fd) {
         return carchive_openat2(x->root_fd, full, O_PATH | O_DIRECTORY, ret_fd);
 }
 
-/* Clears the way for a new entry @base in @pfd. Returns 1 when an existing
- * directory stays (the new entry is a directory too). */
-static int make_room(Extract *x, int pfd, const char *base, bool new_is_dir, const char *name) {
+#define REPLACE_MAX_DEPTH 256
+
+/* The first mount point at or below @fd (a running container's /proc, a
+ * bind mount, a bind-mounted file), as a container path in *@ret, else
+ * NULL. Not entered, never followed. */
+static int find_mount_below(int fd, uint64_t mnt_id, const char *path, unsigned depth, char **ret) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int dfd;
+
+        if (depth > REPLACE_MAX_DEPTH)
+                return -ELOOP;
+        dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        d = fdopendir(dfd);
+        if (!d) {
+                close(dfd);
+                return -errno;
+        }
+        while ((errno = 0, de = readdir(d))) {
+                _cleanup_free_ char *sub = NULL;
+                _cleanup_close_ int cfd = -1;
+                struct statx stx;
+                int r;
+
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (asprintf(&sub, "%s/%s", path, de->d_name) < 0)
+                        return -ENOMEM;
+                if (statx(dirfd(d), de->d_name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MNT_ID, &stx) < 0)
+                        return -errno;
+                if (!(stx.stx_mask & STATX_MNT_ID) || stx.stx_mnt_id != mnt_id) {
+                        *ret = TAKE_PTR(sub);
+                        return 0;
+                }
+                if (!S_ISDIR(stx.stx_mode))
+                        continue;
+                cfd = openat(dirfd(d), de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (cfd < 0)
+                        return -errno;
+                r = find_mount_below(cfd, mnt_id, sub, depth + 1, ret);
+                if (r < 0 || *ret)
+                        return r;
+        }
+        return -errno;
+}
+
+/* Docker (no no_overwrite_dir_non_dir) replaces a directory by a
+ * non-directory whole, contents and all. We do too, unless a mount is
+ * below it: then nothing is removed. */
+static int remove_dir_tree(Extract *x, int pfd, const char *base, const char *where) {
+        _cleanup_free_ char *mount = NULL;
+        _cleanup_close_ int fd = -1;
+        struct statx pstx, stx;
+        int r;
+
+        fd = openat(pfd, base, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 ||
+            statx(pfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &pstx) < 0)
+                return carchive_set_error(x->error, -errno, "cannot replace directory %s: %s", where, strerror(errno));
+        if (!(stx.stx_mask & pstx.stx_mask & STATX_MNT_ID) || stx.stx_mnt_id != pstx.stx_mnt_id)
+                return carchive_set_error(x->error, -EBUSY, "cannot replace directory %s with a non-directory: it is a mount point",
+                                          where);
+        r = find_mount_below(fd, stx.stx_mnt_id, where, 0, &mount);
+        if (r < 0)
+                return carchive_set_error(x->error, r, "cannot replace directory %s: %s", where, strerror(-r));
+        if (mount)
+                return carchive_set_error(x->error, -EBUSY, "cannot replace directory %s with a non-directory: %s is a mount point",
+                                          where, mount);
+        r = rm_rf_at(pfd, base);
+        if (r < 0)
+                return carchive_set_error(x->error, r, "cannot replace directory %s: %s", where, strerror(-r));
+        return 0;
+}
+
+/* Clears the way for a new entry @base in @pfd (@where: its container
+ * path, for messages). Returns 1 when an existing directory stays (the new
+ * entry is a directory too: docker cp merges). */
+static int make_room(Extract *x, int pfd, const char *base, bool new_is_dir, const char *where) {
         struct stat st;
 
         if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -93,10 +171,12 @@ static int make_room(Extract *x, int pfd, const char *base, bool new_is_dir, con
                 return 1;
         if (S_ISDIR(st.st_mode) != new_is_dir && x->o->no_overwrite_dir_non_dir)
                 return carchive_set_error(x->error, -EEXIST, "cannot overwrite %s %s with a %s (no_overwrite_dir_non_dir)",
-                                 S_ISDIR(st.st_mode) ? "directory" : "non-directory", name,
+                                 S_ISDIR(st.st_mode) ? "directory" : "non-directory", where,
                                  new_is_dir ? "directory" : "non-directory");
-        if (unlinkat(pfd, base, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
-                return carchive_set_error(x->error, -errno, "cannot replace %s: %s", name, strerror(errno));
+        if (S_ISDIR(st.st_mode))
+                return remove_dir_tree(x, pfd, base, where);
+        if (unlinkat(pfd, base, 0) < 0)
+                return carchive_set_error(x->error, -errno, "cannot replace %s: %s", where, strerror(errno));
         return 0;
 }
 
@@ -161,7 +241,7 @@ static int extract_data(Extract *x, int fd, const char *name) {
 }
 
 static int extract_entry(Extract *x, struct archive_entry *e) {
-        _cleanup_free_ char *rel = NULL, *parent = NULL, *base = NULL;
+        _cleanup_free_ char *rel = NULL, *parent = NULL, *base = NULL, *full = NULL, *where = NULL;
         _cleanup_close_ int pfd = -1, fd = -1;
         const char *raw = archive_entry_pathname(e), *hardlink = archive_entry_hardlink(e);
         mode_t type = archive_entry_filetype(e);
@@ -191,6 +271,11 @@ static int extract_entry(Extract *x, struct archive_entry *e) {
         r = carchive_split(rel, &parent, &base);
         if (r < 0)
                 return r;
+        r = join_dest(x, rel, &full);
+        if (r < 0)
+                return r;
+        if (asprintf(&where, "/%s", full) < 0)
+                return -ENOMEM;
         r = open_parent(x, parent, &pfd);
         if (r < 0)
                 return carchive_set_error(x->error, r, "parent directory of %.256s: %s", raw, strerror(-r));
@@ -214,7 +299,7 @@ static int extract_entry(Extract *x, struct archive_entry *e) {
                 r = open_parent(x, lparent, &lpfd);
                 if (r < 0)
                         return carchive_set_error(x->error, r, "hard link target %.256s: %s", hardlink, strerror(-r));
-                r = make_room(x, pfd, base, false, raw);
+                r = make_room(x, pfd, base, false, where);
                 if (r < 0)
                         return r;
                 /* flags 0: a symlink target is linked itself, never followed */
@@ -225,7 +310,7 @@ static int extract_entry(Extract *x, struct archive_entry *e) {
 
         switch (type) {
         case AE_IFDIR:
-                r = make_room(x, pfd, base, true, raw);
+                r = make_room(x, pfd, base, true, where);
                 if (r < 0)
                         return r;
                 if (r == 0 && mkdirat(pfd, base, 0700) < 0)
@@ -236,7 +321,7 @@ static int extract_entry(Extract *x, struct archive_entry *e) {
                 return apply_meta_fd(x, fd, e, raw);
 
         case AE_IFREG:
-                r = make_room(x, pfd, base, false, raw);
+                r = make_room(x, pfd, base, false, where);
                 if (r < 0)
                         return r;
                 fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -256,7 +341,7 @@ static int extract_entry(Extract *x, struct archive_entry *e) {
                  * container (RESOLVE_IN_ROOT here, the container's root there). */
                 if (!target)
                         return carchive_set_error(x->error, -EINVAL, "symlink %.256s without a target", raw);
-                r = make_room(x, pfd, base, false, raw);
+                r = make_room(x, pfd, base, false, where);
                 if (r < 0)
                         return r;
                 if (symlinkat(target, pfd, base) < 0)
@@ -268,7 +353,7 @@ static int extract_entry(Extract *x, struct archive_entry *e) {
         }
 
         case AE_IFIFO:
-                r = make_room(x, pfd, base, false, raw);
+                r = make_room(x, pfd, base, false, where);
                 if (r < 0)
                         return r;
                 if (mknodat(pfd, base, S_IFIFO | 0600, 0) < 0)

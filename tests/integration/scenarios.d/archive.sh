@@ -241,3 +241,46 @@ t_archive_limits() {
         return $rc
 }
 SCENARIOS+=(archive-limits t_archive_limits)
+
+# docker cp onto a non-empty directory: a directory of the same name merges
+# into it; a non-directory replaces it whole (Docker's API default) or, with
+# no_overwrite_dir_non_dir (what the docker CLI sends), is refused naming the
+# path; a directory that is, or holds, a mount point is never replaced.
+t_archive_put_over_nonempty_dir() {
+        SERVICE=arcmerge run_sleep '{"storage": [{"type": "tmpfs", "target": "/srv/keep/t", "size": "1Mi"}]}' || return 1
+        local d=$ZL_TMP/arc-merge r=/proc/$PID/root out
+        mkdir -p "$d" "$r/tmp/m/old" && echo a > "$r/tmp/m/a" && echo b > "$r/tmp/m/b" && echo o > "$r/tmp/m/old/o" ||
+                { fail "cannot prepare /tmp/m"; return 1; }
+        mktar "$d/merge.tar" '
+add("m", tarfile.DIRTYPE)
+reg("m/a", b"new a\n")
+reg("m/c", b"c\n")' || return 1
+        out=$(ac put "$CID" /tmp "$d/merge.tar" no_overwrite_dir_non_dir=true) || { fail "merge: $out"; return 1; }
+        [[ $(cat "$r/tmp/m/a") == "new a" && $(cat "$r/tmp/m/b") == b && $(cat "$r/tmp/m/c") == c && -f $r/tmp/m/old/o ]] ||
+                { fail "not merged: $(ls -R "$r/tmp/m" | tr '\n' ' ')"; return 1; }
+
+        mktar "$d/file.tar" 'reg("m", b"a file now\n")' || return 1
+        out=$(ac put "$CID" /tmp "$d/file.tar" no_overwrite_dir_non_dir=true) && { fail "a file replaced /tmp/m"; return 1; }
+        note "$out"
+        [[ $out == "ERROR org.freedesktop.DBus.Error.InvalidArgs: "*"cannot overwrite directory /tmp/m with a non-directory"* ]] ||
+                { fail "file over dir: $out"; return 1; }
+        [[ -d $r/tmp/m && -f $r/tmp/m/b ]] || { fail "/tmp/m changed"; return 1; }
+        out=$(ac put "$CID" /tmp "$d/file.tar") || { fail "file over dir without the flag: $out"; return 1; }
+        [[ -f $r/tmp/m && $(cat "$r/tmp/m") == "a file now" ]] || { fail "/tmp/m is not the file: $(ls -ld "$r/tmp/m")"; return 1; }
+
+        # mount points: /proc itself, /srv/keep holding a tmpfs
+        echo kept > "$r/srv/keep/t/f" && echo k > "$r/srv/keep/k" || { fail "cannot prepare /srv/keep"; return 1; }
+        mktar "$d/mnt.tar" 'reg("proc", b"x"); reg("keep", b"x")' || return 1
+        out=$(ac put "$CID" / "$d/mnt.tar") && { fail "a file replaced /proc"; return 1; }
+        note "$out"
+        [[ $out == *"cannot replace directory /proc with a non-directory: it is a mount point"* ]] || { fail "/proc: $out"; return 1; }
+        [[ -e $r/proc/1/status ]] || { fail "/proc is damaged"; return 1; }
+        mktar "$d/keep.tar" 'reg("keep", b"x")' || return 1
+        out=$(ac put "$CID" /srv "$d/keep.tar") && { fail "a file replaced /srv/keep"; return 1; }
+        note "$out"
+        [[ $out == *"cannot replace directory /srv/keep with a non-directory: /srv/keep/t is a mount point"* ]] ||
+                { fail "/srv/keep: $out"; return 1; }
+        [[ $(cat "$r/srv/keep/t/f") == kept && $(cat "$r/srv/keep/k") == k ]] || { fail "/srv/keep was touched"; return 1; }
+        discard "$CID"
+}
+SCENARIOS+=(archive-put-over-nonempty-dir t_archive_put_over_nonempty_dir)
