@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* com.zlayer.Worker.Archive1: each UnpackLayer runs in a child process and is
- * answered when that child exits. A crash in libarchive then costs one
- * request, not the worker; the loop keeps serving; and the unpack's chdir()
- * never touches this process. */
+/* com.zlayer.Worker.Archive1: each UnpackLayer and CommitLayer runs in a
+ * child process and is answered when that child exits. A crash in
+ * libarchive then costs one request, not the worker; the loop keeps serving
+ * (a commit of a big upper dir does not hold up ArchiveHead); and the
+ * unpack's chdir() never touches this process. */
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -19,15 +21,17 @@
 #include "layer-unpack.h"
 #include "log.h"
 
-/* Unpacks at the same time; more is almost certainly a confused broker. */
+/* Unpacks and commits at the same time; more is almost certainly a confused broker. */
 #define ARCHIVE_MAX_JOBS 8
 
 /* What a child reports through its pipe; fits in PIPE_BUF, so one write. */
 typedef struct UnpackResult {
         int r;
         uint64_t size;
+        char digest[72], diff_id[72]; /* CommitLayer's */
         char message[2048];
 } UnpackResult;
+_Static_assert(sizeof(UnpackResult) <= PIPE_BUF, "a child's result must be one atomic pipe write");
 
 typedef struct UnpackJob UnpackJob;
 struct UnpackJob {
@@ -35,8 +39,9 @@ struct UnpackJob {
         sd_bus_message *request;
         sd_event_source *child;
         int result_fd;
-        int layers_fd;
-        char chain_id[72];
+        int layers_fd;          /* -1 for a commit */
+        bool commit;            /* CommitLayer, not an unpack */
+        char chain_id[72];      /* "" for a commit */
 };
 
 static UnpackJob *jobs;
@@ -82,9 +87,28 @@ static const char *unpack_error_name(int r) {
         }
 }
 
+static int reply_commit_result(UnpackJob *j, const siginfo_t *si, UnpackResult *res, ssize_t n) {
+        if (si->si_code != CLD_EXITED || si->si_status != 0 || n != (ssize_t) sizeof(*res)) {
+                /* The blob file is the broker's: it removes it on failure. */
+                log_error("Commit process died (%s %d)", si->si_code == CLD_EXITED ? "status" : "signal", si->si_status);
+                return sd_bus_reply_method_errorf(j->request, ZL_ERROR_INTERNAL, "Commit process died (%s %d)",
+                                                  si->si_code == CLD_EXITED ? "status" : "signal", si->si_status);
+        }
+        res->message[sizeof(res->message) - 1] = 0;
+        res->digest[sizeof(res->digest) - 1] = res->diff_id[sizeof(res->diff_id) - 1] = 0;
+        if (res->r < 0)
+                return sd_bus_reply_method_errorf(j->request, ZL_ERROR_INTERNAL, "Failed to commit the layer: %s",
+                                                  res->message[0] ? res->message : strerror(-res->r));
+        log_info("Committed layer %s (diff %s), %llu bytes", res->digest, res->diff_id, (unsigned long long) res->size);
+        return sd_bus_reply_method_return(j->request, "sst", res->digest, res->diff_id, res->size);
+}
+
 static int reply_result(UnpackJob *j, const siginfo_t *si) {
         UnpackResult res = {};
         ssize_t n = read(j->result_fd, &res, sizeof(res));
+
+        if (j->commit)
+                return reply_commit_result(j, si, &res, n);
 
         if (si->si_code != CLD_EXITED || si->si_status != 0 || n != (ssize_t) sizeof(res)) {
                 /* The child died mid-way: its temp dir is a leftover now. */
@@ -131,34 +155,77 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
         return 0;
 }
 
-static _noreturn_ void run_child(sd_bus *bus, int result_fd, int blob_fd, int layers_fd,
-                                 const char *chain_id, const char *diff_id, const char *blob_digest, pid_t parent) {
-        UnpackResult res = {};
-        _cleanup_free_ char *message = NULL;
+pid_t archive_fork_child(sd_bus *bus) {
+        pid_t parent = getpid(), pid;
         sigset_t empty;
 
-        /* Do not outlive the worker: an orphaned unpack is only a leftover. */
+        pid = fork();
+        if (pid != 0)
+                return pid < 0 ? -errno : pid;
+        /* Do not outlive the worker: an orphaned job is only a leftover. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
                 _exit(EXIT_FAILURE);
         sigemptyset(&empty);
         (void) sigprocmask(SIG_SETMASK, &empty, NULL);
-        /* The link belongs to the parent; we never speak on it. */
+        (void) signal(SIGPIPE, SIG_IGN);
         close(sd_bus_get_fd(bus));
+        return 0;
+}
 
-        res.r = layer_unpack_verified(blob_fd, layers_fd, chain_id, diff_id, blob_digest, &res.size, &message);
+/* Forks the process of @j, answered by on_child_exit() from what it writes
+ * to its pipe. Returns 0 in the child with *@ret_result_fd the pipe's write
+ * end, 1 in the parent (the job is listed), < 0 on failure (@j freed). */
+static int job_fork(sd_bus_message *m, UnpackJob *j, int *ret_result_fd) {
+        sd_bus *bus = sd_bus_message_get_bus(m);
+        int pipefd[2], r;
+        pid_t pid;
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0) {
+                r = -errno;
+                job_free(j);
+                return r;
+        }
+        pid = archive_fork_child(bus);
+        if (pid < 0) {
+                close(pipefd[0]);
+                close(pipefd[1]);
+                job_free(j);
+                return pid;
+        }
+        if (pid == 0) {
+                close(pipefd[0]);
+                *ret_result_fd = pipefd[1];
+                return 0;
+        }
+
+        close(pipefd[1]);
+        j->result_fd = pipefd[0];
+        j->request = sd_bus_message_ref(m);
+        r = sd_event_add_child(sd_bus_get_event(bus), &j->child, pid, WEXITED, on_child_exit, j);
+        if (r < 0) {
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                job_free(j);
+                return r;
+        }
+        j->next = jobs;
+        jobs = j;
+        n_jobs++;
+        return 1;
+}
+
+static _noreturn_ void child_finish(int result_fd, UnpackResult *res, const char *message) {
         if (message)
-                snprintf(res.message, sizeof(res.message), "%s", message);
-        if (loop_write(result_fd, &res, sizeof(res)) < 0)
+                snprintf(res->message, sizeof(res->message), "%s", message);
+        if (loop_write(result_fd, res, sizeof(*res)) < 0)
                 _exit(EXIT_FAILURE);
         _exit(EXIT_SUCCESS);
 }
 
 static int method_unpack_layer(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        sd_bus *bus = sd_bus_message_get_bus(m);
         const char *chain_id, *diff_id, *blob_digest = NULL;
-        int blob_fd, layers_fd, pipefd[2], r;
+        int blob_fd, layers_fd, result_fd, r;
         UnpackJob *j;
-        pid_t parent = getpid(), pid;
 
         r = sd_bus_message_read(m, "hhss", &blob_fd, &layers_fd, &chain_id, &diff_id);
         if (r < 0)
@@ -203,43 +270,17 @@ static int method_unpack_layer(sd_bus_message *m, void *userdata, sd_bus_error *
         else if (!chain_is_busy(chain_id))
                 (void) layer_unpack_clean_leftovers(layers_fd, chain_id);
 
-        if (pipe2(pipefd, O_CLOEXEC) < 0) {
-                r = -errno;
-                job_free(j);
-                return r;
-        }
-
         log_info("Unpacking layer %s (diff %s)", chain_id, diff_id);
 
-        pid = fork();
-        if (pid < 0) {
-                r = -errno;
-                close(pipefd[0]);
-                close(pipefd[1]);
-                job_free(j);
-                return r;
-        }
-        if (pid == 0) {
-                close(pipefd[0]);
-                run_child(bus, pipefd[1], blob_fd, layers_fd, chain_id, diff_id, blob_digest, parent);
-        }
+        r = job_fork(m, j, &result_fd);
+        if (r == 0) {
+                _cleanup_free_ char *message = NULL;
+                UnpackResult res = {};
 
-        close(pipefd[1]);
-        j->result_fd = pipefd[0];
-        j->request = sd_bus_message_ref(m);
-
-        r = sd_event_add_child(sd_bus_get_event(bus), &j->child, pid, WEXITED, on_child_exit, j);
-        if (r < 0) {
-                (void) kill(pid, SIGKILL);
-                (void) waitpid(pid, NULL, 0);
-                job_free(j);
-                return r;
+                res.r = layer_unpack_verified(blob_fd, layers_fd, chain_id, diff_id, blob_digest, &res.size, &message);
+                child_finish(result_fd, &res, message);
         }
-
-        j->next = jobs;
-        jobs = j;
-        n_jobs++;
-        return 1; /* replied to in on_child_exit() */
+        return r; /* 1: replied to in on_child_exit() */
 }
 
 /* Synchronous: a rename and an unlink walk of one layer (see layer-remove.c). */
@@ -262,22 +303,31 @@ static int method_remove_layer(sd_bus_message *m, void *userdata, sd_bus_error *
         return sd_bus_reply_method_return(m, "t", size);
 }
 
+/* In a child like an unpack: reading a big upper dir and gzipping it takes
+ * a while, and the loop serves ArchiveHead and the others meanwhile. */
 static int method_commit_layer(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        _cleanup_free_ char *msg = NULL;
-        char diff_id[72], digest[72];
-        uint64_t size = 0;
-        int upper_fd, out_fd, r;
+        int upper_fd, out_fd, result_fd, r;
+        UnpackJob *j;
 
         r = sd_bus_message_read(m, "hh", &upper_fd, &out_fd);
         if (r < 0)
                 return r;
-        /* In the loop: the broker calls it one commit at a time per container. */
-        r = layer_commit(upper_fd, out_fd, diff_id, digest, &size, &msg);
-        if (r < 0)
-                return sd_bus_error_setf(error, ZL_ERROR_INTERNAL, "Failed to commit the layer: %s",
-                                         msg ?: strerror(-r));
-        log_info("Committed layer %s (diff %s), %llu bytes", digest, diff_id, (unsigned long long) size);
-        return sd_bus_reply_method_return(m, "sst", digest, diff_id, size);
+        if (n_jobs >= ARCHIVE_MAX_JOBS)
+                return sd_bus_error_setf(error, ZL_ERROR_BUSY, "Already running %u unpacks and commits", n_jobs);
+        j = calloc(1, sizeof(*j));
+        if (!j)
+                return -ENOMEM;
+        *j = (UnpackJob) { .result_fd = -1, .layers_fd = -1, .commit = true };
+
+        r = job_fork(m, j, &result_fd);
+        if (r == 0) {
+                _cleanup_free_ char *message = NULL;
+                UnpackResult res = {};
+
+                res.r = layer_commit(upper_fd, out_fd, res.diff_id, res.digest, &res.size, &message);
+                child_finish(result_fd, &res, message);
+        }
+        return r; /* 1: replied to in on_child_exit() */
 }
 
 static const sd_bus_vtable archive_vtable[] = {

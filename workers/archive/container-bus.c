@@ -104,7 +104,7 @@ typedef int (*job_fn_t)(void *userdata, char **ret_error);
 static int job_start(sd_bus_message *request, const char *what, bool reply_at_exit, job_fn_t fn, void *userdata) {
         sd_bus *bus = sd_bus_message_get_bus(request);
         int pipefd[2], r;
-        pid_t parent = getpid(), pid;
+        pid_t pid;
         Job *j;
 
         if (n_jobs >= CONTAINER_MAX_JOBS)
@@ -119,26 +119,17 @@ static int job_start(sd_bus_message *request, const char *what, bool reply_at_ex
                 free(j);
                 return r;
         }
-        pid = fork();
+        pid = archive_fork_child(bus);
         if (pid < 0) {
-                r = -errno;
                 close(pipefd[0]);
                 close(pipefd[1]);
                 free(j);
-                return r;
+                return pid;
         }
         if (pid == 0) {
                 JobResult res = {};
                 _cleanup_free_ char *message = NULL;
-                sigset_t empty;
 
-                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-                        _exit(EXIT_FAILURE);
-                sigemptyset(&empty);
-                (void) sigprocmask(SIG_SETMASK, &empty, NULL);
-                /* a reader that went away is an error return, not a death */
-                (void) signal(SIGPIPE, SIG_IGN);
-                close(sd_bus_get_fd(bus));
                 close(pipefd[0]);
                 res.r = fn(userdata, &message);
                 if (message)

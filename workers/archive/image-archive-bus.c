@@ -94,19 +94,11 @@ typedef struct ImageArgs {
         const char *text;   /* save: the plan; import: the reference */
 } ImageArgs;
 
-static _noreturn_ void run_child(sd_bus *bus, int result_fd, const ImageArgs *args, pid_t parent) {
+/* In the child of archive_fork_child(). */
+static _noreturn_ void run_child(int result_fd, const ImageArgs *args) {
         _cleanup_free_ char *json = NULL, *message = NULL;
-        sigset_t empty;
         FILE *f;
         int r;
-
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-                _exit(EXIT_FAILURE);
-        sigemptyset(&empty);
-        (void) sigprocmask(SIG_SETMASK, &empty, NULL);
-        /* a reader that went away is an error return, not a death */
-        (void) signal(SIGPIPE, SIG_IGN);
-        close(sd_bus_get_fd(bus));
 
         switch (args->op) {
         case OP_SAVE:
@@ -127,8 +119,8 @@ static _noreturn_ void run_child(sd_bus *bus, int result_fd, const ImageArgs *ar
 
 static int image_job_start(sd_bus_message *m, const ImageArgs *args, sd_bus_error *error) {
         sd_bus *bus = sd_bus_message_get_bus(m);
-        pid_t parent = getpid(), pid;
         ImageJob *j;
+        pid_t pid;
         int r;
 
         if (n_jobs >= IMAGE_MAX_JOBS)
@@ -145,14 +137,13 @@ static int image_job_start(sd_bus_message *m, const ImageArgs *args, sd_bus_erro
                 image_job_free(j);
                 return r;
         }
-        pid = fork();
+        pid = archive_fork_child(bus);
         if (pid < 0) {
-                r = -errno;
                 image_job_free(j);
-                return r;
+                return pid;
         }
         if (pid == 0)
-                run_child(bus, j->result_fd, args, parent);
+                run_child(j->result_fd, args);
         j->request = sd_bus_message_ref(m);
         r = sd_event_add_child(sd_bus_get_event(bus), &j->child, pid, WEXITED, on_child_exit, j);
         if (r < 0) {

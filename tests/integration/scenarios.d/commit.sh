@@ -228,3 +228,34 @@ t_commit_prune_race() {
         bcall RemoveImage 'sb' "$ref" false >/dev/null || { fail "RemoveImage $ref"; return 1; }
 }
 SCENARIOS+=(commit-prune-race t_commit_prune_race)
+
+# CommitLayer runs in a child of zlayer-archive: an ArchiveHead of another
+# container is answered while a big commit is still writing its layer (its
+# ingest file is still there when the Head has answered; a commit in the
+# worker's loop would have answered CommitLayer first, and the broker would
+# have renamed that file).
+t_commit_does_not_block_archive() {
+        local src other i seen=0 out
+        SERVICE=commitbig run_sleep || return 1
+        src=$CID
+        head -c 24M /dev/urandom > "/proc/$PID/root/big" || { fail "cannot write into the container"; return 1; }
+        SERVICE=commithead run_sleep || return 1
+        other=$CID
+        busctl --address="$ZL_BUS" --timeout=90 --json=short call "${MGR[@]}" CommitContainer 'sa{sv}' "$src" 1 \
+                repository s zlcommit/big > "$ZL_TMP/big.out" 2> "$ZL_TMP/big.err" &
+        local cp=$!
+        for ((i = 0; i < 400; i++)); do
+                compgen -G "$ROOT/images/ingest/commit-$src-*" >/dev/null && { seen=1; break; }
+                sleep 0.05
+        done
+        ((seen)) || { wait "$cp"; fail "never saw the commit's ingest file"; return 1; }
+        out=$(bcall ArchiveHead ss "$other" /bin/busybox) || { wait "$cp"; fail "ArchiveHead during the commit"; return 1; }
+        compgen -G "$ROOT/images/ingest/commit-$src-*" >/dev/null ||
+                { wait "$cp"; fail "ArchiveHead was answered only after the commit's layer was written"; return 1; }
+        note "ArchiveHead answered during the commit: $(jq -c .data <<<"$out")"
+        wait "$cp" || { fail "CommitContainer failed: $(cat "$ZL_TMP/big.err")"; return 1; }
+        discard "$src"
+        discard "$other"
+        bcall RemoveImage 'sb' zlcommit/big false >/dev/null || { fail "RemoveImage zlcommit/big"; return 1; }
+}
+SCENARIOS+=(commit-does-not-block-archive t_commit_does_not_block_archive)
