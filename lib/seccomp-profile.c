@@ -294,6 +294,22 @@ static int build(scmp_filter_ctx ctx, SeccompCaps caps, bool allow_ptrace) {
         return 0;
 }
 
+const char *seccomp_profile_unknown_name(void) {
+        for (size_t i = 0; i < ELEMENTSOF(allowed); i++)
+                if (seccomp_syscall_resolve_name(allowed[i]) == __NR_SCMP_ERROR)
+                        return allowed[i];
+        for (size_t i = 0; i < ELEMENTSOF(allowed_on_arch); i++)
+                if (seccomp_syscall_resolve_name(allowed_on_arch[i].name) == __NR_SCMP_ERROR)
+                        return allowed_on_arch[i].name;
+        for (size_t i = 0; i < ELEMENTSOF(allowed_with_cap); i++)
+                if (seccomp_syscall_resolve_name(allowed_with_cap[i].name) == __NR_SCMP_ERROR)
+                        return allowed_with_cap[i].name;
+        for (size_t i = 0; i < ELEMENTSOF(allowed_ptrace); i++)
+                if (seccomp_syscall_resolve_name(allowed_ptrace[i]) == __NR_SCMP_ERROR)
+                        return allowed_ptrace[i];
+        return NULL;
+}
+
 int seccomp_profile_apply_default(SeccompCaps caps) {
         scmp_filter_ctx ctx;
         struct utsname u;

@@ -32,3 +32,8 @@ bool seccomp_kernel_allows_ptrace(const char *release);
 /* Loads the default profile into the calling thread; call it last, right
  * before execve, after PR_SET_NO_NEW_PRIVS (or with CAP_SYS_ADMIN). */
 int seccomp_profile_apply_default(SeccompCaps caps);
+
+/* The first name of the profile's tables that libseccomp does not know (a
+ * typo, or a libseccomp older than the table), else NULL: such a name is
+ * skipped when the filter is built, so the call stays refused. */
+const char *seccomp_profile_unknown_name(void);

@@ -159,6 +159,14 @@ static void child_default(void) {
                 _exit(249);
 }
 
+/* every name in the tables is a system call libseccomp knows: a typo would
+ * be skipped silently and leave that call refused */
+static void test_table_names_known(void **state) {
+        const char *n = seccomp_profile_unknown_name();
+        if (n)
+                fail_msg("unknown system call name in lib/seccomp-profile.c: %s", n);
+}
+
 static void test_default_profile_refuses(void **state) {
         assert_int_equal(run_child(child_default), 0);
 }
@@ -212,6 +220,7 @@ static void test_launch_config_seccomp_field(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ptrace_kernel_version),
+                cmocka_unit_test(test_table_names_known),
                 cmocka_unit_test(test_default_profile_refuses),
                 cmocka_unit_test(test_capabilities_lift_refusals),
                 cmocka_unit_test(test_launch_config_seccomp_field),
