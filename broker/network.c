@@ -15,6 +15,7 @@
  * or loses an address. */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,19 +30,30 @@
 #define NAME_FILE_MAX (1024 * 1024)
 #define streq_ptr(a, b) ((a) && (b) && streq((a), (b)))
 #define SPEC_MAX (4 * 1024 * 1024)
+#define NETWORK_POOL_FILE ".networks.json"
 
-struct BrokerNetwork {
+/* one network: the daemon's bridge (name NULL) or a named one */
+typedef struct Net {
+        char *name;
+        char bridge[IF_NAMESIZE];
         Cidr subnet;
         Ipam ipam;
         char state_name[64];   /* .network-<bridge>.json */
         char gateway[INET_ADDRSTRLEN];
+} Net;
+
+struct BrokerNetwork {
+        Net *nets;             /* [0] is the daemon's bridge */
+        size_t n_nets;
+        NetworkPool pool;      /* the named networks' subnets */
+        char isolate[2][INET_ADDRSTRLEN + 4];  /* every network's subnets: the bridge's, the pool */
 };
 
 static const char *bridge_name(Broker *b) {
         return b->opts.bridge_name ?: ZL_DEFAULT_BRIDGE;
 }
 
-static int save(Broker *b, BrokerNetwork *n) {
+static int save(Broker *b, Net *n) {
         _cleanup_free_ char *text = NULL;
         int r = ipam_to_json(&n->ipam, &text);
         if (r < 0)
@@ -49,25 +61,23 @@ static int save(Broker *b, BrokerNetwork *n) {
         return write_file_atomic_at(b->containers_fd, n->state_name, text, strlen(text), 0640);
 }
 
-static int get(Broker *b, BrokerNetwork **ret) {
+static int save_pool(Broker *b, BrokerNetwork *bn) {
         _cleanup_free_ char *text = NULL;
-        _cleanup_free_ BrokerNetwork *n = NULL;
+        int r = network_pool_to_json(&bn->pool, &text);
+        if (r < 0)
+                return r;
+        return write_file_atomic_at(b->containers_fd, NETWORK_POOL_FILE, text, strlen(text), 0640);
+}
+
+/* Loads a network's allocator, freeing the addresses of containers that do
+ * not exist (a crash between the allocation and state.json). */
+static int load_net(Broker *b, Net *n) {
+        _cleanup_free_ char *text = NULL;
         bool dirty = false;
         int r;
 
-        if (b->network) {
-                *ret = b->network;
-                return 0;
-        }
-        n = calloc(1, sizeof(BrokerNetwork));
-        if (!n)
-                return -ENOMEM;
-        r = cidr_parse(b->opts.bridge_subnet ?: ZL_DEFAULT_BRIDGE_SUBNET, &n->subnet);
-        if (r < 0)
-                return log_error_errno(r, "Invalid bridge subnet %s: %m", b->opts.bridge_subnet);
-        snprintf(n->state_name, sizeof(n->state_name), ".network-%s.json", bridge_name(b));
+        snprintf(n->state_name, sizeof(n->state_name), ".network-%s.json", n->bridge);
         ipv4_to_string(cidr_gateway(&n->subnet), n->gateway);
-
         r = read_file_at(b->containers_fd, n->state_name, SPEC_MAX, &text, NULL);
         if (r < 0 && r != -ENOENT)
                 return log_error_errno(r, "Failed to read %s: %m", n->state_name);
@@ -95,16 +105,128 @@ static int get(Broker *b, BrokerNetwork **ret) {
         }
         if (dirty && (r = save(b, n)) < 0)
                 log_warning_errno(r, "Failed to write %s: %m", n->state_name);
-        *ret = b->network = TAKE_PTR(n);
         return 0;
 }
 
-void network_free(Broker *b) {
-        if (!b->network)
+static int add_net(Broker *b, BrokerNetwork *bn, const char *name, const Cidr *subnet, Net **ret) {
+        Net *nets = realloc(bn->nets, (bn->n_nets + 1) * sizeof(Net)), *n;
+        int r;
+
+        if (!nets)
+                return -ENOMEM;
+        bn->nets = nets;
+        n = &bn->nets[bn->n_nets];
+        *n = (Net) { .subnet = *subnet };
+        if (name && !(n->name = strdup(name)))
+                return -ENOMEM;
+        r = name ? network_bridge_name(bridge_name(b), name, n->bridge, sizeof(n->bridge))
+                 : (snprintf(n->bridge, sizeof(n->bridge), "%s", bridge_name(b)), 0);
+        if (r >= 0)
+                r = load_net(b, n);
+        if (r < 0) {
+                free(n->name);
+                ipam_done(&n->ipam);
+                return r;
+        }
+        bn->n_nets++;
+        if (ret)
+                *ret = n;
+        return 0;
+}
+
+static void broker_network_free(BrokerNetwork *bn) {
+        if (!bn)
                 return;
-        ipam_done(&b->network->ipam);
-        free(b->network);
+        for (size_t i = 0; i < bn->n_nets; i++) {
+                free(bn->nets[i].name);
+                ipam_done(&bn->nets[i].ipam);
+        }
+        free(bn->nets);
+        network_pool_done(&bn->pool);
+        free(bn);
+}
+
+static int get(Broker *b, BrokerNetwork **ret) {
+        _cleanup_free_ char *text = NULL;
+        BrokerNetwork *bn;
+        Cidr subnet, pool;
+        int r;
+
+        if (b->network) {
+                *ret = b->network;
+                return 0;
+        }
+        r = cidr_parse(b->opts.bridge_subnet ?: ZL_DEFAULT_BRIDGE_SUBNET, &subnet);
+        if (r < 0)
+                return log_error_errno(r, "Invalid bridge subnet %s: %m", b->opts.bridge_subnet);
+        r = cidr_parse(b->opts.network_pool ?: ZL_DEFAULT_NETWORK_POOL, &pool);
+        if (r < 0)
+                return log_error_errno(r, "Invalid network pool %s: %m", b->opts.network_pool);
+        bn = calloc(1, sizeof(BrokerNetwork));
+        if (!bn)
+                return -ENOMEM;
+        cidr_to_string(&subnet, bn->isolate[0]);
+        cidr_to_string(&pool, bn->isolate[1]);
+        r = add_net(b, bn, NULL, &subnet, NULL);
+        if (r < 0)
+                goto fail;
+        r = read_file_at(b->containers_fd, NETWORK_POOL_FILE, SPEC_MAX, &text, NULL);
+        if (r < 0 && r != -ENOENT) {
+                log_error_errno(r, "Failed to read %s: %m", NETWORK_POOL_FILE);
+                goto fail;
+        }
+        r = network_pool_from_json(text, &pool, &bn->pool);
+        if (r < 0) {
+                log_error_errno(r, "Failed to parse %s: %m", NETWORK_POOL_FILE);
+                goto fail;
+        }
+        for (size_t i = 0; i < bn->pool.n_entries; i++)
+                if ((r = add_net(b, bn, bn->pool.entries[i].name, &bn->pool.entries[i].subnet, NULL)) < 0)
+                        goto fail;
+        *ret = b->network = bn;
+        return 0;
+fail:
+        broker_network_free(bn);
+        return r;
+}
+
+void network_free(Broker *b) {
+        broker_network_free(b->network);
         b->network = NULL;
+}
+
+/* the network holding @id's address, NULL if none */
+static Net *net_of(BrokerNetwork *bn, const char *id) {
+        for (size_t i = 0; i < bn->n_nets; i++)
+                if (ipam_find_owner(&bn->nets[i].ipam, id))
+                        return &bn->nets[i];
+        return NULL;
+}
+
+/* the named network @name, made (a subnet of the pool) on first use */
+static int named_net(Broker *b, BrokerNetwork *bn, const char *name, Net **ret) {
+        Cidr subnet;
+        int r;
+
+        for (size_t i = 1; i < bn->n_nets; i++)
+                if (streq(bn->nets[i].name, name)) {
+                        *ret = &bn->nets[i];
+                        return 0;
+                }
+        r = network_pool_allocate(&bn->pool, name, &subnet);
+        if (r < 0)
+                return r;
+        r = save_pool(b, bn);
+        if (r >= 0)
+                r = add_net(b, bn, name, &subnet, ret);
+        if (r < 0) {
+                /* not saved, or saved and loaded at the next start */
+                log_warning_errno(r, "Failed to add network %s: %m", name);
+                return r;
+        }
+        char buf[INET_ADDRSTRLEN + 4];
+        log_info("Network %s: subnet %s, bridge %s.", name, cidr_to_string(&subnet, buf), (*ret)->bridge);
+        return 0;
 }
 
 static const char *launch_string(json_object *o, const char *key) {
@@ -115,16 +237,21 @@ static const char *launch_string(json_object *o, const char *key) {
 }
 
 int network_attach(Broker *b, const char *id, json_object *launch) {
+        const char *name = launch_string(launch, "network_name");
         char addr[INET_ADDRSTRLEN];
-        BrokerNetwork *n;
-        json_object *net;
+        BrokerNetwork *bn;
+        json_object *net, *iso;
+        Net *n;
         uint32_t a;
         int r;
 
         if (!streq_ptr(launch_string(launch, "network_mode"), "bridge"))
                 return 0;
-        r = get(b, &n);
+        r = get(b, &bn);
         if (r < 0)
+                return r;
+        n = &bn->nets[0];
+        if (name && (r = named_net(b, bn, name, &n)) < 0)
                 return r;
         r = ipam_allocate(&n->ipam, id, &a);
         if (r < 0)
@@ -135,22 +262,28 @@ int network_attach(Broker *b, const char *id, json_object *launch) {
                 return r;
         }
         net = json_object_new_object();
-        if (!net || json_object_object_add(launch, "network", net) < 0) {
+        iso = json_object_new_array();
+        if (!net || !iso || json_object_object_add(launch, "network", net) < 0) {
                 json_object_put(net);
+                json_object_put(iso);
                 return -ENOMEM;
         }
-        json_object_object_add(net, "bridge", json_object_new_string(bridge_name(b)));
+        json_object_object_add(net, "bridge", json_object_new_string(n->bridge));
         json_object_object_add(net, "address", json_object_new_string(ipv4_to_string(a, addr)));
         json_object_object_add(net, "prefix", json_object_new_int((int) n->subnet.prefix));
         json_object_object_add(net, "gateway", json_object_new_string(n->gateway));
+        for (size_t i = 0; i < ELEMENTSOF(bn->isolate); i++)
+                json_object_array_add(iso, json_object_new_string(bn->isolate[i]));
+        json_object_object_add(net, "isolate", iso);
         return 0;
 }
 
 void network_detach(Broker *b, const char *id) {
-        BrokerNetwork *n;
+        BrokerNetwork *bn;
+        Net *n;
         int r;
 
-        if (get(b, &n) < 0 || ipam_release(&n->ipam, id) < 0)
+        if (get(b, &bn) < 0 || !(n = net_of(bn, id)) || ipam_release(&n->ipam, id) < 0)
                 return;
         r = save(b, n);
         if (r < 0)
@@ -161,21 +294,12 @@ void network_detach(Broker *b, const char *id) {
 const char *network_address(Broker *b, const char *id) {
         static char buf[INET_ADDRSTRLEN];
         const IpamEntry *e;
-        BrokerNetwork *n;
+        BrokerNetwork *bn;
+        Net *n;
 
-        if (get(b, &n) < 0 || !(e = ipam_find_owner(&n->ipam, id)))
+        if (get(b, &bn) < 0 || !(n = net_of(bn, id)) || !(e = ipam_find_owner(&n->ipam, id)))
                 return "";
         return ipv4_to_string(e->addr, buf);
-}
-
-int network_gateway(Broker *b, const char **ret_gateway, unsigned *ret_prefix) {
-        BrokerNetwork *n;
-        int r = get(b, &n);
-        if (r < 0)
-                return r;
-        *ret_gateway = n->gateway;
-        *ret_prefix = n->subnet.prefix;
-        return 0;
 }
 
 /* Rewrites @name in place: its inode may be bind-mounted in a running
@@ -221,7 +345,7 @@ static json_object *read_spec(Broker *b, const char *id) {
         return json_tokener_parse(text);
 }
 
-static int write_hosts(Broker *b, BrokerNetwork *n, const char *id, json_object *spec, const char *mode,
+static int write_hosts(Broker *b, Net *n, const char *id, json_object *spec, const char *mode,
                        const char *hostname) {
         _cleanup_free_ char *text = NULL;
         _cleanup_close_ int dfd = -1;
@@ -248,7 +372,8 @@ static int write_hosts(Broker *b, BrokerNetwork *n, const char *id, json_object 
                         if (c && !streq(c->service, hostname) && !streq(c->service, id))
                                 fprintf(f, " %s", c->service);
                         fputc('\n', f);
-                        /* the other containers of the bridge: by id and by service */
+                        /* the other containers of its network (only: the
+                         * names of another network are not resolved) */
                         for (size_t i = 0; i < n->ipam.n_entries; i++) {
                                 const IpamEntry *e = &n->ipam.entries[i];
                                 Container *o = container_find_by_id(b, e->owner);
@@ -308,11 +433,15 @@ int network_write_files(Broker *b, const char *id, json_object *spec, json_objec
         _cleanup_close_ int dfd = -1;
         const char *mode = launch_string(launch, "network_mode") ?: "none";
         const char *hostname = launch_string(launch, "hostname") ?: id;
-        BrokerNetwork *n = NULL;
+        BrokerNetwork *bn;
+        Net *n = NULL;
         int r;
 
-        if (streq(mode, "bridge") && (r = get(b, &n)) < 0)
-                return r;
+        if (streq(mode, "bridge")) {
+                if ((r = get(b, &bn)) < 0)
+                        return r;
+                n = net_of(bn, id);
+        }
         dfd = open_container_dir(b, id);
         if (dfd < 0)
                 return dfd;
@@ -323,11 +452,7 @@ int network_write_files(Broker *b, const char *id, json_object *spec, json_objec
         return write_hosts(b, n, id, spec, mode, hostname);
 }
 
-void network_refresh_hosts(Broker *b) {
-        BrokerNetwork *n;
-
-        if (get(b, &n) < 0)
-                return;
+static void refresh_net(Broker *b, Net *n) {
         for (size_t i = 0; i < n->ipam.n_entries; i++) {
                 const char *id = n->ipam.entries[i].owner;
                 _cleanup_free_ char *rel = NULL, *hostname = NULL;
@@ -349,27 +474,36 @@ void network_refresh_hosts(Broker *b) {
         }
 }
 
+void network_refresh_hosts(Broker *b) {
+        BrokerNetwork *bn;
+
+        if (get(b, &bn) < 0)
+                return;
+        for (size_t i = 0; i < bn->n_nets; i++)
+                refresh_net(b, &bn->nets[i]);
+}
+
 int inspect_network_settings(Broker *b, Container *c, const char *mode, json_object *net) {
-        const char *addr = streq(mode, "bridge") ? network_address(b, c->id) : "";
+        BrokerNetwork *bn;
+        Net *n = streq(mode, "bridge") && get(b, &bn) >= 0 ? net_of(bn, c->id) : NULL;
+        const char *addr = n ? network_address(b, c->id) : "", *gateway = n ? n->gateway : "";
+        unsigned prefix = n ? n->subnet.prefix : 0;
         json_object *networks = json_object_new_object(), *e = json_object_new_object();
-        const char *gateway = "";
-        unsigned prefix = 0;
 
         if (!networks || !e) {
                 json_object_put(networks);
                 json_object_put(e);
                 return -ENOMEM;
         }
-        if (!isempty(addr) && network_gateway(b, &gateway, &prefix) < 0)
-                gateway = "";
         json_object_object_add(net, "IPAddress", json_object_new_string(addr));
-        json_object_object_add(net, "Gateway", json_object_new_string(isempty(addr) ? "" : gateway));
-        json_object_object_add(net, "IPPrefixLen", json_object_new_int(isempty(addr) ? 0 : (int) prefix));
-        json_object_object_add(net, "Bridge", json_object_new_string(streq(mode, "bridge") ? bridge_name(b) : ""));
+        json_object_object_add(net, "Gateway", json_object_new_string(gateway));
+        json_object_object_add(net, "IPPrefixLen", json_object_new_int((int) prefix));
+        json_object_object_add(net, "Bridge", json_object_new_string(n ? n->bridge : streq(mode, "bridge") ? bridge_name(b) : ""));
         json_object_object_add(e, "IPAddress", json_object_new_string(addr));
-        json_object_object_add(e, "Gateway", json_object_new_string(isempty(addr) ? "" : gateway));
-        json_object_object_add(e, "IPPrefixLen", json_object_new_int(isempty(addr) ? 0 : (int) prefix));
-        json_object_object_add(networks, mode, e);
+        json_object_object_add(e, "Gateway", json_object_new_string(gateway));
+        json_object_object_add(e, "IPPrefixLen", json_object_new_int((int) prefix));
+        /* a named network under its name, as Docker lists user networks */
+        json_object_object_add(networks, n && n->name ? n->name : mode, e);
         json_object_object_add(net, "Networks", networks);
         return 0;
 }

@@ -24,8 +24,6 @@ void network_detach(Broker *b, const char *id);
 void network_refresh_hosts(Broker *b);
 /* The container's address, "" without one. */
 const char *network_address(Broker *b, const char *id);
-/* "a.b.c.d" of the gateway and the prefix length */
-int network_gateway(Broker *b, const char **ret_gateway, unsigned *ret_prefix);
 void network_free(Broker *b);
 /* InspectContainer's NetworkSettings: IPAddress, Gateway, IPPrefixLen,
  * Bridge, Networks {<mode>: {IPAddress, Gateway, IPPrefixLen}} */

@@ -10,7 +10,8 @@
 #include "log.h"
 
 int daemon_options_parse(DaemonOptions *o, int argc, char **argv, const char *help_text) {
-        enum { ARG_ROOT = 0x100, ARG_RUN_DIR, ARG_USER, ARG_BUS, ARG_DEBUG, ARG_AUTH_FILE, ARG_BRIDGE_NAME, ARG_BRIDGE_SUBNET };
+        enum { ARG_ROOT = 0x100, ARG_RUN_DIR, ARG_USER, ARG_BUS, ARG_DEBUG, ARG_AUTH_FILE, ARG_BRIDGE_NAME, ARG_BRIDGE_SUBNET,
+               ARG_NETWORK_POOL };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "root", required_argument, NULL, ARG_ROOT },
@@ -21,6 +22,7 @@ int daemon_options_parse(DaemonOptions *o, int argc, char **argv, const char *he
                 { "auth-file", required_argument, NULL, ARG_AUTH_FILE },
                 { "bridge-name", required_argument, NULL, ARG_BRIDGE_NAME },
                 { "bridge-subnet", required_argument, NULL, ARG_BRIDGE_SUBNET },
+                { "network-pool", required_argument, NULL, ARG_NETWORK_POOL },
                 {}
         };
         int c;
@@ -62,6 +64,9 @@ int daemon_options_parse(DaemonOptions *o, int argc, char **argv, const char *he
                 case ARG_BRIDGE_SUBNET:
                         o->bridge_subnet = optarg;
                         break;
+                case ARG_NETWORK_POOL:
+                        o->network_pool = optarg;
+                        break;
                 default:
                         return -EINVAL;
                 }
@@ -85,6 +90,11 @@ int daemon_options_parse(DaemonOptions *o, int argc, char **argv, const char *he
         if (o->bridge_subnet && cidr_parse(o->bridge_subnet, &(Cidr) {}) < 0) {
                 log_error("--bridge-subnet must be an IPv4 network a.b.c.d/8…30 with the host bits zero: %s",
                           o->bridge_subnet);
+                return -EINVAL;
+        }
+        if (o->network_pool && cidr_parse(o->network_pool, &(Cidr) {}) < 0) {
+                log_error("--network-pool must be an IPv4 network a.b.c.d/8…30 with the host bits zero: %s",
+                          o->network_pool);
                 return -EINVAL;
         }
         if (o->debug)

@@ -14,6 +14,7 @@ typedef struct DaemonOptions {
         bool debug;           /* --debug */
         const char *bridge_name;   /* --bridge-name, NULL = zlayer0 (lib/netnames.h) */
         const char *bridge_subnet; /* --bridge-subnet, NULL = 10.89.0.0/16 */
+        const char *network_pool;  /* --network-pool (named networks), NULL = 10.90.0.0/16 */
 } DaemonOptions;
 
 #define ZL_DEFAULT_ROOT "/var/lib/zlayer"

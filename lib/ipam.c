@@ -143,27 +143,32 @@ finish:
         return r;
 }
 
-int ipam_to_json(const Ipam *p, char **ret) {
-        json_object *o = json_object_new_object(), *a = json_object_new_object();
-        char buf[INET_ADDRSTRLEN], sub[INET_ADDRSTRLEN + 4];
+/* the file's text of @o (taken); NULL members are -ENOMEM */
+static int state_to_text(json_object *o, json_object *members, const char *key, char **ret) {
         int r = -ENOMEM;
 
-        if (!o || !a)
-                goto finish;
-        snprintf(sub, sizeof(sub), "%s/%u", ipv4_to_string(p->subnet.addr, buf), p->subnet.prefix);
-        json_object_object_add(o, "subnet", json_object_new_string(sub));
-        json_object_object_add(o, "last", json_object_new_string(ipv4_to_string(p->last, buf)));
-        for (size_t i = 0; i < p->n_entries; i++)
-                json_object_object_add(a, ipv4_to_string(p->entries[i].addr, buf),
-                                       json_object_new_string(p->entries[i].owner));
-        json_object_object_add(o, "addresses", a);
-        a = NULL;
-        *ret = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-        r = *ret ? 0 : -ENOMEM;
-finish:
-        json_object_put(a);
+        if (o && members) {
+                json_object_object_add(o, key, json_object_get(members));
+                *ret = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+                r = *ret ? 0 : -ENOMEM;
+        }
+        json_object_put(members);
         json_object_put(o);
         return r;
+}
+
+int ipam_to_json(const Ipam *p, char **ret) {
+        json_object *o = json_object_new_object(), *a = json_object_new_object();
+        char buf[INET_ADDRSTRLEN + 4];
+
+        if (o && a) {
+                json_object_object_add(o, "subnet", json_object_new_string(cidr_to_string(&p->subnet, buf)));
+                json_object_object_add(o, "last", json_object_new_string(ipv4_to_string(p->last, buf)));
+                for (size_t i = 0; i < p->n_entries; i++)
+                        json_object_object_add(a, ipv4_to_string(p->entries[i].addr, buf),
+                                               json_object_new_string(p->entries[i].owner));
+        }
+        return state_to_text(o, a, "addresses", ret);
 }
 
 int ipam_allocate(Ipam *p, const char *owner, uint32_t *ret) {
@@ -200,4 +205,130 @@ int ipam_release(Ipam *p, const char *owner) {
                         return 0;
                 }
         return -ENOENT;
+}
+
+const char *cidr_to_string(const Cidr *c, char buf[static INET_ADDRSTRLEN + 4]) {
+        char a[INET_ADDRSTRLEN];
+        snprintf(buf, INET_ADDRSTRLEN + 4, "%s/%u", ipv4_to_string(c->addr, a), c->prefix);
+        return buf;
+}
+
+unsigned network_pool_prefix(const Cidr *pool) {
+        unsigned p = pool->prefix + 4 > 24 ? pool->prefix + 4 : 24;
+        return p > 30 ? 30 : p;
+}
+
+void network_pool_done(NetworkPool *p) {
+        for (size_t i = 0; i < p->n_entries; i++)
+                free(p->entries[i].name);
+        free(p->entries);
+        *p = (NetworkPool) {};
+}
+
+static bool cidr_overlaps(const Cidr *a, const Cidr *b) {
+        unsigned prefix = a->prefix < b->prefix ? a->prefix : b->prefix;
+        return ((a->addr ^ b->addr) & prefix_mask(prefix)) == 0;
+}
+
+static const NetworkPoolEntry *pool_find(const NetworkPool *p, const char *name) {
+        for (size_t i = 0; i < p->n_entries; i++)
+                if (streq(p->entries[i].name, name))
+                        return &p->entries[i];
+        return NULL;
+}
+
+static bool pool_overlaps(const NetworkPool *p, const Cidr *c) {
+        for (size_t i = 0; i < p->n_entries; i++)
+                if (cidr_overlaps(&p->entries[i].subnet, c))
+                        return true;
+        return false;
+}
+
+static int pool_add(NetworkPool *p, const char *name, const Cidr *c) {
+        NetworkPoolEntry *n;
+        char *s;
+
+        if (p->n_entries >= NETWORK_POOL_MAX)
+                return -ENOSPC;
+        if (!(s = strdup(name)))
+                return -ENOMEM;
+        n = realloc(p->entries, (p->n_entries + 1) * sizeof(NetworkPoolEntry));
+        if (!n) {
+                free(s);
+                return -ENOMEM;
+        }
+        p->entries = n;
+        p->entries[p->n_entries++] = (NetworkPoolEntry) { .name = s, .subnet = *c };
+        return 0;
+}
+
+int network_pool_from_json(const char *text, const Cidr *pool, NetworkPool *ret) {
+        _cleanup_(network_pool_done) NetworkPool p = { .pool = *pool };
+        json_object *o = NULL, *v;
+        int r = 0;
+
+        if (text) {
+                o = json_tokener_parse(text);
+                if (!o || !json_object_is_type(o, json_type_object)) {
+                        r = -EBADMSG;
+                        goto finish;
+                }
+                if (json_object_object_get_ex(o, "networks", &v)) {
+                        if (!json_object_is_type(v, json_type_object)) {
+                                r = -EBADMSG;
+                                goto finish;
+                        }
+                        json_object_object_foreach(v, name, sub) {
+                                Cidr c;
+                                if (!json_object_is_type(sub, json_type_string) ||
+                                    cidr_parse(json_object_get_string(sub), &c) < 0 || pool_find(&p, name) ||
+                                    pool_overlaps(&p, &c)) {
+                                        r = -EBADMSG;
+                                        goto finish;
+                                }
+                                if ((r = pool_add(&p, name, &c)) < 0)
+                                        goto finish;
+                        }
+                }
+        }
+        *ret = p;
+        p = (NetworkPool) {};
+finish:
+        json_object_put(o);
+        return r;
+}
+
+int network_pool_to_json(const NetworkPool *p, char **ret) {
+        json_object *o = json_object_new_object(), *a = json_object_new_object();
+        char buf[INET_ADDRSTRLEN + 4];
+
+        if (o && a) {
+                json_object_object_add(o, "pool", json_object_new_string(cidr_to_string(&p->pool, buf)));
+                for (size_t i = 0; i < p->n_entries; i++)
+                        json_object_object_add(a, p->entries[i].name,
+                                               json_object_new_string(cidr_to_string(&p->entries[i].subnet, buf)));
+        }
+        return state_to_text(o, a, "networks", ret);
+}
+
+int network_pool_allocate(NetworkPool *p, const char *name, Cidr *ret) {
+        const NetworkPoolEntry *e = pool_find(p, name);
+        unsigned prefix = network_pool_prefix(&p->pool);
+        uint64_t n = 1ull << (prefix - p->pool.prefix);
+
+        if (e) {
+                *ret = e->subnet;
+                return 0;
+        }
+        for (uint64_t i = 0; i < n && i < NETWORK_POOL_MAX; i++) {
+                Cidr c = { .addr = p->pool.addr + (uint32_t) (i << (32 - prefix)), .prefix = prefix };
+                int r;
+                if (pool_overlaps(p, &c))
+                        continue;
+                if ((r = pool_add(p, name, &c)) < 0)
+                        return r;
+                *ret = c;
+                return 0;
+        }
+        return -ENOSPC;
 }

@@ -52,3 +52,32 @@ int ipam_allocate(Ipam *p, const char *owner, uint32_t *ret);
 /* Frees @owner's address; 0 if it had one, -ENOENT if not. */
 int ipam_release(Ipam *p, const char *owner);
 const IpamEntry *ipam_find_owner(const Ipam *p, const char *owner);
+
+/* The subnets of named networks, carved from a pool (zlayerd
+ * --network-pool, default 10.90.0.0/16) in blocks of
+ * network_pool_prefix(pool): /24 from a /20 or larger pool, else a
+ * sixteenth of it (a /24 pool gives /28s). Its state is one JSON file:
+ *   {"pool":"10.90.0.0/16","networks":{"front":"10.90.0.0/24", …}}
+ * A name keeps its subnet for as long as the file exists (its bridge may
+ * outlive its containers); at most NETWORK_POOL_MAX names. */
+#define NETWORK_POOL_MAX 256u
+
+typedef struct NetworkPoolEntry {
+        char *name;
+        Cidr subnet;
+} NetworkPoolEntry;
+
+typedef struct NetworkPool {
+        Cidr pool;
+        NetworkPoolEntry *entries;
+        size_t n_entries;
+} NetworkPool;
+
+unsigned network_pool_prefix(const Cidr *pool);
+void network_pool_done(NetworkPool *p);
+/* entries outside @pool are kept, and never overlapped by a new one */
+int network_pool_from_json(const char *text, const Cidr *pool, NetworkPool *ret);
+int network_pool_to_json(const NetworkPool *p, char **ret);
+/* @name's subnet if it has one, else the first free block (-ENOSPC when none) */
+int network_pool_allocate(NetworkPool *p, const char *name, Cidr *ret);
+const char *cidr_to_string(const Cidr *c, char buf[static INET_ADDRSTRLEN + 4]);

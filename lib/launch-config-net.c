@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The networking part of the launch config (docs/internals.md):
- *   "network": {"bridge":"zlayer0","address":"10.89.0.2","prefix":16,"gateway":"10.89.0.1"}
+ *   "network": {"bridge":"zlayer0","address":"10.89.0.2","prefix":16,"gateway":"10.89.0.1",
+ *               "isolate":["10.90.0.0/16"]}
  *   "ports": [{"container_port":80,"host_port":8080,"protocol":"tcp"}]
  * Both only with network_mode "bridge". "network" is added by the broker,
  * which owns the address allocator (broker/network.c); "ports" is built from
@@ -14,6 +15,8 @@
 #include "launch-config.h"
 #include "macro.h"
 #include "netnames.h"
+
+#define LAUNCH_ISOLATE_MAX 16
 
 #define strnull(s) ((s) ?: "(null)")
 
@@ -77,12 +80,39 @@ static int parse_ports(json_object *a, LaunchConfig *c, char **ret_error) {
         return 0;
 }
 
+/* "isolate": the subnets of zlayer's other networks, as an nft set body */
+static int parse_isolate(json_object *net, LaunchConfig *c, char **ret_error) {
+        _cleanup_free_ char *list = NULL;
+        json_object *a;
+        size_t n;
+
+        if (!json_object_object_get_ex(net, "isolate", &a))
+                return 0;
+        if (!json_object_is_type(a, json_type_array) || (n = json_object_array_length(a)) > LAUNCH_ISOLATE_MAX)
+                return fail(ret_error, "network.isolate: not an array of at most %d subnets", LAUNCH_ISOLATE_MAX);
+        for (size_t i = 0; i < n; i++) {
+                const char *s = json_object_get_string(json_object_array_get_idx(a, i));
+                char *l;
+                Cidr cidr;
+
+                if (!json_object_is_type(json_object_array_get_idx(a, i), json_type_string) || cidr_parse(s, &cidr) < 0)
+                        return fail(ret_error, "network.isolate[%zu]: not an IPv4 subnet: %s", i, strnull(s));
+                if (asprintf(&l, "%s%s%s", strempty(list), list ? ", " : "", s) < 0)
+                        return -ENOMEM;
+                free(list);
+                list = l;
+        }
+        c->isolate = TAKE_PTR(list);
+        return 0;
+}
+
 int launch_config_parse_network(json_object *o, LaunchConfig *c, char **ret_error) {
         json_object *net, *ports;
         const char *s;
         uint32_t addr, gw;
         int64_t prefix;
         Cidr cidr;
+        int r;
 
         if (!streq(c->network_mode, "bridge")) {
                 if (json_object_object_get_ex(o, "network", NULL))
@@ -118,6 +148,9 @@ int launch_config_parse_network(json_object *o, LaunchConfig *c, char **ret_erro
                             member_string(net, "address"));
         if (!(c->address = strdup(member_string(net, "address"))) || !(c->gateway = strdup(s)))
                 return -ENOMEM;
+        r = parse_isolate(net, c, ret_error);
+        if (r < 0)
+                return r;
 
 ports:
         if (json_object_object_get_ex(o, "ports", &ports)) {
@@ -132,6 +165,7 @@ void launch_config_free_network(LaunchConfig *c) {
         free(c->bridge);
         free(c->address);
         free(c->gateway);
+        free(c->isolate);
         free(c->ports);
 }
 

@@ -65,6 +65,9 @@ typedef struct LaunchConfig {
          * address and prefix length, the gateway (the bridge's address) */
         char *bridge, *address, *gateway;
         unsigned prefix;
+        /* "a/n, b/m": zlayer's other networks, which the bridge's traffic
+         * must not be forwarded to (isolation between networks) */
+        char *isolate;
         LaunchPort *ports;
         size_t n_ports;
         bool host_pid, host_ipc; /* pid_mode / ipc_mode "host": no new pid / ipc namespace */

@@ -44,9 +44,20 @@ _printf_(2, 3) static int run(char **ret_error, const char *fmt, ...) {
 
 /* Every call is one nft command buffer: each costs a context and a cache
  * fetch, so no "list" before acting. */
-int nft_network_ensure(const char *table, const char *bridge, const char *subnet, char **ret_error) {
-        _cleanup_free_ char *err = NULL;
+int nft_network_ensure(const char *table, const char *bridge, const char *subnet, const char *isolate,
+                       char **ret_error) {
+        _cleanup_free_ char *err = NULL, *forward = NULL;
         int r;
+
+        /* isolation: nothing the bridge's containers send is forwarded to
+         * zlayer's other networks (the bridge's own traffic never leaves by
+         * another interface, so its own subnet may be in the list) */
+        if (isolate &&
+            asprintf(&forward,
+                     "add chain ip %1$s forward { type filter hook forward priority filter; policy accept; }\n"
+                     "add rule ip %1$s forward iifname \"%2$s\" oifname != \"%2$s\" ip daddr { %3$s } drop\n",
+                     table, bridge, isolate) < 0)
+                return -ENOMEM;
 
         /* one transaction, "create table" first: when the table exists the
          * whole of it fails and nothing is added twice */
@@ -59,8 +70,9 @@ int nft_network_ensure(const char *table, const char *bridge, const char *subnet
                 "add rule ip %1$s output fib daddr type local dnat ip to meta l4proto . th dport map @ports\n"
                 "add chain ip %1$s postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
                 "add rule ip %1$s postrouting ip saddr %3$s oifname != \"%2$s\" masquerade\n"
-                "add rule ip %1$s postrouting ip saddr 127.0.0.0/8 oifname \"%2$s\" masquerade\n",
-                table, bridge, subnet);
+                "add rule ip %1$s postrouting ip saddr 127.0.0.0/8 oifname \"%2$s\" masquerade\n"
+                "%4$s",
+                table, bridge, subnet, strempty(forward));
         if (r >= 0 || run(NULL, "list chain ip %s postrouting", table) >= 0)
                 return 0;
         if (ret_error) {

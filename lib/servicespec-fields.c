@@ -8,6 +8,7 @@
 
 #include "rlimits.h"
 #include "launch-config.h"
+#include "netnames.h"
 #include "parse-util.h"
 #include "servicespec-internal.h"
 
@@ -368,11 +369,16 @@ int spec_f_storage(SpecCtx *c, json_object *p, const char *k, json_object *v, co
 /* ---- networking ---- */
 
 int spec_f_network_mode(SpecCtx *c, json_object *p, const char *k, json_object *v, const char *path) {
-        static const char *const modes[] = { "default", "host", "none", "bridge", NULL };
         const char *s = NULL;
-        int r = spec_enum_value(c, v, path, modes, &s);
+        int r = spec_want_string(c, v, path, &s);
         if (r < 0)
                 return r;
+        /* default, host, none, bridge, or else a named network (a bridge of
+         * its own, docs/lifecycle.md "Networking") */
+        if (!network_name_is_valid(s))
+                return spec_fail(c, path,
+                                 "invalid value '%s' (expected default, host, none, bridge or a network name: "
+                                 "[a-z0-9][a-z0-9_.-]*, at most %d characters)", s, NETWORK_NAME_MAX);
         free(c->spec->network_mode);
         c->spec->network_mode = strdup(s);
         return c->spec->network_mode ? 0 : -ENOMEM;

@@ -25,7 +25,7 @@ typedef struct Arguments {
         const char *user;
         const char *libexec_dir;
         const char *auth_file;
-        const char *bridge_name, *bridge_subnet;
+        const char *bridge_name, *bridge_subnet, *network_pool;
         bool debug;
 } Arguments;
 
@@ -51,16 +51,19 @@ static void help(void) {
                "                      nftables table zlayer-NAME (default: %s)\n"
                "  --bridge-subnet=CIDR  its IPv4 subnet; the first address is the bridge's\n"
                "                      (default: %s)\n"
+               "  --network-pool=CIDR  where named networks (network_mode NAME) get their\n"
+               "                      subnets: /24s, or sixteenths of a smaller pool\n"
+               "                      (default: %s)\n"
                "  --debug             log at debug level, and pass --debug to every child\n"
                "  -h --help           show this help\n"
                "     --version        show the version\n",
                ZL_DEFAULT_ROOT, ZL_DEFAULT_RUN_DIR, ZL_DEFAULT_USER, ZL_LIBEXECDIR, ZL_DEFAULT_AUTH_FILE,
-               ZL_DEFAULT_BRIDGE, ZL_DEFAULT_BRIDGE_SUBNET);
+               ZL_DEFAULT_BRIDGE, ZL_DEFAULT_BRIDGE_SUBNET, ZL_DEFAULT_NETWORK_POOL);
 }
 
 static int parse_argv(int argc, char **argv, Arguments *a) {
         enum { ARG_BUS = 0x100, ARG_ROOT, ARG_RUN_DIR, ARG_USER, ARG_LIBEXEC_DIR, ARG_DEBUG, ARG_VERSION, ARG_AUTH_FILE,
-               ARG_BRIDGE_NAME, ARG_BRIDGE_SUBNET };
+               ARG_BRIDGE_NAME, ARG_BRIDGE_SUBNET, ARG_NETWORK_POOL };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -73,6 +76,7 @@ static int parse_argv(int argc, char **argv, Arguments *a) {
                 { "auth-file", required_argument, NULL, ARG_AUTH_FILE },
                 { "bridge-name", required_argument, NULL, ARG_BRIDGE_NAME },
                 { "bridge-subnet", required_argument, NULL, ARG_BRIDGE_SUBNET },
+                { "network-pool", required_argument, NULL, ARG_NETWORK_POOL },
                 {}
         };
         int c;
@@ -128,6 +132,14 @@ static int parse_argv(int argc, char **argv, Arguments *a) {
                                 return -EINVAL;
                         }
                         a->bridge_subnet = optarg;
+                        break;
+                case ARG_NETWORK_POOL:
+                        if (cidr_parse(optarg, &(Cidr) {}) < 0) {
+                                log_error("--network-pool must be an IPv4 network a.b.c.d/8…30 with the host bits zero: %s",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        a->network_pool = optarg;
                         break;
                 default: /* getopt printed what is wrong */
                         return -EINVAL;
@@ -265,6 +277,7 @@ static int run(int argc, char **argv) {
         s.auth_file = a.auth_file;
         s.bridge_name = a.bridge_name;
         s.bridge_subnet = a.bridge_subnet;
+        s.network_pool = a.network_pool;
         s.debug = a.debug;
 
         r = supervisor_init(&s, event);

@@ -346,7 +346,7 @@ static int on_child_exit(sd_event_source *source, const siginfo_t *si, void *use
 }
 
 static char **child_argv(const Supervisor *s, const Child *c, const char *path) {
-        _cleanup_strv_free_ char **argv = calloc(10, sizeof(char *));
+        _cleanup_strv_free_ char **argv = calloc(11, sizeof(char *));
         size_t n = 0;
 
         if (!argv)
@@ -380,6 +380,11 @@ static char **child_argv(const Supervisor *s, const Child *c, const char *path) 
         }
         if (c->kind == CHILD_BROKER && s->bridge_subnet &&
             asprintf(&argv[n++], "--bridge-subnet=%s", s->bridge_subnet) < 0) {
+                argv[n - 1] = NULL;
+                return NULL;
+        }
+        if (c->kind == CHILD_BROKER && s->network_pool &&
+            asprintf(&argv[n++], "--network-pool=%s", s->network_pool) < 0) {
                 argv[n - 1] = NULL;
                 return NULL;
         }

@@ -55,7 +55,7 @@ struct Supervisor {
         const char *user;
         const char *libexec_dir;
         const char *auth_file;     /* passed to zlayer-puller only */
-        const char *bridge_name, *bridge_subnet; /* passed to the broker only; NULL = default */
+        const char *bridge_name, *bridge_subnet, *network_pool; /* passed to the broker only; NULL = default */
         bool debug;
 
         Child children[_CHILD_KIND_MAX];

@@ -119,6 +119,60 @@ static void test_names(void **state) {
         assert_string_not_equal(buf, other);
 }
 
+static void test_network_pool(void **state) {
+        _cleanup_free_ char *text = NULL;
+        NetworkPool p, q;
+        Cidr pool, a, b, c;
+        char buf[INET_ADDRSTRLEN + 4];
+
+        assert_int_equal(cidr_parse("10.90.0.0/16", &pool), 0);
+        assert_int_equal(network_pool_prefix(&pool), 24);
+        assert_int_equal(cidr_parse("198.18.7.0/24", &pool), 0);
+        assert_int_equal(network_pool_prefix(&pool), 28);
+        /* a subnet the file holds is kept, never overlapped */
+        assert_int_equal(network_pool_from_json("{\"networks\":{\"old\":\"198.18.7.16/28\"}}", &pool, &p), 0);
+        assert_int_equal(network_pool_allocate(&p, "front", &a), 0);
+        assert_string_equal(cidr_to_string(&a, buf), "198.18.7.0/28");
+        assert_int_equal(network_pool_allocate(&p, "back", &b), 0);
+        assert_string_equal(cidr_to_string(&b, buf), "198.18.7.32/28");
+        /* a name keeps its subnet, also across a save and a load */
+        assert_int_equal(network_pool_allocate(&p, "front", &c), 0);
+        assert_true(c.addr == a.addr && c.prefix == a.prefix);
+        assert_int_equal(network_pool_to_json(&p, &text), 0);
+        assert_int_equal(network_pool_from_json(text, &pool, &q), 0);
+        assert_int_equal(network_pool_allocate(&q, "back", &c), 0);
+        assert_true(c.addr == b.addr);
+        /* 16 blocks: 13 more names fit, the next one does not */
+        for (int i = 0; i < 13; i++) {
+                snprintf(buf, sizeof(buf), "n%d", i);
+                assert_int_equal(network_pool_allocate(&q, buf, &c), 0);
+        }
+        assert_int_equal(network_pool_allocate(&q, "full", &c), -ENOSPC);
+        network_pool_done(&q);
+        network_pool_done(&p);
+        /* two names on one subnet, or a broken file */
+        assert_int_equal(network_pool_from_json("{\"networks\":{\"a\":\"198.18.7.0/28\",\"b\":\"198.18.7.0/28\"}}",
+                                                &pool, &p), -EBADMSG);
+        assert_int_equal(network_pool_from_json("{\"networks\":[]}", &pool, &p), -EBADMSG);
+        assert_int_equal(network_pool_from_json("{\"networks\":{\"a\":\"x\"}}", &pool, &p), -EBADMSG);
+}
+
+static void test_network_names(void **state) {
+        char buf[64], other[64];
+
+        assert_true(network_name_is_valid("front"));
+        assert_true(network_name_is_valid("my-net.2_b"));
+        assert_false(network_name_is_valid(""));
+        assert_false(network_name_is_valid("-x"));
+        assert_false(network_name_is_valid("Front"));
+        assert_false(network_name_is_valid("a/b"));
+        assert_false(network_name_is_valid("container:web"));
+        assert_int_equal(network_bridge_name("zlayer0", "front", buf, sizeof(buf)), 0);
+        assert_true(bridge_name_is_valid(buf));
+        assert_int_equal(network_bridge_name("zlayer1", "front", other, sizeof(other)), 0);
+        assert_string_not_equal(buf, other);
+}
+
 #define BASE "{\"id\":\"web-rep-1\",\"layers\":[\"1111111111111111111111111111111111111111111111111111111111111111\"],\"args\":[\"/bin/true\"],"
 
 static void test_launch_config_network(void **state) {
@@ -179,6 +233,8 @@ int main(void) {
                 cmocka_unit_test(test_round_robin_and_persist),
                 cmocka_unit_test(test_bad_state),
                 cmocka_unit_test(test_names),
+                cmocka_unit_test(test_network_pool),
+                cmocka_unit_test(test_network_names),
                 cmocka_unit_test(test_launch_config_network),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -327,8 +327,9 @@ static const ErrorCase error_cases[] = {
         { "image: {name: b}\nrtype: daemon\n", "rtype: invalid value 'daemon' (expected one of: service, job, cron)" },
         { "image: {name: b, pull_policy: sometimes}\n",
           "image.pull_policy: invalid value 'sometimes' (expected one of: if_not_present, always, never, newer)" },
-        { "image: {name: b}\nnetwork_mode: overlay\n",
-          "network_mode: invalid value 'overlay' (expected one of: default, host, none, bridge)" },
+        { "image: {name: b}\nnetwork_mode: Over/lay\n",
+          "network_mode: invalid value 'Over/lay' (expected default, host, none, bridge or a network name: "
+          "[a-z0-9][a-z0-9_.-]*, at most 64 characters)" },
         { "image: {name: b}\nendpoints: [{port: 1, protocol: ftp}]\n",
           "endpoints[0].protocol: invalid value 'ftp' (expected one of: http, https, tcp, udp, websocket)" },
         { "image: {name: b}\nport_mappings: [{container_port: 1, protocol: http}]\n",

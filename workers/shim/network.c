@@ -159,7 +159,7 @@ static int setup_bridge(Netlink *nl, const LaunchConfig *c, ShimNetwork *n, char
                  * each) to make sure of it */
                 snprintf(subnet, sizeof(subnet), "%s/%u", ipv4_to_string(gw & (0xffffffffu << (32 - c->prefix)), buf),
                          c->prefix);
-                r = nft_network_ensure(n->table, c->bridge, subnet, ret_error);
+                r = nft_network_ensure(n->table, c->bridge, subnet, c->isolate, ret_error);
                 if (r < 0)
                         return fail(ret_error, "creating nftables table %s: %s", n->table, strnull(*ret_error));
                 r = netlink_bridge_add(nl, c->bridge, NULL);

@@ -296,3 +296,42 @@ t_network_bridge_lifetime() {
         [[ $gone == 1 ]]
 }
 SCENARIOS+=(network-bridge-lifetime t_network_bridge_lifetime)
+
+# Named networks (network_mode NAME): a bridge and a subnet of the pool
+# each; containers of one network reach each other by name, containers of
+# another network or of the default bridge reach neither the name nor the
+# address.
+t_network_named_isolation() {
+        local srv ip cli out br
+        # the "ok" probe retries until the server listens; the refused ones
+        # try once (the server is up by then)
+        local probe='t=$1; n=$2; b=; for i in $(seq $n); do b=$(printf "GET / HTTP/1.0\r\n\r\n" | nc -w 2 $t 80 2>/dev/null | tail -1); [ -n "$b" ] && break; sleep 0.1; done; echo "to $t: ${b:-nothing}"'
+        net_httpd netfront '{"network_mode": "front"}' || return 1
+        srv=$CID
+        ip=$(net_ip "$srv")
+        note "$srv on front: $ip"
+        [[ $ip == "$NET_POOL_PREFIX".* ]] || { fail "front's address $ip is not in the pool $NET_POOL"; return 1; }
+        out=$(bcall InspectContainer s "$srv" | jq -c '.data[0] | fromjson? // . | .NetworkSettings')
+        jq -e --arg ip "$ip" '.Networks.front.IPAddress == $ip and .IPPrefixLen == 28 and (.Bridge | startswith("zn"))' \
+                <<<"$out" >/dev/null || { fail "NetworkSettings: $out"; discard "$srv"; return 1; }
+        br=$(jq -r .Bridge <<<"$out")
+        nft list chain ip "zlayer-$br" forward >/dev/null 2>&1 || { fail "no forward chain in zlayer-$br"; discard "$srv"; return 1; }
+
+        SERVICE=netfront-cli run_sh "$REG/busybox:latest" "sh -c '$probe' - $TAG-netfront 50" '{"network_mode": "front"}' || { discard "$srv"; return 1; }
+        has_line "$LOGS" "stdout to $TAG-netfront: hello from $srv" || { discard "$srv"; return 1; }
+        cli=$CID
+        SERVICE=netback-cli run_sh "$REG/busybox:latest" \
+                "grep -qw $TAG-netfront /etc/hosts && echo resolved; sh -c '$probe' - $ip 1" \
+                '{"network_mode": "back"}' || { discard "$srv"; return 1; }
+        has_line "$LOGS" "stdout to $ip: nothing" && ! grep -qxF "stdout resolved" <<<"$LOGS" ||
+                { fail "back reached front: $(tr '\n' '|' <<<"$LOGS")"; discard "$srv"; return 1; }
+        [[ $(net_ip "$CID") == "$NET_POOL_PREFIX".* && $(net_ip "$CID") != "$ip" ]] || { fail "back's address $(net_ip "$CID")"; return 1; }
+        discard "$CID"
+        SERVICE=netdef-cli run_sh "$REG/busybox:latest" "sh -c '$probe' - $ip 1" || { discard "$srv"; return 1; }
+        has_line "$LOGS" "stdout to $ip: nothing" || { fail "the default bridge reached front"; discard "$srv"; return 1; }
+        discard "$CID"
+        discard "$cli"
+        discard "$srv"
+        [[ -z $(ip -o link show master "$br" 2>/dev/null) ]] || { fail "veths left on $br"; return 1; }
+}
+SCENARIOS+=(network-named-isolation t_network_named_isolation)
