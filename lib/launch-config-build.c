@@ -614,9 +614,6 @@ int launch_config_build(const ServiceSpec *spec, const char *id, const char *ima
             add_obj(out, "stdin_open", json_object_new_boolean(spec->stdin_open)) < 0)
                 return -ENOMEM;
 
-        /* nothing on one node schedules runs yet: a cron spec would never run */
-        if (spec->rtype && streq(spec->rtype, "cron"))
-                return build_fail(ret_error, -EINVAL, "rtype: 'cron' is not supported (no scheduler yet; use 'job' and start it)");
         /* cgroup v2 has no per-group swappiness and v1 deprecates it */
         if (spec->memory_swappiness >= 0)
                 return build_fail(ret_error, -EINVAL, "resources.memory_swappiness: %" PRIi64 " is not supported",
