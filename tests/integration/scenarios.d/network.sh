@@ -335,3 +335,56 @@ t_network_named_isolation() {
         [[ -z $(ip -o link show master "$br" 2>/dev/null) ]] || { fail "veths left on $br"; return 1; }
 }
 SCENARIOS+=(network-named-isolation t_network_named_isolation)
+
+# ---- UDP: busybox's nc has none, so tests/integration/zl-udp.c (static,
+# bind-mounted read-only at /zl) is the container's server and client.
+NET_UDP_DIR=$ZL_TMP/zl-udp
+mkdir -p "$NET_UDP_DIR"
+cc -static -O2 -Wall -Werror -o "$NET_UDP_DIR/zl-udp" "$ZL_SRCDIR/tests/integration/zl-udp.c" ||
+        note "network.sh: cannot build the static zl-udp (libc6-dev's libc.a?)"
+# net_udp_ask HOST PORT TEXT: the answer to one datagram from the host,
+# "nothing" after 0.5 s
+net_udp_ask() {
+        python3 - "$1" "$2" "$3" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.5)
+s.sendto(sys.argv[3].encode(), (sys.argv[1], int(sys.argv[2])))
+try:
+    print(s.recvfrom(600)[0].decode())
+except OSError:
+    print("nothing")
+PY
+}
+
+t_network_udp() {
+        local srv ip uport out i mnt
+        [[ -x $NET_UDP_DIR/zl-udp ]] || { fail "no zl-udp"; return 1; }
+        uport=$(python3 -c 'import socket; s=socket.socket(type=socket.SOCK_DGRAM); s.bind(("0.0.0.0",0)); print(s.getsockname()[1])')
+        mnt=$(jq -cn --arg dir "$NET_UDP_DIR" '{storage: [{type: "bind", source: $dir, target: "/zl", readonly: true}]}')
+        create netudp "$(jq -cn --arg img "$REG/busybox:latest" --argjson p "$uport" --argjson m "$mnt" '{image: {name: $img},
+                command: {entrypoint: ["/zl/zl-udp", "serve", "5353"]},
+                port_mappings: [{container_port: 5353, host_port: $p, protocol: "udp"}]} * $m')" || return 1
+        srv=$CID
+        start "$srv" || { discard "$srv"; return 1; }
+        ip=$(net_ip "$srv")
+        # the published port on the host's loopback, and the container's address
+        for ((i = 0; i < 50; i++)); do out=$(net_udp_ask 127.0.0.1 "$uport" ping) && [[ $out == "echo ping" ]] && break; done
+        [[ $out == "echo ping" ]] || { fail "127.0.0.1:$uport/udp answered '$out'"; discard "$srv"; return 1; }
+        out=$(net_udp_ask "$ip" 5353 direct)
+        [[ $out == "echo direct" ]] || { fail "$ip:5353/udp answered '$out'"; discard "$srv"; return 1; }
+        # a container of the same bridge, to the address its /etc/hosts gives
+        create netudp-cli "$(jq -cn --arg img "$REG/busybox:latest" --arg n "$srv" --argjson m "$mnt" '{image: {name: $img},
+                command: {entrypoint: ["/bin/sh", "-c",
+                        "a=$(awk -v n=\($n) '"'"'$2 == n {print $1; exit}'"'"' /etc/hosts); /zl/zl-udp ask $a 5353 neighbour"]}} * $m')" ||
+                { discard "$srv"; return 1; }
+        start "$CID" && wait_exit "$CID" || { discard "$CID"; discard "$srv"; return 1; }
+        LOGS=$(logs "$CID")
+        discard "$CID"
+        has_line "$LOGS" "stdout echo neighbour" || { note "$(tr '\n' '|' <<<"$LOGS")"; discard "$srv"; return 1; }
+        remove "$srv" || { fail "RemoveContainer $srv failed"; return 1; }
+        ! nft get element ip "$NET_TABLE" ports "{ udp . $uport }" >/dev/null 2>&1 ||
+                { fail "DNAT of $uport/udp still there after removal"; return 1; }
+        [[ $(net_udp_ask 127.0.0.1 "$uport" after) == nothing ]] || { fail "$uport/udp still answers after removal"; return 1; }
+}
+SCENARIOS+=(network-udp t_network_udp)
