@@ -6,6 +6,7 @@
 #include "rlimits.h"
 #include "ids.h"
 #include "launch-config.h"
+#include "seccomp-profile.h"
 #include "parse-util.h"
 #include "macro.h"
 #include "signals.h"
@@ -486,8 +487,12 @@ static int parse_object(json_object *o, LaunchConfig *c, char **ret_error) {
 
         if ((r = get_string(o, "seccomp", false, "default", &c->seccomp, ret_error)) < 0)
                 return r;
-        if (!streq(c->seccomp, "default") && !streq(c->seccomp, "unconfined"))
-                return fail(ret_error, "seccomp: not \"default\" or \"unconfined\": %s", c->seccomp);
+        if (c->seccomp[0] == '{') {
+                _cleanup_free_ char *err = NULL;
+                if (seccomp_profile_json_check(c->seccomp, &err) < 0)
+                        return fail(ret_error, "seccomp: bad profile: %s", err ?: "out of memory");
+        } else if (!streq(c->seccomp, "default") && !streq(c->seccomp, "unconfined"))
+                return fail(ret_error, "seccomp: not \"default\", \"unconfined\" or a JSON profile: %s", c->seccomp);
 
         if ((r = get_string(o, "stop_signal", false, "SIGTERM", &c->stop_signal, ret_error)) < 0)
                 return r;

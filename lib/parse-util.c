@@ -194,8 +194,19 @@ static int kernel_cap_last_cap(void) {
         return cached;
 }
 
+int capability_from_name(const char *s) {
+        if (!s)
+                return -EINVAL;
+        if (strncasecmp(s, "CAP_", 4) == 0)
+                s += 4;
+        for (size_t i = 0; i < ELEMENTSOF(capability_names); i++)
+                if (strcasecmp(s, capability_names[i]) == 0)
+                        return (int) i;
+        return -EINVAL;
+}
+
 int capability_normalize(const char *s, char **ret) {
-        const char *name = s;
+        int i, last;
 
         if (!s || !ret)
                 return -EINVAL;
@@ -203,19 +214,15 @@ int capability_normalize(const char *s, char **ret) {
                 *ret = strdup("ALL");
                 return *ret ? 0 : -ENOMEM;
         }
-        if (strncasecmp(name, "CAP_", 4) == 0)
-                name += 4;
-
-        for (size_t i = 0; i < ELEMENTSOF(capability_names); i++)
-                if (strcasecmp(name, capability_names[i]) == 0) {
-                        int last = kernel_cap_last_cap();
-                        if (last >= 0 && (int) i > last)
-                                return -EOPNOTSUPP;
-                        if (asprintf(ret, "CAP_%s", capability_names[i]) < 0)
-                                return -ENOMEM;
-                        return 0;
-                }
-        return -EINVAL;
+        i = capability_from_name(s);
+        if (i < 0)
+                return i;
+        last = kernel_cap_last_cap();
+        if (last >= 0 && i > last)
+                return -EOPNOTSUPP;
+        if (asprintf(ret, "CAP_%s", capability_names[i]) < 0)
+                return -ENOMEM;
+        return 0;
 }
 
 int signal_normalize(const char *s, char **ret) {

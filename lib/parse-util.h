@@ -26,6 +26,8 @@ int parse_duration(const char *s, uint64_t *ret_usec);
  * (/proc/sys/kernel/cap_last_cap) when that file is readable.
  * -EINVAL for unknown names, -EOPNOTSUPP for ones newer than the kernel. */
 int capability_normalize(const char *s, char **ret);
+/* The number of a capability the kernel defines (same spellings), or -EINVAL. */
+int capability_from_name(const char *s);
 
 /* Signal names and numbers ("TERM", "sigterm", "SIGTERM", "15",
  * "SIGRTMIN+3") → "SIGTERM" / "SIGRTMIN+3" style; -EINVAL when unknown. */

@@ -37,3 +37,19 @@ int seccomp_profile_apply_default(SeccompCaps caps);
  * typo, or a libseccomp older than the table), else NULL: such a name is
  * skipped when the filter is built, so the call stays refused. */
 const char *seccomp_profile_unknown_name(void);
+
+/* A profile of the container's own in Docker's JSON format (defaultAction,
+ * defaultErrnoRet, architectures, archMap, syscalls with names, action,
+ * errnoRet, args, includes/excludes by caps, arches and minKernel), given
+ * inline as security_opt "seccomp=<JSON>" (lib/seccomp-profile-json.c).
+ * Limits: the text, the number of names. */
+#define SECCOMP_PROFILE_SIZE_MAX (1024U * 1024U)
+#define SECCOMP_PROFILE_RULES_MAX 4096U
+
+/* Checks @text without making a filter (no system call): -EINVAL with the
+ * bad value named in *ret_error (free it). */
+int seccomp_profile_json_check(const char *text, char **ret_error);
+
+/* Builds and loads @text's filter into the calling thread, for a process
+ * that keeps the capabilities @caps (a profile's "includes": {"caps"}). */
+int seccomp_profile_json_apply(const char *text, SeccompCaps caps, char **ret_error);

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -197,6 +199,87 @@ static void test_capabilities_lift_refusals(void **state) {
         assert_int_equal(run_child(child_chroot_ptrace), 0);
 }
 
+/* A Docker-format profile of the container's own (lib/seccomp-profile-json.c) */
+#define OWN_PROFILE                                                                                            \
+        "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"archMap\":[{\"architecture\":\"SCMP_ARCH_X86_64\","          \
+        "\"subArchitectures\":[\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"]}],\"syscalls\":["                          \
+        "{\"names\":[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13},"                 \
+        "{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ERRNO\","                                        \
+        "\"args\":[{\"index\":0,\"value\":6,\"op\":\"SCMP_CMP_EQ\"},{\"index\":0,\"value\":8,\"op\":\"SCMP_CMP_EQ\"}]}," \
+        "{\"names\":[\"getpriority\"],\"action\":\"SCMP_ACT_ERRNO\",\"includes\":{\"caps\":[\"CAP_SYS_NICE\"]}}," \
+        "{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":5,\"excludes\":{\"caps\":[\"CAP_SYS_NICE\"]}}," \
+        "{\"names\":[\"sched_yield\"],\"action\":\"SCMP_ACT_ERRNO\",\"includes\":{\"minKernel\":\"99.0\"}}]}"
+
+static void child_own_profile(void) {
+        char *err = NULL;
+
+        if (seccomp_profile_json_apply(OWN_PROFILE, 0, &err) < 0) {
+                fprintf(stderr, "apply: %s\n", err);
+                _exit(240);
+        }
+        EXPECT(mkdir(target, 0755), EACCES);
+        /* conditions on one argument are alternatives */
+        EXPECT(syscall(SYS_personality, PER_BSD), EPERM);
+        EXPECT(syscall(SYS_personality, PER_LINUX32), EPERM);
+        EXPECT_OK(syscall(SYS_personality, 0xffffffffUL));
+        /* includes: not without CAP_SYS_NICE; excludes: applies without it */
+        errno = 0;
+        if (getpriority(PRIO_PROCESS, 0) == -1 && errno != 0)
+                _exit(239);
+        EXPECT(syscall(SYS_getppid), EIO);
+        /* minKernel beyond this kernel: no rule */
+        EXPECT_OK(sched_yield());
+        /* the default action: allowed */
+        EXPECT_OK(getpid());
+#if defined(__x86_64__)
+        /* the sub-architectures of archMap are covered: not killed */
+        if (sys32(20 /* i386 getpid */) != getpid())
+                _exit(238);
+#endif
+}
+
+static void test_own_profile(void **state) {
+        assert_int_equal(seccomp_profile_json_check(OWN_PROFILE, NULL), 0);
+        assert_int_equal(run_child(child_own_profile), 0);
+}
+
+/* check_bad(TEXT, WORD): refused, the message naming WORD */
+static void check_bad(const char *text, const char *word) {
+        char *err = NULL;
+
+        assert_int_equal(seccomp_profile_json_check(text, &err), -EINVAL);
+        assert_non_null(err);
+        if (!strstr(err, word))
+                fail_msg("'%s' does not name '%s'", err, word);
+        free(err);
+}
+
+static void test_own_profile_refused(void **state) {
+        char *big;
+
+        check_bad("nope", "JSON");
+        check_bad("{}", "defaultAction");
+        check_bad("{\"defaultAction\":\"SCMP_ACT_NOPE\"}", "SCMP_ACT_NOPE");
+        check_bad("{\"defaultAction\":\"SCMP_ACT_NOTIFY\"}", "SCMP_ACT_NOTIFY");
+        check_bad("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":5000}", "5000");
+        check_bad("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/run/x\"}", "listenerPath");
+        check_bad("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_VAX\"]}", "SCMP_ARCH_VAX");
+        check_bad("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\"]}]}", "syscalls[0]");
+        check_bad("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\"],"
+                  "\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":7,\"op\":\"SCMP_CMP_EQ\"}]}]}", "7");
+        check_bad("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\"],"
+                  "\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,\"op\":\"SCMP_CMP_ABOUT\"}]}]}", "SCMP_CMP_ABOUT");
+        check_bad("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\"],"
+                  "\"action\":\"SCMP_ACT_ERRNO\",\"includes\":{\"caps\":[\"CAP_NOPE\"]}}]}", "CAP_NOPE");
+        /* limits: the text's size */
+        big = malloc(SECCOMP_PROFILE_SIZE_MAX + 2);
+        assert_non_null(big);
+        memset(big, ' ', SECCOMP_PROFILE_SIZE_MAX + 1);
+        big[SECCOMP_PROFILE_SIZE_MAX + 1] = 0;
+        check_bad(big, "larger");
+        free(big);
+}
+
 #define LC(extra) "{\"id\":\"a-rep-1\",\"layers\":[\"" \
         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"],\"args\":[\"/bin/true\"]" extra "}"
 
@@ -211,6 +294,14 @@ static void test_launch_config_seccomp_field(void **state) {
         assert_int_equal(launch_config_parse(LC(",\"seccomp\":\"unconfined\""), &c, &err), 0);
         assert_string_equal(c->seccomp, "unconfined");
         launch_config_free(c);
+        assert_int_equal(launch_config_parse(LC(",\"seccomp\":\"{\\\"defaultAction\\\":\\\"SCMP_ACT_LOG\\\"}\""), &c, &err),
+                         0);
+        assert_string_equal(c->seccomp, "{\"defaultAction\":\"SCMP_ACT_LOG\"}");
+        launch_config_free(c);
+        assert_true(launch_config_parse(LC(",\"seccomp\":\"{\\\"defaultAction\\\":1}\""), &c, &err) < 0);
+        assert_non_null(strstr(err, "seccomp"));
+        free(err);
+        err = NULL;
         assert_true(launch_config_parse(LC(",\"seccomp\":\"/etc/profile.json\""), &c, &err) < 0);
         assert_non_null(err);
         assert_non_null(strstr(err, "seccomp"));
@@ -223,6 +314,8 @@ int main(void) {
                 cmocka_unit_test(test_table_names_known),
                 cmocka_unit_test(test_default_profile_refuses),
                 cmocka_unit_test(test_capabilities_lift_refusals),
+                cmocka_unit_test(test_own_profile),
+                cmocka_unit_test(test_own_profile_refused),
                 cmocka_unit_test(test_launch_config_seccomp_field),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

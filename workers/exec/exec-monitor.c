@@ -244,9 +244,15 @@ _noreturn_ static void child_run(const ExecRequest *q, int sync_fd, const int st
         /* the container's filter, as the shim loads it for the entrypoint:
          * none for a privileged or seccomp=unconfined container */
         if (!q->config->privileged && !streq(strempty(q->config->seccomp), "unconfined")) {
-                int r = seccomp_profile_apply_default(kept);
-                if (r < 0)
-                        child_die("loading the seccomp profile: %s", strerror(-r));
+                if (q->config->seccomp && q->config->seccomp[0] == '{') {
+                        char *perr = NULL;
+                        if (seccomp_profile_json_apply(q->config->seccomp, kept, &perr) < 0)
+                                child_die("loading the container's seccomp profile: %s", perr ?: "out of memory");
+                } else {
+                        int r = seccomp_profile_apply_default(kept);
+                        if (r < 0)
+                                child_die("loading the seccomp profile: %s", strerror(-r));
+                }
         }
         /* after the credential change, which resets it: a monitor killed
          * outright takes the exec'd process with it */

@@ -136,6 +136,12 @@ static void apply_seccomp(const LaunchConfig *c, const bool *caps, int ncaps) {
         for (int i = 0; i < ncaps && i < 64; i++)
                 if (caps[i])
                         mask |= UINT64_C(1) << i;
+        if (c->seccomp && c->seccomp[0] == '{') {
+                char *err = NULL;
+                if (seccomp_profile_json_apply(c->seccomp, mask, &err) < 0)
+                        die("loading the container's seccomp profile: %s", err ?: "out of memory");
+                return;
+        }
         r = seccomp_profile_apply_default(mask);
         if (r < 0)
                 die("loading the seccomp profile: %s", strerror(-r));

@@ -317,6 +317,31 @@ t_seccomp_allowlist_unconfined() {
                 "stdout nr-1000: errno ENOSYS" "stdout socket-unix: ok"
 }
 
+# A profile of the container's own, inline in Docker's JSON format (what the
+# Docker API receives for security_opt seccomp=…): the entrypoint and an exec
+# both get it; a bad one or a file name is InvalidSpec naming the value.
+SEC_OWN_PROFILE='{"defaultAction":"SCMP_ACT_ALLOW","archMap":[{"architecture":"SCMP_ARCH_X86_64","subArchitectures":["SCMP_ARCH_X86","SCMP_ARCH_X32"]}],"syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}'
+t_seccomp_own_profile() {
+        local extra out
+        extra=$(jq -cn --arg p "seccomp=$SEC_OWN_PROFILE" '{security_opt: [$p]}')
+        SERVICE=ownprof run_sh "$REG/busybox:latest" \
+                'grep "^Seccomp:" /proc/self/status | tr -d "\t"; mkdir /tmp/d 2>&1 || echo mkdir-refused; unshare -U true && echo unshare-ok' \
+                "$extra" || return 1
+        has_line "$LOGS" "stdout Seccomp:2" && has_line "$LOGS" "stdout mkdir: can't create directory '/tmp/d': Permission denied" &&
+                has_line "$LOGS" "stdout mkdir-refused" && has_line "$LOGS" "stdout unshare-ok" || return 1
+        SERVICE=ownprof-exec run_sleep "$extra" || return 1
+        out=$(bcall Exec sas -- "$CID" 3 /bin/sh -c 'mkdir /tmp/e 2>/dev/null || echo exec-mkdir-refused') ||
+                { discard "$CID"; fail "Exec"; return 1; }
+        out=$(jq -r '.data[1] | implode' <<<"$out")
+        discard "$CID"
+        [[ $out == exec-mkdir-refused ]] || { fail "exec under the own profile: '$out'"; return 1; }
+        expect_error InvalidSpec "SCMP_ACT_NOPE" CreateContainer sus "$TAG-ownprof-bad" 1 \
+                "$(spec_sh "$REG/busybox:latest" true "$(jq -cn '{security_opt: ["seccomp={\"defaultAction\":\"SCMP_ACT_NOPE\"}"]}')")" ||
+                return 1
+        expect_error InvalidSpec "/etc/zl-profile.json" CreateContainer sus "$TAG-ownprof-file" 1 \
+                "$(spec_sh "$REG/busybox:latest" true '{"security_opt": ["seccomp=/etc/zl-profile.json"]}')"
+}
+
 t_security_opt_unknown_refused() {
         expect_error InvalidSpec "apparmor=zl-nope" CreateContainer sus "$TAG-secopt" 1 \
                 "$(spec_sh "$REG/busybox:latest" true '{"security_opt": ["apparmor=zl-nope"]}')"
@@ -413,6 +438,7 @@ SCENARIOS+=(
         seccomp-allowlist-default t_seccomp_allowlist_default
         seccomp-allowlist-sys-admin t_seccomp_allowlist_sys_admin
         seccomp-allowlist-unconfined t_seccomp_allowlist_unconfined
+        seccomp-own-profile t_seccomp_own_profile
         security-opt-unknown-refused t_security_opt_unknown_refused
         daemon-privileges t_daemon_privileges
 )
