@@ -6,74 +6,87 @@
 #include <unistd.h>
 
 #include "broker.h"
-#include "cgroup.h"
 #include "container.h"
 #include "errors.h"
 #include "log.h"
 #include "macro.h"
 #include "manager-stats.h"
+#include "worker-links.h"
 
 #define STATS_U64_KEYS(X)                                                                                      \
         X(cpu_total_ns) X(cpu_system_ns) X(mem_used_bytes) X(mem_limit_bytes) X(net_rx_bytes) X(net_tx_bytes) \
                 X(blkio_read_bytes) X(blkio_write_bytes) X(pids_current) X(pids_limit) X(timestamp)
 
-int container_stats_to_json_line(const ContainerStats *s, char **ret) {
-        return asprintf(ret,
-                        "{\"cpu_total_ns\":%" PRIu64 ",\"cpu_system_ns\":%" PRIu64 ",\"online_cpus\":%" PRIu32
-                        ",\"mem_used_bytes\":%" PRIu64 ",\"mem_limit_bytes\":%" PRIu64 ",\"net_rx_bytes\":%" PRIu64
-                        ",\"net_tx_bytes\":%" PRIu64 ",\"blkio_read_bytes\":%" PRIu64 ",\"blkio_write_bytes\":%" PRIu64
-                        ",\"pids_current\":%" PRIu64 ",\"pids_limit\":%" PRIu64 ",\"timestamp\":%" PRIu64 "}\n",
-                        s->cpu_total_ns, s->cpu_system_ns, s->online_cpus, s->mem_used_bytes, s->mem_limit_bytes,
-                        s->net_rx_bytes, s->net_tx_bytes, s->blkio_read_bytes, s->blkio_write_bytes, s->pids_current,
-                        s->pids_limit, s->timestamp) < 0
-                       ? -ENOMEM
-                       : 0;
-}
+/* A sample takes a few small reads of kernel files; a worker that has not
+ * answered in this time is stuck, and the caller gets an error. */
+#define STATS_CALL_USEC (5 * USEC_PER_SEC)
 
-/* Finds @id, checks authorization and that it runs, reads one sample.
- * 1: sampled; 0: polkit was asked; < 0 with @error set. */
-static int sample_container(sd_bus_message *m, Broker *b, ContainerStats *ret, sd_bus_error *error) {
-        _cleanup_cgroup_driver_ CgroupDriver *d = NULL;
-        _cleanup_free_ char *cg = NULL;
-        Container *c;
+/* Asks zlayer-stats for a sample of container @id whose entrypoint is @pid. */
+static int stats_sample_async(sd_bus *link, sd_bus_slot **ret_slot, const char *id, pid_t pid,
+                              sd_bus_message_handler_t callback, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
 
-        r = container_find_authorized(b, m, &c, error);
-        if (r <= 0)
-                return r;
-        if ((c->state != CONTAINER_RUNNING && c->state != CONTAINER_STOPPING) || c->pid == 0)
-                return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' is not running (%s)", c->id,
-                                         container_state_to_string(c->state));
-        if ((r = cgroup_container_path(c->id, &cg)) < 0 || (r = cgroup_driver_new_detect(NULL, &d)) < 0)
-                return sd_bus_error_set_errnof(error, r, "cannot sample '%s': %s", c->id, strerror(-r));
-        r = container_stats_read(d, cg, "/proc", (pid_t) c->pid, ret);
-        if (r == -ENOENT)
-                return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' has no cgroup (exited?)",
-                                         c->id);
+        r = sd_bus_message_new_method_call(link, &m, NULL, ZL_WORKER_PATH, ZL_STATS_IFACE, "Sample");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "su", id, (uint32_t) pid);
+        if (r >= 0)
+                r = sd_bus_call_async(link, ret_slot, m, callback, userdata, STATS_CALL_USEC);
+        return r;
+}
+
+/* The sample in zlayer-stats' answer. Its own errors (the public names:
+ * InvalidState when the cgroup is gone, …) are passed on as they are; a
+ * link that broke or timed out becomes Internal naming the worker. The JSON
+ * is parsed strictly, so only well-formed samples reach a caller. */
+static int stats_sample_parse(sd_bus_message *reply, const char *id, ContainerStats *ret, sd_bus_error *error) {
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        const char *json;
+        int r;
+
+        if (e) {
+                if (strncmp(e->name, ZL_ERROR_PREFIX, strlen(ZL_ERROR_PREFIX)) == 0)
+                        return sd_bus_error_copy(error, e);
+                return sd_bus_error_setf(error, ZL_ERROR_INTERNAL, "zlayer-stats did not sample '%s': %s", id,
+                                         e->message ?: e->name);
+        }
+        r = sd_bus_message_read(reply, "s", &json);
+        if (r >= 0)
+                r = container_stats_from_json(json, ret);
         if (r < 0)
-                return sd_bus_error_setf(error, ZL_ERROR_INTERNAL, "cannot sample '%s': %s", c->id, strerror(-r));
-        return 1;
+                return sd_bus_error_setf(error, ZL_ERROR_INTERNAL, "zlayer-stats answered a bad sample of '%s': %s",
+                                         id, strerror(-r));
+        return 0;
 }
 
-int method_get_container_stats(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        ContainerStats s;
-        int r;
+/* ---- GetContainerStats ---- */
 
-        r = sample_container(m, userdata, &s, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
+typedef struct StatsGet {
+        sd_bus_message *request;
+        char *container;
+        pid_t pid;
+} StatsGet;
+
+static void stats_get_free(StatsGet *g) {
+        sd_bus_message_unref(g->request);
+        free(g->container);
+        free(g);
+}
+
+static int stats_get_reply(sd_bus_message *m, const ContainerStats *s) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
 
         r = sd_bus_message_new_method_return(m, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "{sv}");
 #define APPEND_U64(k)                                                            \
         if (r >= 0)                                                              \
-                r = sd_bus_message_append(reply, "{sv}", #k, "t", (uint64_t) s.k);
+                r = sd_bus_message_append(reply, "{sv}", #k, "t", (uint64_t) s->k);
         STATS_U64_KEYS(APPEND_U64)
 #undef APPEND_U64
         if (r >= 0)
-                r = sd_bus_message_append(reply, "{sv}", "online_cpus", "u", s.online_cpus);
+                r = sd_bus_message_append(reply, "{sv}", "online_cpus", "u", s->online_cpus);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r < 0)
@@ -81,12 +94,78 @@ int method_get_container_stats(sd_bus_message *m, void *userdata, sd_bus_error *
         return sd_bus_send(NULL, reply, NULL);
 }
 
+static int stats_get_on_sample(sd_bus_message *reply, void *userdata, sd_bus_error *unused) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        StatsGet *g = userdata;
+        ContainerStats s;
+        int r;
+
+        r = stats_sample_parse(reply, g->container, &s, &e);
+        if (r >= 0)
+                r = stats_get_reply(g->request, &s);
+        else
+                r = sd_bus_reply_method_error(g->request, &e);
+        if (r < 0)
+                log_debug_errno(r, "Failed to answer GetContainerStats of %s: %m", g->container);
+        stats_get_free(g);
+        return 0;
+}
+
+static void stats_get_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
+        StatsGet *g = userdata;
+        int r = error;
+
+        if (link)
+                r = stats_sample_async(link, NULL, g->container, g->pid, stats_get_on_sample, g);
+        if (r >= 0)
+                return;
+        r = sd_bus_reply_method_errorf(g->request, ZL_ERROR_INTERNAL, "zlayer-stats is not available to sample '%s': %s",
+                                       g->container, strerror(-r));
+        if (r < 0)
+                log_debug_errno(r, "Failed to answer GetContainerStats of %s: %m", g->container);
+        stats_get_free(g);
+}
+
+int method_get_container_stats(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Broker *b = userdata;
+        StatsGet *g;
+        Container *c;
+        int r;
+
+        r = container_find_authorized(b, m, &c, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        if ((c->state != CONTAINER_RUNNING && c->state != CONTAINER_STOPPING) || c->pid == 0)
+                return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' is not running (%s)", c->id,
+                                         container_state_to_string(c->state));
+
+        g = calloc(1, sizeof(*g));
+        if (!g)
+                return -ENOMEM;
+        g->request = sd_bus_message_ref(m);
+        g->pid = (pid_t) c->pid;
+        g->container = strdup(c->id);
+        if (!g->container) {
+                stats_get_free(g);
+                return -ENOMEM;
+        }
+        /* waits (WORKER_WAIT_USEC at most) for a worker being restarted */
+        r = worker_acquire(b, WORKER_STATS, stats_get_with_link, g);
+        if (r < 0) {
+                stats_get_free(g);
+                return r;
+        }
+        return 1;
+}
+
 /* ---- OpenContainerStats ----
  * One JSON line per interval on a pipe whose write end is non-blocking and
  * written from the event loop. A sample that finds the previous one still
  * unwritten (a reader that stopped reading) is dropped, so a stalled reader
  * holds one line at most; a closed reader (EPOLLERR/EPIPE) frees the stream.
- * The stream ends when the container stops running. */
+ * The stream ends when the container stops running. Each tick asks
+ * zlayer-stats for a sample unless the last question is still open; a tick
+ * while the worker is being restarted has no sample. */
 
 #define STATS_STREAMS_MAX 256
 #define STATS_INTERVAL_MIN_USEC (10 * USEC_PER_MSEC)
@@ -95,13 +174,13 @@ typedef struct StatsStream StatsStream;
 struct StatsStream {
         Broker *broker;
         char *container;
-        char *path; /* cgroup */
         pid_t pid;
         uint64_t interval_usec;
         int out_fd;
         char *out;
         size_t out_len, out_off;
         sd_event_source *out_source, *timer;
+        sd_bus_slot *call; /* Sample asked, not answered yet */
         StatsStream *next;
 };
 
@@ -117,11 +196,11 @@ static void stats_stream_free(StatsStream *s) {
                 }
         sd_event_source_disable_unref(s->out_source);
         sd_event_source_disable_unref(s->timer);
+        sd_bus_slot_unref(s->call);
         if (s->out_fd >= 0)
                 close(s->out_fd);
         free(s->out);
         free(s->container);
-        free(s->path);
         free(s);
 }
 
@@ -158,32 +237,47 @@ static int stats_on_out(sd_event_source *es, int fd, uint32_t revents, void *use
         return 0;
 }
 
-static int stats_on_timer(sd_event_source *es, uint64_t usec, void *userdata) {
-        _cleanup_cgroup_driver_ CgroupDriver *d = NULL;
+static int stats_on_sample(sd_bus_message *reply, void *userdata, sd_bus_error *unused) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         StatsStream *s = userdata;
         ContainerStats st;
+        int r;
+
+        s->call = sd_bus_slot_unref(s->call);
+        if (stats_sample_parse(reply, s->container, &st, &e) < 0) {
+                /* the container is on its way out (the next tick ends the
+                 * stream) or the worker went away (its successor answers) */
+                log_debug("No stats sample of %s this time: %s", s->container, e.message);
+                return 0;
+        }
+        r = container_stats_to_json_line(&st, &s->out);
+        if (r >= 0) {
+                s->out_len = strlen(s->out);
+                r = stats_flush(s);
+        }
+        if (r < 0) {
+                if (r != -EPIPE)
+                        log_debug_errno(r, "Stats stream of %s ends: %m", s->container);
+                stats_stream_free(s);
+        }
+        return 0;
+}
+
+static int stats_on_timer(sd_event_source *es, uint64_t usec, void *userdata) {
+        StatsStream *s = userdata;
+        sd_bus *link;
         int r;
 
         if (!stats_stream_running(s)) {
                 stats_stream_free(s); /* EOF for the reader */
                 return 0;
         }
-        if (!s->out) { /* else the reader is behind: drop this sample */
-                r = cgroup_driver_new_detect(NULL, &d);
-                if (r >= 0)
-                        r = container_stats_read(d, s->path, "/proc", s->pid, &st);
-                if (r >= 0)
-                        r = container_stats_to_json_line(&st, &s->out);
-                if (r >= 0) {
-                        s->out_len = strlen(s->out);
-                        r = stats_flush(s);
-                }
-                if (r < 0) {
-                        if (r != -EPIPE)
-                                log_debug_errno(r, "Stats stream of %s ends: %m", s->container);
-                        stats_stream_free(s);
-                        return 0;
-                }
+        /* a line still unwritten: the reader is behind, this sample is dropped */
+        link = worker_link(s->broker, WORKER_STATS);
+        if (!s->out && !s->call && link) {
+                r = stats_sample_async(link, &s->call, s->container, s->pid, stats_on_sample, s);
+                if (r < 0)
+                        log_debug_errno(r, "Failed to ask for a stats sample of %s: %m", s->container);
         }
         r = sd_event_source_set_time_relative(es, s->interval_usec);
         if (r >= 0)
@@ -226,7 +320,7 @@ int method_open_container_stats(sd_bus_message *m, void *userdata, sd_bus_error 
         s->next = stats_streams;
         stats_streams = s;
         n_stats_streams++;
-        if (!(s->container = strdup(c->id)) || cgroup_container_path(c->id, &s->path) < 0) {
+        if (!(s->container = strdup(c->id))) {
                 stats_stream_free(s);
                 return -ENOMEM;
         }

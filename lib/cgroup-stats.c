@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <inttypes.h>
+#include <json-c/json.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -221,6 +223,71 @@ int container_stats_read(const CgroupDriver *d, const char *path, const char *pr
         if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
                 return -errno;
         s.timestamp = (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+        *ret = s;
+        return 0;
+}
+
+/* The 64-bit keys of a sample, in the order of the JSON line. */
+static const struct {
+        const char *key;
+        size_t offset;
+} stats_u64_keys[] = {
+#define STATS_KEY(k) { #k, offsetof(ContainerStats, k) }
+        STATS_KEY(cpu_total_ns),      STATS_KEY(cpu_system_ns),     STATS_KEY(mem_used_bytes),
+        STATS_KEY(mem_limit_bytes),   STATS_KEY(net_rx_bytes),      STATS_KEY(net_tx_bytes),
+        STATS_KEY(blkio_read_bytes),  STATS_KEY(blkio_write_bytes), STATS_KEY(pids_current),
+        STATS_KEY(pids_limit),        STATS_KEY(timestamp),
+#undef STATS_KEY
+};
+
+int container_stats_to_json_line(const ContainerStats *s, char **ret) {
+        return asprintf(ret,
+                        "{\"cpu_total_ns\":%" PRIu64 ",\"cpu_system_ns\":%" PRIu64 ",\"online_cpus\":%" PRIu32
+                        ",\"mem_used_bytes\":%" PRIu64 ",\"mem_limit_bytes\":%" PRIu64 ",\"net_rx_bytes\":%" PRIu64
+                        ",\"net_tx_bytes\":%" PRIu64 ",\"blkio_read_bytes\":%" PRIu64 ",\"blkio_write_bytes\":%" PRIu64
+                        ",\"pids_current\":%" PRIu64 ",\"pids_limit\":%" PRIu64 ",\"timestamp\":%" PRIu64 "}\n",
+                        s->cpu_total_ns, s->cpu_system_ns, s->online_cpus, s->mem_used_bytes, s->mem_limit_bytes,
+                        s->net_rx_bytes, s->net_tx_bytes, s->blkio_read_bytes, s->blkio_write_bytes, s->pids_current,
+                        s->pids_limit, s->timestamp) < 0
+                       ? -ENOMEM
+                       : 0;
+}
+
+static int json_get_u64(struct json_object *o, const char *key, uint64_t *ret) {
+        struct json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+                return -EBADMSG;
+        /* json-c keeps what does not fit an int64 as a uint64 (its int64
+         * reads INT64_MAX then): only a negative number is out of range */
+        if (json_object_get_int64(v) < 0)
+                return -EBADMSG;
+        *ret = json_object_get_uint64(v);
+        return 0;
+}
+
+int container_stats_from_json(const char *json, ContainerStats *ret) {
+        ContainerStats s = {};
+        struct json_object *o;
+        uint64_t cpus;
+        int r = 0;
+
+        o = json_tokener_parse(json);
+        if (!o)
+                return -EBADMSG;
+        if (!json_object_is_type(o, json_type_object) ||
+            json_object_object_length(o) != (int) ELEMENTSOF(stats_u64_keys) + 1)
+                r = -EBADMSG;
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(stats_u64_keys); i++)
+                r = json_get_u64(o, stats_u64_keys[i].key, (uint64_t *) ((char *) &s + stats_u64_keys[i].offset));
+        if (r >= 0)
+                r = json_get_u64(o, "online_cpus", &cpus);
+        if (r >= 0 && cpus > UINT32_MAX)
+                r = -EBADMSG;
+        json_object_put(o);
+        if (r < 0)
+                return r;
+        s.online_cpus = (uint32_t) cpus;
         *ret = s;
         return 0;
 }

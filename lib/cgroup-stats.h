@@ -44,6 +44,14 @@ typedef struct ContainerStats {
 int container_stats_read(const CgroupDriver *d, const char *path, const char *proc_root, pid_t pid,
                          ContainerStats *ret);
 
+/* One sample as a JSON object on one line with the keys of the a{sv}
+ * sample (dbus-api.md StatsSample) and a trailing newline: what
+ * OpenContainerStats streams and what Stats1.Sample of zlayer-stats answers. */
+int container_stats_to_json_line(const ContainerStats *s, char **ret);
+/* The reverse, strict: every key present, a non-negative integer, nothing
+ * else (-EBADMSG otherwise). The broker reads zlayer-stats' answer with it. */
+int container_stats_from_json(const char *json, ContainerStats *ret);
+
 /* Parsers, for the unit tests. */
 int stats_parse_net_dev(const char *text, uint64_t *ret_rx, uint64_t *ret_tx);
 int stats_parse_blkio_v1(const char *text, uint64_t *ret_read, uint64_t *ret_write);

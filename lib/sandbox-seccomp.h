@@ -21,6 +21,7 @@ extern const char *const sandbox_syscalls_files[];    /* reading and writing fil
 extern const char *const sandbox_syscalls_broker[];
 extern const char *const sandbox_syscalls_puller[];   /* libcurl, threads, sockets */
 extern const char *const sandbox_syscalls_archive[];  /* extraction with ownership */
+extern const char *const sandbox_syscalls_stats[];    /* reading files only (no sandbox_syscalls_files) */
 extern const char *const sandbox_syscalls_sanitizer[]; /* added in ASan builds only */
 
 /* The first name of @list this architecture does not know, or NULL. */

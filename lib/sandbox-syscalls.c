@@ -80,3 +80,12 @@ const char *const sandbox_syscalls_archive[] = {
         "futimesat", "utimes", "utime", "truncate", "chdir", "fchdir",
         NULL
 };
+
+/* zlayer-stats, instead of sandbox_syscalls_files: it only reads, so it has
+ * no call that creates, removes, renames, links, truncates or chowns. */
+const char *const sandbox_syscalls_stats[] = {
+        "openat", "open", "newfstatat", "fstat", "stat", "lstat", "statx", "statfs", "fstatfs",
+        "access", "faccessat", "faccessat2", "readlink", "readlinkat", "getdents64", "getdents",
+        "fadvise64",
+        NULL
+};

@@ -33,6 +33,18 @@ int sandbox_puller(const char *root, const char *auth_file);
  * a seccomp allowlist. Call after sandbox_limit_capabilities(). */
 int sandbox_archive(void);
 
+/* Become --user @user for good (supplementary groups, gid, uid,
+ * no_new_privs), or check that this process already runs as that user (the
+ * tests) and set no_new_privs. Logs what went wrong. */
+int sandbox_become_user(const char *user);
+
+/* stats: read-only. As root, an empty network namespace of its own; then
+ * --user @user (no capabilities, no_new_privs), Landlock with read access
+ * to /sys/fs/cgroup, /proc and /sys/devices/system/cpu and nothing else (a
+ * warning without Landlock in the kernel), and a seccomp allowlist without
+ * a single call that creates, removes or renames files. */
+int sandbox_stats(const char *user);
+
 /* Test builds only (-Dtest_hooks=true): when $ZL_SANDBOX_SELFTEST is set,
  * try what it names from inside the sandbox just made, print the outcome on
  * stdout ("selftest OP: ok" or "selftest OP: errno ENAME") and exit.

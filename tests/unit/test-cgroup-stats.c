@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -163,6 +164,88 @@ static void test_v2(void **state) {
         assert_int_equal(container_stats_read(d, "zlayer/nope", proc, 0, &s), -ENOENT);
 }
 
+/* The JSON line zlayer-stats answers and the broker streams, both ways. */
+static void test_json_round_trip(void **state) {
+        ContainerStats in = {
+                .cpu_total_ns = 1, .cpu_system_ns = 2, .online_cpus = 3, .mem_used_bytes = 4,
+                .mem_limit_bytes = UINT64_MAX, .net_rx_bytes = 6, .net_tx_bytes = 7, .blkio_read_bytes = 8,
+                .blkio_write_bytes = 9, .pids_current = 10, .pids_limit = 11, .timestamp = 1700000000000000,
+        }, out;
+        _cleanup_free_ char *line = NULL;
+
+        assert_int_equal(container_stats_to_json_line(&in, &line), 0);
+        assert_non_null(strchr(line, '\n'));
+        assert_string_equal(strchr(line, '\n') + 1, "");
+        assert_int_equal(container_stats_from_json(line, &out), 0);
+        assert_int_equal(out.cpu_total_ns, 1);
+        assert_int_equal(out.cpu_system_ns, 2);
+        assert_int_equal(out.online_cpus, 3);
+        assert_int_equal(out.mem_used_bytes, 4);
+        assert_true(out.mem_limit_bytes == UINT64_MAX);
+        assert_int_equal(out.net_rx_bytes, 6);
+        assert_int_equal(out.net_tx_bytes, 7);
+        assert_int_equal(out.blkio_read_bytes, 8);
+        assert_int_equal(out.blkio_write_bytes, 9);
+        assert_int_equal(out.pids_current, 10);
+        assert_int_equal(out.pids_limit, 11);
+        assert_true(out.timestamp == 1700000000000000ULL);
+}
+
+/* The 12 keys with values 1…12, @key's value replaced by @value (NULL:
+ * left out), and @extra appended when not NULL. */
+static char *sample_json(const char *key, const char *value, const char *extra) {
+        static const char *const keys[] = {
+                "cpu_total_ns", "cpu_system_ns", "online_cpus", "mem_used_bytes", "mem_limit_bytes", "net_rx_bytes",
+                "net_tx_bytes", "blkio_read_bytes", "blkio_write_bytes", "pids_current", "pids_limit", "timestamp",
+        };
+        char buf[1024] = "{";
+        size_t n = 1;
+
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                bool this = key && streq(keys[i], key);
+                if (this && !value)
+                        continue;
+                if (this)
+                        n += snprintf(buf + n, sizeof(buf) - n, "\"%s\":%s,", keys[i], value);
+                else
+                        n += snprintf(buf + n, sizeof(buf) - n, "\"%s\":%zu,", keys[i], i + 1);
+        }
+        if (extra)
+                n += snprintf(buf + n, sizeof(buf) - n, "%s,", extra);
+        buf[n - 1] = '}';
+        return strdup(buf);
+}
+
+static void test_json_strict(void **state) {
+        static const char *const bad[][3] = {
+                { "pids_limit", NULL, NULL },             /* a key missing */
+                { "cpu_total_ns", "-1", NULL },           /* negative */
+                { "cpu_total_ns", "\"1\"", NULL },        /* a string */
+                { "timestamp", "1.5", NULL },             /* not an integer */
+                { "online_cpus", "4294967296", NULL },    /* beyond a u */
+                { NULL, NULL, "\"extra\":1" },            /* an extra key */
+        };
+        ContainerStats s;
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_free_ char *j = sample_json(bad[i][0], bad[i][1], bad[i][2]);
+                assert_non_null(j);
+                if (container_stats_from_json(j, &s) != -EBADMSG)
+                        fail_msg("accepted: %s", j);
+        }
+        assert_int_equal(container_stats_from_json("", &s), -EBADMSG);
+        assert_int_equal(container_stats_from_json("[]", &s), -EBADMSG);
+        assert_int_equal(container_stats_from_json("not json", &s), -EBADMSG);
+
+        _cleanup_free_ char *good = sample_json(NULL, NULL, NULL);
+        assert_int_equal(container_stats_from_json(good, &s), 0);
+        assert_int_equal(s.online_cpus, 3);
+        assert_int_equal(s.timestamp, 12);
+        _cleanup_free_ char *big = sample_json("mem_limit_bytes", "18446744073709551615", NULL);
+        assert_int_equal(container_stats_from_json(big, &s), 0);
+        assert_true(s.mem_limit_bytes == UINT64_MAX);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_net_dev),
@@ -170,6 +253,8 @@ int main(void) {
                 cmocka_unit_test(test_parse_proc_stat),
                 cmocka_unit_test_setup_teardown(test_v1, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_v2, setup, teardown),
+                cmocka_unit_test(test_json_round_trip),
+                cmocka_unit_test(test_json_strict),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,6 @@
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include "blob-store.h"
@@ -53,30 +52,6 @@ static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *erro
         /* The broker went away: zlayerd restarts us with a new link. */
         log_debug("Link closed, exiting.");
         return sd_event_exit(userdata, 0);
-}
-
-/* Become @user. Running unprivileged already as that user (tests) is fine. */
-static int become_user(const char *user) {
-        unsigned uid, gid;
-        int r;
-
-        r = daemon_user_lookup(user, &uid, &gid);
-        if (r == -ESRCH)
-                return log_error_errno(r, "No such user: %s", user);
-        if (r < 0)
-                return log_error_errno(r, "Failed to look up user %s: %m", user);
-
-        if (geteuid() != 0) {
-                if (geteuid() != uid)
-                        return log_error_errno(-EPERM, "Cannot become user %s without privileges.", user);
-                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                        return log_error_errno(-errno, "Failed to set no_new_privs: %m");
-                return 0;
-        }
-        r = drop_privileges(uid, gid);
-        if (r < 0)
-                return log_error_errno(r, "Failed to drop privileges to %s: %m", user);
-        return 0;
 }
 
 int main(int argc, char **argv) {
@@ -132,7 +107,7 @@ int main(int argc, char **argv) {
                 return EXIT_FAILURE;
         }
 
-        if (become_user(o.user) < 0)
+        if (sandbox_become_user(o.user) < 0)
                 return EXIT_FAILURE;
         /* After curl_global_init (it reads openssl.cnf) and before any request. */
         if (sandbox_puller(o.root, o.auth_file) < 0)

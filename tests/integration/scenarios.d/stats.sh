@@ -139,3 +139,109 @@ t_stats_stream() {
 
 SCENARIOS+=(stats-sample t_stats_sample)
 SCENARIOS+=(stats-stream t_stats_stream)
+
+# ---- zlayer-stats, the sampler behind the broker (docs/internals.md "Stats")
+
+# (sec_status, sec_expect: security.sh)
+# The worker zlayerd runs: --user, no capabilities at all, no_new_privs, a
+# seccomp filter, and a network namespace of its own (it reads the
+# containers' counters through /proc, never a socket).
+t_stats_worker_process() {
+        local pid uid eff prm bnd nnp mode zns sns rc=0
+        pid=$(worker_pid zlayer-stats) || { fail "no zlayer-stats child of zlayerd: $(zlayerd_children | xargs -r -I{} cat /proc/{}/comm | tr '\n' ' ')"; return 1; }
+        uid=$(sec_status "$pid" Uid) eff=$(sec_status "$pid" CapEff) prm=$(sec_status "$pid" CapPrm)
+        bnd=$(sec_status "$pid" CapBnd) nnp=$(sec_status "$pid" NoNewPrivs) mode=$(sec_status "$pid" Seccomp)
+        zns=$(readlink "/proc/$ZLAYERD_PID/ns/net") sns=$(readlink "/proc/$pid/ns/net")
+        note "zlayer-stats (pid $pid): uid $uid CapEff $eff CapPrm $prm CapBnd $bnd NoNewPrivs $nnp Seccomp $mode net $sns (zlayerd $zns)"
+        [[ $uid == "$(id -u "$ZL_USER")" ]] || { fail "zlayer-stats runs as uid $uid"; rc=1; }
+        [[ $eff == 0000000000000000 && $prm == 0000000000000000 ]] || { fail "zlayer-stats has capabilities"; rc=1; }
+        [[ $nnp == 1 ]] || { fail "zlayer-stats lacks no_new_privs"; rc=1; }
+        [[ $mode == 2 ]] || { fail "zlayer-stats has no seccomp filter"; rc=1; }
+        [[ -n $sns && $sns != "$zns" ]] || { fail "zlayer-stats shares zlayerd's network namespace"; rc=1; }
+        return $rc
+}
+
+# Killed, zlayer-stats is restarted by zlayerd and sampling goes on: a
+# stream open across the restart keeps its lines coming, GetContainerStats
+# answers again. A worker that does not answer (stopped) costs a caller a
+# clear Internal error after the call's timeout, never a hang.
+t_stats_worker_restart() {
+        local old new out i t_kill last pid
+        SERVICE=statsrestart run_sleep || return 1
+        old=$(worker_pid zlayer-stats) || { fail "no zlayer-stats"; discard "$CID"; return 1; }
+        out=$(sc "$CID" 0 1) && jq -e .pids_current <<<"$out" >/dev/null ||
+                { fail "OpenContainerStats before the kill: $out"; discard "$CID"; return 1; }
+
+        "$STATS_CLIENT" "$ZL_BUS" "$CID" 100000 15 > "$ZL_TMP/sc-restart.out" 2>&1 &
+        pid=$!
+        for i in $(seq 100); do
+                (($(wc -l < "$ZL_TMP/sc-restart.out") >= 3)) && break
+                sleep 0.1
+        done
+        t_kill=$(date +%s%6N)
+        kill -KILL "$old"
+        wait "$pid" || { fail "the stream across the restart failed: $(tail -3 "$ZL_TMP/sc-restart.out")"; discard "$CID"; return 1; }
+        [[ $(wc -l < "$ZL_TMP/sc-restart.out") == 15 ]] || { fail "stream: $(cat "$ZL_TMP/sc-restart.out")"; discard "$CID"; return 1; }
+        last=$(tail -1 "$ZL_TMP/sc-restart.out" | jq -r .timestamp)
+        ((last > t_kill)) || { fail "no sample after the kill (last $last, kill at $t_kill)"; discard "$CID"; return 1; }
+
+        for i in $(seq 50); do
+                new=$(worker_pid zlayer-stats) && [[ $new != "$old" ]] && break
+                sleep 0.1
+        done
+        [[ -n $new && $new != "$old" ]] || { fail "zlayer-stats was not restarted"; discard "$CID"; return 1; }
+        out=$(bcall GetContainerStats s "$CID") || { fail "GetContainerStats after the restart"; discard "$CID"; return 1; }
+        [[ $(stat_of "$out" pids_current) -ge 1 ]] || { fail "after the restart: $out"; discard "$CID"; return 1; }
+        note "zlayer-stats pid $old killed, pid $new samples: $(jq -c '.data[0] | map_values(.data) | {pids_current, mem_used_bytes}' <<<"$out")"
+
+        # a stopped worker: the call times out with a clear error
+        kill -STOP "$new"
+        expect_error Internal "zlayer-stats" GetContainerStats s "$CID"
+        i=$?
+        kill -KILL "$new"
+        ((i == 0)) || { discard "$CID"; return 1; }
+        for i in $(seq 50); do
+                out=$(bcall GetContainerStats s "$CID" 2>/dev/null) && break
+                sleep 0.1
+        done
+        [[ $(stat_of "$out" pids_current) -ge 1 ]] || { fail "no sample after the second restart: $out"; discard "$CID"; return 1; }
+        discard "$CID"
+}
+
+SCENARIOS+=(stats-worker-process t_stats_worker_process)
+SCENARIOS+=(stats-worker-restart t_stats_worker_restart)
+
+# zlayer-stats' sandbox from inside (the ZL_SANDBOX_SELFTEST hook of a test
+# build, driven by security.sh's sec_expect): it reads cgroupfs and /proc,
+# and can write nowhere, not even where its own user may (containers/),
+# read nothing else, reach no network, and anything outside its allowlist
+# kills it.
+t_sandbox_stats() {
+        local rc=0 port=${REG##*:} cg
+        cg=/sys/fs/cgroup/pids/cgroup.procs
+        [[ -e $cg ]] || cg=/sys/fs/cgroup/cgroup.procs # cgroup v2
+        sec_expect zlayer-stats "read:$cg" ok || rc=1
+        sec_expect zlayer-stats "read:/proc/1/stat" ok || rc=1
+        if (($(sec_landlock_abi) > 0)); then
+                sec_expect zlayer-stats "write:$ROOT/containers/zl-selftest" EACCES || rc=1
+                sec_expect zlayer-stats "write:/tmp/zl-stats-selftest" EACCES || rc=1
+                sec_expect zlayer-stats "read:/etc/hostname" EACCES || rc=1
+                sec_expect zlayer-stats "read:$ROOT/containers" EACCES || rc=1
+        else
+                grep -q "has no Landlock" "$ZL_TMP/selftest.err" ||
+                        { fail "no Landlock here and no warning: $(cat "$ZL_TMP/selftest.err")"; rc=1; }
+        fi
+        sec_expect zlayer-stats "connect:127.0.0.1:$port" ENETUNREACH || rc=1
+        sec_expect zlayer-stats exit ok || rc=1
+        sec_expect zlayer-stats setuid0 SIGSYS || rc=1
+        sec_expect zlayer-stats mount SIGSYS || rc=1
+        sec_expect zlayer-stats ptrace SIGSYS || rc=1
+        sec_expect zlayer-stats clone-newuser SIGSYS || rc=1
+        return $rc
+}
+
+if declare -F sec_expect >/dev/null && sec_has_test_hooks; then
+        SCENARIOS+=(sandbox-stats t_sandbox_stats)
+else
+        note "stats.sh: $BUILD has no test hooks (-Dtest_hooks=true) or security.sh's sec_expect: sandbox-stats not run"
+fi
