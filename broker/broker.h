@@ -27,6 +27,7 @@ typedef struct Broker {
 
         unsigned cgroup_version;
         unsigned n_pulls;        /* PullImage calls in flight */
+        unsigned n_container_ops; /* lifecycle calls in flight (container-ops.c) */
         bool name_owned;
 
         Container *containers;   /* linked list */

@@ -27,6 +27,18 @@ typedef struct ContainerOp ContainerOp;
 
 static void container_op_free(ContainerOp *op);
 
+/* A StopContainer or RemoveContainer waiting for the exit is a call in flight. */
+static bool waiter_counts(WaiterKind kind) {
+        return kind == WAITER_STOP || kind == WAITER_REMOVE;
+}
+
+static void waiter_free(Container *c, ContainerWaiter *w) {
+        if (waiter_counts(w->kind))
+                container_ops_release(c->broker);
+        sd_bus_message_unref(w->call);
+        free(w);
+}
+
 Container *container_new(void) {
         Container *c = calloc(1, sizeof(*c));
         if (c) {
@@ -48,8 +60,7 @@ Container *container_unref(Container *c) {
         while (c->waiters) {
                 ContainerWaiter *w = c->waiters;
                 c->waiters = w->next;
-                sd_bus_message_unref(w->call);
-                free(w);
+                waiter_free(c, w);
         }
         sd_event_source_disable_unref(c->stop_timer);
         sd_event_source_disable_unref(c->restart_timer);
@@ -324,8 +335,7 @@ void container_unregister(Container *c) {
                         (void) sd_bus_reply_method_return(w->call, NULL);
                 else
                         (void) sd_bus_reply_method_errorf(w->call, ZL_ERROR_NOT_FOUND, "container '%s' was removed", c->id);
-                sd_bus_message_unref(w->call);
-                free(w);
+                waiter_free(c, w);
         }
 
         if (path && b->bus) {
@@ -369,6 +379,8 @@ int container_add_waiter(Container *c, WaiterKind kind, sd_bus_message *call) {
         c->n_waiters++;
         w->kind = kind;
         w->call = sd_bus_message_ref(call);
+        if (waiter_counts(kind))
+                container_ops_hold(c->broker);
         /* Append, so that waiters complete in the order they came. */
         ContainerWaiter **p = &c->waiters;
         while (*p)
@@ -440,8 +452,7 @@ void container_apply_exit(Container *c, int32_t exit_code, const char *reason, c
                 default:
                         (void) reply_exit(w->call, c);
                 }
-                sd_bus_message_unref(w->call);
-                free(w);
+                waiter_free(c, w);
         }
         if (c->registered && !c->removing)
                 container_restart_on_exit(c);
@@ -524,6 +535,8 @@ static ContainerOp *container_op_new(Container *c, sd_bus_message *call, int sig
                 return NULL;
         op->container = container_ref(c);
         op->call = sd_bus_message_ref(call);
+        if (call)
+                container_ops_hold(c->broker);
         op->signal = sig;
         op->next = c->ops;
         c->ops = op;
@@ -539,6 +552,8 @@ static void container_op_free(ContainerOp *op) {
                         break;
                 }
         sd_event_source_disable_unref(op->retry_timer);
+        if (op->call)
+                container_ops_release(op->container->broker);
         container_unref(op->container);
         sd_bus_message_unref(op->call);
         free(op);

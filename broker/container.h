@@ -140,6 +140,12 @@ void container_cron_disarm(Container *c);
 bool restart_wanted(const char *kind, bool failed, unsigned restart_count, int64_t max_attempts, bool stopped_by_user);
 uint64_t restart_wait_usec(uint64_t delay, unsigned backoff);
 
+/* The cap on lifecycle calls in flight (container-ops.c): admit answers
+ * Busy on @error (< 0) when the cap is reached; hold/release count one. */
+int container_ops_admit(Broker *b, const char *method, const char *id, sd_bus_error *error);
+void container_ops_hold(Broker *b);
+void container_ops_release(Broker *b);
+
 /* Ask zlayer-exec to Adopt every container we believe active. */
 void containers_adopt_all(Broker *b);
 

@@ -188,6 +188,7 @@ static int create_finish(Broker *b, sd_bus_message *m, const ServiceSpec *spec, 
 }
 
 typedef struct CreateOp {
+        Broker *broker;
         sd_bus_message *call;
         ServiceSpec *spec;
         char *ref, *service, *id;
@@ -195,6 +196,7 @@ typedef struct CreateOp {
 } CreateOp;
 
 static void create_op_free(CreateOp *op) {
+        container_ops_release(op->broker);
         sd_bus_message_unref(op->call);
         service_spec_free(op->spec);
         free(op->ref);
@@ -265,9 +267,14 @@ int method_create_container(sd_bus_message *m, void *userdata, sd_bus_error *err
                 if (container_find(b, id))
                         return sd_bus_error_setf(error, ZL_ERROR_ALREADY_EXISTS, "container '%s' already exists", id);
 
+                r = container_ops_admit(b, "CreateContainer", id, error);
+                if (r < 0)
+                        return r;
                 CreateOp *op = calloc(1, sizeof(*op));
                 if (!op)
                         return -ENOMEM;
+                op->broker = b;
+                container_ops_hold(b);
                 op->call = sd_bus_message_ref(m);
                 op->spec = TAKE_PTR(spec);
                 op->ref = TAKE_PTR(ref);
@@ -301,6 +308,7 @@ typedef struct StartOp {
 } StartOp;
 
 static void start_op_free(StartOp *op) {
+        container_ops_release(op->container->broker);
         container_unref(op->container);
         sd_bus_message_unref(op->call);
         free(op->config);
@@ -388,6 +396,9 @@ int method_start_container(sd_bus_message *m, void *userdata, sd_bus_error *erro
         if (container_state_is_active(c->state) || c->removing)
                 return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' is %s", c->id,
                                          c->removing ? "being removed" : container_state_to_string(c->state));
+        r = container_ops_admit(b, "StartContainer", c->id, error);
+        if (r < 0)
+                return r;
 
         dfd = openat(b->containers_fd, c->id, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (dfd < 0 || (r = read_file_at(dfd, "config.json", CONFIG_JSON_MAX, &config, NULL)) < 0)
@@ -398,6 +409,7 @@ int method_start_container(sd_bus_message *m, void *userdata, sd_bus_error *erro
         if (!op)
                 return -ENOMEM;
         op->container = container_ref(c);
+        container_ops_hold(b);
         op->call = sd_bus_message_ref(m);
         op->config = TAKE_PTR(config);
 
@@ -458,6 +470,9 @@ int method_stop_container(sd_bus_message *m, void *userdata, sd_bus_error *error
                 container_restart_cancel(c); /* and a policy restart on its way */
                 return sd_bus_reply_method_return(m, NULL);
         }
+        r = container_ops_admit(b, "StopContainer", c->id, error);
+        if (r < 0)
+                return r;
 
         r = add_waiter(c, WAITER_STOP, m, error);
         if (r < 0)
@@ -505,6 +520,9 @@ int method_kill_container(sd_bus_message *m, void *userdata, sd_bus_error *error
         if (c->state != CONTAINER_RUNNING && c->state != CONTAINER_STOPPING)
                 return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' is not running (%s)", c->id,
                                          container_state_to_string(c->state));
+        r = container_ops_admit(b, "KillContainer", c->id, error);
+        if (r < 0)
+                return r;
         r = container_kill(c, sig, m);
         if (r < 0)
                 return r;
@@ -528,6 +546,9 @@ int method_remove_container(sd_bus_message *m, void *userdata, sd_bus_error *err
                 return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
         if (c->removing)
                 return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' is being removed", c->id);
+        r = container_ops_admit(b, "RemoveContainer", c->id, error);
+        if (r < 0)
+                return r;
         if (container_state_is_active(c->state)) {
                 if (!force)
                         return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE,

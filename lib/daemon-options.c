@@ -10,8 +10,8 @@
 #include "log.h"
 
 int daemon_options_parse(DaemonOptions *o, int argc, char **argv, const char *help_text) {
-        enum { ARG_ROOT = 0x100, ARG_RUN_DIR, ARG_USER, ARG_BUS, ARG_DEBUG, ARG_AUTH_FILE, ARG_BRIDGE_NAME, ARG_BRIDGE_SUBNET,
-               ARG_NETWORK_POOL };
+        enum { ARG_ROOT = 0x100, ARG_RUN_DIR, ARG_USER, ARG_BUS, ARG_DEBUG, ARG_AUTH_FILE, ARG_BRIDGE_NAME, ARG_BRIDGE_SUBNET, ARG_NETWORK_POOL,
+               ARG_MAX_CONCURRENT_OPS };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "root", required_argument, NULL, ARG_ROOT },
@@ -23,6 +23,7 @@ int daemon_options_parse(DaemonOptions *o, int argc, char **argv, const char *he
                 { "bridge-name", required_argument, NULL, ARG_BRIDGE_NAME },
                 { "bridge-subnet", required_argument, NULL, ARG_BRIDGE_SUBNET },
                 { "network-pool", required_argument, NULL, ARG_NETWORK_POOL },
+                { "max-concurrent-ops", required_argument, NULL, ARG_MAX_CONCURRENT_OPS },
                 {}
         };
         int c;
@@ -32,6 +33,7 @@ int daemon_options_parse(DaemonOptions *o, int argc, char **argv, const char *he
                 .run_dir = ZL_DEFAULT_RUN_DIR,
                 .user = ZL_DEFAULT_USER,
                 .auth_file = ZL_DEFAULT_AUTH_FILE,
+                .max_concurrent_ops = ZL_DEFAULT_MAX_CONCURRENT_OPS,
         };
 
         optind = 1;
@@ -67,6 +69,12 @@ int daemon_options_parse(DaemonOptions *o, int argc, char **argv, const char *he
                 case ARG_NETWORK_POOL:
                         o->network_pool = optarg;
                         break;
+                case ARG_MAX_CONCURRENT_OPS:
+                        if (parse_max_concurrent_ops(optarg, &o->max_concurrent_ops) < 0) {
+                                log_error("--max-concurrent-ops must be 1-%u: %s", ZL_MAX_CONCURRENT_OPS_LIMIT, optarg);
+                                return -EINVAL;
+                        }
+                        break;
                 default:
                         return -EINVAL;
                 }
@@ -99,6 +107,18 @@ int daemon_options_parse(DaemonOptions *o, int argc, char **argv, const char *he
         }
         if (o->debug)
                 log_set_max_level(LOG_DEBUG);
+        return 0;
+}
+
+int parse_max_concurrent_ops(const char *s, unsigned *ret) {
+        unsigned long v;
+        char *end;
+
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno != 0 || !(s[0] >= '0' && s[0] <= '9') || *end != '\0' || v < 1 || v > ZL_MAX_CONCURRENT_OPS_LIMIT)
+                return -EINVAL;
+        *ret = (unsigned) v;
         return 0;
 }
 

@@ -15,12 +15,18 @@ typedef struct DaemonOptions {
         const char *bridge_name;   /* --bridge-name, NULL = zlayer0 (lib/netnames.h) */
         const char *bridge_subnet; /* --bridge-subnet, NULL = 10.89.0.0/16 */
         const char *network_pool;  /* --network-pool (named networks), NULL = 10.90.0.0/16 */
+        unsigned max_concurrent_ops; /* --max-concurrent-ops (the broker's), default ZL_DEFAULT_MAX_CONCURRENT_OPS */
 } DaemonOptions;
 
 #define ZL_DEFAULT_ROOT "/var/lib/zlayer"
 #define ZL_DEFAULT_RUN_DIR "/run/zlayer"
 #define ZL_DEFAULT_USER "zlayer"
 #define ZL_DEFAULT_AUTH_FILE "/etc/zlayer/auth.json"
+#define ZL_DEFAULT_MAX_CONCURRENT_OPS 64u
+#define ZL_MAX_CONCURRENT_OPS_LIMIT 65536u
+
+/* --max-concurrent-ops: 1…ZL_MAX_CONCURRENT_OPS_LIMIT; -EINVAL otherwise. */
+int parse_max_concurrent_ops(const char *s, unsigned *ret);
 
 /* Parses the shared options; returns 0, or 1 after --help was printed, or
  * -EINVAL after printing what is wrong. Sets the log level from --debug. */

@@ -26,6 +26,7 @@ typedef struct Arguments {
         const char *libexec_dir;
         const char *auth_file;
         const char *bridge_name, *bridge_subnet, *network_pool;
+        const char *max_concurrent_ops;
         bool debug;
 } Arguments;
 
@@ -54,6 +55,8 @@ static void help(void) {
                "  --network-pool=CIDR  where named networks (network_mode NAME) get their\n"
                "                      subnets: /24s, or sixteenths of a smaller pool\n"
                "                      (default: %s)\n"
+               "  --max-concurrent-ops=N  container lifecycle calls in flight at once before\n"
+               "                      the broker answers Busy (1-65536, default 64)\n"
                "  --debug             log at debug level, and pass --debug to every child\n"
                "  -h --help           show this help\n"
                "     --version        show the version\n",
@@ -63,7 +66,7 @@ static void help(void) {
 
 static int parse_argv(int argc, char **argv, Arguments *a) {
         enum { ARG_BUS = 0x100, ARG_ROOT, ARG_RUN_DIR, ARG_USER, ARG_LIBEXEC_DIR, ARG_DEBUG, ARG_VERSION, ARG_AUTH_FILE,
-               ARG_BRIDGE_NAME, ARG_BRIDGE_SUBNET, ARG_NETWORK_POOL };
+               ARG_BRIDGE_NAME, ARG_BRIDGE_SUBNET, ARG_MAX_CONCURRENT_OPS, ARG_NETWORK_POOL };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -77,6 +80,7 @@ static int parse_argv(int argc, char **argv, Arguments *a) {
                 { "bridge-name", required_argument, NULL, ARG_BRIDGE_NAME },
                 { "bridge-subnet", required_argument, NULL, ARG_BRIDGE_SUBNET },
                 { "network-pool", required_argument, NULL, ARG_NETWORK_POOL },
+                { "max-concurrent-ops", required_argument, NULL, ARG_MAX_CONCURRENT_OPS },
                 {}
         };
         int c;
@@ -140,6 +144,13 @@ static int parse_argv(int argc, char **argv, Arguments *a) {
                                 return -EINVAL;
                         }
                         a->network_pool = optarg;
+                        break;
+                case ARG_MAX_CONCURRENT_OPS:
+                        if (parse_max_concurrent_ops(optarg, &(unsigned) { 0 }) < 0) {
+                                log_error("--max-concurrent-ops must be 1-%u: %s", ZL_MAX_CONCURRENT_OPS_LIMIT, optarg);
+                                return -EINVAL;
+                        }
+                        a->max_concurrent_ops = optarg;
                         break;
                 default: /* getopt printed what is wrong */
                         return -EINVAL;
@@ -278,6 +289,7 @@ static int run(int argc, char **argv) {
         s.bridge_name = a.bridge_name;
         s.bridge_subnet = a.bridge_subnet;
         s.network_pool = a.network_pool;
+        s.max_concurrent_ops = a.max_concurrent_ops;
         s.debug = a.debug;
 
         r = supervisor_init(&s, event);

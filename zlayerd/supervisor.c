@@ -30,8 +30,8 @@ static const struct {
         [CHILD_PULLER] = { "puller", "zlayer-puller", false },
         [CHILD_ARCHIVE] = { "archive", "zlayer-archive", false },
         [CHILD_EXEC] = { "exec", "zlayer-exec", false },
-        /* ARCHITECTURE.md lists a stats worker; it is run when installed. */
-        [CHILD_STATS] = { "stats", "zlayer-stats", true },
+        /* the only source of GetContainerStats / OpenContainerStats samples */
+        [CHILD_STATS] = { "stats", "zlayer-stats", false },
 };
 
 static int child_spawn(Child *c);
@@ -346,7 +346,7 @@ static int on_child_exit(sd_event_source *source, const siginfo_t *si, void *use
 }
 
 static char **child_argv(const Supervisor *s, const Child *c, const char *path) {
-        _cleanup_strv_free_ char **argv = calloc(11, sizeof(char *));
+        _cleanup_strv_free_ char **argv = calloc(12, sizeof(char *));
         size_t n = 0;
 
         if (!argv)
@@ -385,6 +385,11 @@ static char **child_argv(const Supervisor *s, const Child *c, const char *path) 
         }
         if (c->kind == CHILD_BROKER && s->network_pool &&
             asprintf(&argv[n++], "--network-pool=%s", s->network_pool) < 0) {
+                argv[n - 1] = NULL;
+                return NULL;
+        }
+        if (c->kind == CHILD_BROKER && s->max_concurrent_ops &&
+            asprintf(&argv[n++], "--max-concurrent-ops=%s", s->max_concurrent_ops) < 0) {
                 argv[n - 1] = NULL;
                 return NULL;
         }

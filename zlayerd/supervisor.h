@@ -56,6 +56,7 @@ struct Supervisor {
         const char *libexec_dir;
         const char *auth_file;     /* passed to zlayer-puller only */
         const char *bridge_name, *bridge_subnet, *network_pool; /* passed to the broker only; NULL = default */
+        const char *max_concurrent_ops;          /* idem */
         bool debug;
 
         Child children[_CHILD_KIND_MAX];

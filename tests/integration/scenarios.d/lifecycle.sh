@@ -424,6 +424,14 @@ SCENARIOS+=(
         lifecycle-orphans t_lifecycle_orphans
 )
 
+# lifecycle_restart_zlayerd [OPTION…]: SIGTERM zlayerd, start it again with
+# those options (and the caller's environment); containers are adopted
+lifecycle_restart_zlayerd() {
+        kill -TERM "$ZLAYERD_PID"
+        wait "$ZLAYERD_PID" 2>/dev/null
+        start_zlayerd "$@"
+}
+
 # rtype cron (broker/container-cron.c). A real minute is too long for the
 # suite: test builds shorten the schedule's minute to 1 s with
 # ZL_TEST_CRON_MINUTE_USEC (zlayerd restarted with it, then without).
@@ -433,7 +441,7 @@ t_lifecycle_cron() {
         local id n bp rc=0 seq
         grep -q ZL_TEST_CRON_MINUTE_USEC "$BUILD/broker/zlayer-broker" ||
                 { note "SKIP: not a -Dtest_hooks=true build"; return 0; }
-        archive_restart_zlayerd ZL_TEST_CRON_MINUTE_USEC=1000000 || return 1
+        ZL_TEST_CRON_MINUTE_USEC=1000000 lifecycle_restart_zlayerd || return 1
         # each run lasts 2.5 "minutes": the ticks in between are skipped
         create cron "$(spec_sh "$REG/busybox:latest" 'echo start; sleep 2.5; echo end' \
                 '{"rtype": "cron", "schedule": "* * * * *"}')" || rc=1
@@ -476,7 +484,63 @@ t_lifecycle_cron() {
         # Remove (force) ends it with the container
         bcall RemoveContainer sb "$id" true >/dev/null || { fail "RemoveContainer failed"; rc=1; }
         expect_error NotFound "$id" GetContainerState s "$id" || rc=1
-        archive_restart_zlayerd || return 1
+        lifecycle_restart_zlayerd || return 1
         return $rc
 }
 SCENARIOS+=(lifecycle-cron t_lifecycle_cron)
+
+# --max-concurrent-ops (broker/container-ops.c): with 2, four StopContainer
+# of containers that ignore SIGTERM: two wait for the exit, two are Busy at
+# once; the two in flight end when the containers die (killed from the
+# host, no timer involved), and their slots are free again afterwards.
+t_lifecycle_busy() {
+        local ids=() pids=() bg=() i rc=0 d=$ZL_TMP/busy n_busy
+        lifecycle_restart_zlayerd --max-concurrent-ops=2 || return 1
+        mkdir -p "$d"
+        for i in 0 1 2 3; do
+                create busy "$(spec_sh "$REG/busybox:latest" 'trap "" TERM; echo ready; while :; do sleep 0.2; done')" &&
+                        start "$CID" || { rc=1; break; }
+                ids+=("$CID")
+                pids+=("$(cpid "$CID")")
+        done
+        if [[ $rc == 0 ]]; then
+                wait_for 10 eval '[[ $(logs "${ids[3]}") == *ready* ]]' || note "(the last container printed nothing yet)"
+                for i in 0 1 2 3; do
+                        zc StopContainer st "${ids[i]}" 60000000 > "$d/$i" 2>&1 &
+                        bg+=($!)
+                done
+                wait_for 30 eval '(( $(cat "$d"/? | zl_grep -c "Error.Busy: ") == 2 ))' ||
+                        { fail "not two Busy: $(cat "$d"/? | tr '\n' '|')"; rc=1; }
+                n_busy=$(cat "$d"/? | zl_grep -c "Error.Busy: StopContainer '$TAG-busy-rep-[0-9]*' refused: 2 container operations are in flight (--max-concurrent-ops=2)")
+                [[ $n_busy == 2 ]] || { fail "the Busy errors do not name the call and the limit: $(cat "$d"/? | tr '\n' '|')"; rc=1; }
+                for i in 0 1 2 3; do
+                        [[ -s $d/$i ]] && continue
+                        # in flight: the call has not returned and the container runs
+                        kill -0 "${bg[i]}" 2>/dev/null || { fail "StopContainer ${ids[i]} returned early"; rc=1; }
+                        kill -KILL "${pids[i]}"
+                done
+                wait "${bg[@]}"
+                for i in 0 1 2 3; do
+                        note "StopContainer ${ids[i]}: $(cat "$d/$i")"
+                        if [[ $(cat "$d/$i") == *Error.Busy* ]]; then
+                                [[ $(state "${ids[i]}") == running ]] || { fail "a Busy stop changed ${ids[i]}: $(state "${ids[i]}")"; rc=1; }
+                        else
+                                [[ $(cat "$d/$i") != ERROR* && $(state "${ids[i]}") == exited ]] ||
+                                        { fail "stop of ${ids[i]}: $(cat "$d/$i"), $(state "${ids[i]}")"; rc=1; }
+                        fi
+                done
+                # the slots were given back: two more calls at once succeed
+                for i in 0 1 2 3; do
+                        [[ $(state "${ids[i]}") == running ]] && kill -KILL "${pids[i]}"
+                done
+                for i in 0 1 2 3; do wait_for 10 eval '[[ $(state "${ids[i]}") == exited ]]' || rc=1; done
+                zc StartContainer s "${ids[0]}" > "$d/r0" 2>&1 & bg=($!)
+                zc StartContainer s "${ids[1]}" > "$d/r1" 2>&1 & bg+=($!)
+                wait "${bg[@]}"
+                [[ $(cat "$d/r0" "$d/r1") != *ERROR* ]] || { fail "starts after the stops: $(cat "$d/r0" "$d/r1")"; rc=1; }
+        fi
+        for i in "${ids[@]}"; do discard "$i"; done
+        lifecycle_restart_zlayerd || return 1
+        return $rc
+}
+SCENARIOS+=(lifecycle-busy t_lifecycle_busy)
