@@ -459,7 +459,11 @@ static void refresh_net(Broker *b, Net *n) {
                 json_object *spec;
                 int r;
 
-                if (!container_find_by_id(b, id))
+                Container *c = container_find_by_id(b, id);
+
+                /* not one zlayer-exec is deleting: the file would appear
+                 * again in the directory it empties (ENOTEMPTY) */
+                if (!c || c->removing)
                         continue;
                 if (asprintf(&rel, "%s/hostname", id) < 0)
                         return;

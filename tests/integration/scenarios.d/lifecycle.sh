@@ -544,3 +544,27 @@ t_lifecycle_busy() {
         return $rc
 }
 SCENARIOS+=(lifecycle-busy t_lifecycle_busy)
+
+# Removes at once of containers on one bridge: each removal rewrites the
+# hosts file of the others, never of one being deleted (a hosts file created
+# again in a directory zlayer-exec is emptying failed its Delete with
+# "Directory not empty")
+t_lifecycle_remove_concurrent() {
+        local ids=() bg=() i rc=0 d=$ZL_TMP/rmconc
+        mkdir -p "$d"
+        for i in 0 1 2 3 4 5; do
+                SERVICE=rmconc run_sh "$REG/busybox:latest" true || return 1
+                ids+=("$CID")
+        done
+        for i in 0 1 2 3 4 5; do
+                zc RemoveContainer sb "${ids[i]}" false > "$d/$i" 2>&1 &
+                bg+=($!)
+        done
+        wait "${bg[@]}"
+        for i in 0 1 2 3 4 5; do
+                [[ $(cat "$d/$i") != *ERROR* ]] || { fail "RemoveContainer ${ids[i]}: $(cat "$d/$i")"; rc=1; discard "${ids[i]}"; }
+                [[ ! -e $ROOT/containers/${ids[i]} ]] || { fail "${ids[i]} left its directory"; rc=1; }
+        done
+        return $rc
+}
+SCENARIOS+=(lifecycle-remove-concurrent t_lifecycle_remove_concurrent)
