@@ -430,9 +430,10 @@ int method_prune_containers(sd_bus_message *m, void *userdata, sd_bus_error *err
         p->call = sd_bus_message_ref(m);
         p->pending = 1; /* held until every item is on its way */
         for (Container *c = b->containers; c; c = c->next) {
-                /* a restart on its way is Docker's "restarting", not stopped */
+                /* a restart on its way is Docker's "restarting", not stopped;
+                 * a cron container waiting for its next run is scheduled */
                 if ((c->state != CONTAINER_EXITED && c->state != CONTAINER_FAILED) || c->removing || c->ops ||
-                    c->restart_timer)
+                    c->restart_timer || c->cron_timer)
                         continue;
                 PruneItem *it = calloc(1, sizeof(*it));
                 if (!it)

@@ -568,3 +568,24 @@ t_lifecycle_remove_concurrent() {
         return $rc
 }
 SCENARIOS+=(lifecycle-remove-concurrent t_lifecycle_remove_concurrent)
+
+# A cron container between runs (no test hook: a yearly schedule):
+# StartContainer runs it at once, PruneContainers keeps it while its
+# schedule runs, and prunes it once a stop ended the schedule
+t_lifecycle_cron_start_prune() {
+        local id next rc=0
+        create cronyear "$(spec_sh "$REG/busybox:latest" 'echo ran' '{"rtype": "cron", "schedule": "@yearly"}')" || return 1
+        id=$CID
+        next=$(inspect "$id" | jq -r .State.NextRun)
+        [[ $next == 20[0-9][0-9]-01-01T00:00:00* ]] || { fail "NextRun of @yearly: $next"; rc=1; }
+        start "$id" && wait_exit "$id" || rc=1
+        [[ $(logs "$id") == "stdout ran" ]] || { fail "StartContainer did not run it: $(logs "$id")"; rc=1; }
+        bcall PruneContainers >/dev/null || rc=1
+        [[ $(state "$id") == exited ]] || { fail "pruned while scheduled: $(state "$id" 2>&1)"; rc=1; }
+        [[ $(inspect "$id" | jq -r .State.NextRun) == "$next" ]] || { fail "NextRun changed by a run: $(inspect "$id" | jq -r .State.NextRun)"; rc=1; }
+        bcall StopContainer st "$id" 0 >/dev/null || rc=1
+        bcall PruneContainers | jq -e --arg id "$id" '.data[0] | index($id)' >/dev/null ||
+                { fail "not pruned after StopContainer ended its schedule"; rc=1; discard "$id"; }
+        return $rc
+}
+SCENARIOS+=(lifecycle-cron-start-prune t_lifecycle_cron_start_prune)
