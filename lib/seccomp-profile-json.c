@@ -157,34 +157,44 @@ static bool strv_json_has(json_object *a, const char *s) {
         return false;
 }
 
-/* Docker's includes/excludes: @match tells whether every condition given
- * holds (caps held, native arch listed, kernel at least minKernel). */
-static int filter_conditions(Walk *w, const char *what, json_object *f, bool *match) {
-        bool bad_type = false;
+/* Docker's includes and excludes: @ret_all tells whether every condition
+ * given holds (an "includes" applies the rule then), @ret_any whether one
+ * does (an "excludes" drops it then). The conditions: a capability held, the
+ * native architecture listed, the kernel at least minKernel. */
+static int filter_conditions(Walk *w, const char *what, json_object *f, bool *ret_all, bool *ret_any) {
+        bool bad_type = false, all = true, any = false;
         json_object *caps = field(f, "caps", json_type_array, &bad_type);
         json_object *archs = field(f, "arches", json_type_array, &bad_type);
         json_object *min = field(f, "minKernel", json_type_string, &bad_type);
 
         if (bad_type)
                 return bad(w, "%s: includes/excludes: caps and arches are lists, minKernel a string", what);
-        *match = true;
         for (size_t i = 0; caps && i < json_object_array_length(caps); i++) {
                 const char *c = json_object_get_string(json_object_array_get_idx(caps, i));
                 int v = c && strncmp(c, "CAP_", 4) == 0 ? capability_from_name(c) : -EINVAL;
+                bool held;
                 if (v < 0)
                         return bad(w, "%s: unknown capability '%s'", what, strempty(c));
-                if (v >= 64 || !(w->caps & (UINT64_C(1) << v)))
-                        *match = false;
+                held = v < 64 && (w->caps & (UINT64_C(1) << v));
+                all = all && held;
+                any = any || held;
         }
-        if (archs && json_object_array_length(archs) > 0 && !strv_json_has(archs, native_go_arch()))
-                *match = false;
+        if (archs && json_object_array_length(archs) > 0) {
+                bool listed = strv_json_has(archs, native_go_arch());
+                all = all && listed;
+                any = any || listed;
+        }
         if (min) {
                 unsigned x, y;
+                bool newer;
                 if (sscanf(json_object_get_string(min), "%u.%u", &x, &y) != 2)
                         return bad(w, "%s: minKernel is not MAJOR.MINOR: %s", what, json_object_get_string(min));
-                if (!kernel_at_least(w->release, json_object_get_string(min)))
-                        *match = false;
+                newer = kernel_at_least(w->release, json_object_get_string(min));
+                all = all && newer;
+                any = any || newer;
         }
+        *ret_all = all;
+        *ret_any = any;
         return 0;
 }
 
@@ -248,7 +258,7 @@ static int add_rules(Walk *w, const char *name, uint32_t action, const struct sc
 
 static int walk_syscall(Walk *w, size_t idx, json_object *s, uint32_t default_action) {
         char what[48];
-        bool bad_type = false, inc = true, exc = false;
+        bool bad_type = false, inc = true, exc = false, unused;
         json_object *names, *name, *action, *ret, *args, *includes, *excludes;
         struct scmp_arg_cmp cmp[6];
         uint32_t act;
@@ -277,12 +287,10 @@ static int walk_syscall(Walk *w, size_t idx, json_object *s, uint32_t default_ac
         r = parse_args(w, what, args, cmp, &n_cmp);
         if (r < 0)
                 return r;
-        if (includes && (r = filter_conditions(w, what, includes, &inc)) < 0)
+        if (includes && (r = filter_conditions(w, what, includes, &inc, &unused)) < 0)
                 return r;
-        if (excludes && (r = filter_conditions(w, what, excludes, &exc)) < 0)
+        if (excludes && (r = filter_conditions(w, what, excludes, &unused, &exc)) < 0)
                 return r;
-        if (excludes && json_object_object_length(excludes) == 0)
-                exc = false;
         /* a rule with the default action is no rule (libseccomp refuses it) */
         bool skip = !inc || exc || act == default_action;
 

@@ -208,6 +208,7 @@ static void test_capabilities_lift_refusals(void **state) {
         "\"args\":[{\"index\":0,\"value\":6,\"op\":\"SCMP_CMP_EQ\"},{\"index\":0,\"value\":8,\"op\":\"SCMP_CMP_EQ\"}]}," \
         "{\"names\":[\"getpriority\"],\"action\":\"SCMP_ACT_ERRNO\",\"includes\":{\"caps\":[\"CAP_SYS_NICE\"]}}," \
         "{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":5,\"excludes\":{\"caps\":[\"CAP_SYS_NICE\"]}}," \
+        "{\"names\":[\"getpgrp\"],\"action\":\"SCMP_ACT_ERRNO\",\"excludes\":{\"caps\":[\"CAP_SYS_NICE\",\"CAP_CHOWN\"]}}," \
         "{\"names\":[\"sched_yield\"],\"action\":\"SCMP_ACT_ERRNO\",\"includes\":{\"minKernel\":\"99.0\"}}]}"
 
 static void child_own_profile(void) {
@@ -227,6 +228,7 @@ static void child_own_profile(void) {
         if (getpriority(PRIO_PROCESS, 0) == -1 && errno != 0)
                 _exit(239);
         EXPECT(syscall(SYS_getppid), EIO);
+        EXPECT(syscall(SYS_getpgrp), EPERM);
         /* minKernel beyond this kernel: no rule */
         EXPECT_OK(sched_yield());
         /* the default action: allowed */
@@ -238,9 +240,18 @@ static void child_own_profile(void) {
 #endif
 }
 
+/* one capability of an "excludes" list held drops the rule */
+static void child_own_profile_chown(void) {
+        if (seccomp_profile_json_apply(OWN_PROFILE, UINT64_C(1) << CAP_CHOWN, NULL) < 0)
+                _exit(240);
+        EXPECT_OK(syscall(SYS_getpgrp));
+        EXPECT(syscall(SYS_getppid), EIO);
+}
+
 static void test_own_profile(void **state) {
         assert_int_equal(seccomp_profile_json_check(OWN_PROFILE, NULL), 0);
         assert_int_equal(run_child(child_own_profile), 0);
+        assert_int_equal(run_child(child_own_profile_chown), 0);
 }
 
 /* check_bad(TEXT, WORD): refused, the message naming WORD */
