@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <linux/openat2.h>
@@ -192,7 +193,7 @@ int network_setup(const char *run_dir, const LaunchConfig *c, pid_t pid, ShimNet
         _cleanup_close_ int lock = -1;
         int br, r;
 
-        *n = (ShimNetwork) { .run_dir = run_dir, .config = c };
+        *n = (ShimNetwork) { .run_dir = run_dir, .config = c, .init_pid = pid };
         if (streq(c->network_mode, "host"))
                 return 0;
         if (streq(c->network_mode, "none")) {
@@ -285,13 +286,18 @@ void network_teardown(ShimNetwork *n) {
                 (void) nft_port_remove(n->table, c->ports[i].protocol, c->ports[i].host_port);
         n->n_published = 0;
 
-        /* gone with the container's namespace, unless the init still runs;
-         * the bridge and its table stay for the next container */
-        r = netlink_open(&nl);
-        if (r >= 0)
-                r = netlink_link_delete(nl, n->veth_name);
-        if (r < 0 && r != -ENODEV)
-                log_warning_errno(r, "Failed to delete %s: %m", n->veth_name);
+        /* The veth goes with the container's namespace once the init is
+         * reaped: the kernel deletes the pair itself (asynchronously).
+         * Deleting it here too would wait for that work to release the
+         * rtnl lock (~20 ms a container). So only while the init still
+         * runs (a failed start). The bridge and its table stay. */
+        if (n->veth && kill(n->init_pid, 0) >= 0) {
+                r = netlink_open(&nl);
+                if (r >= 0)
+                        r = netlink_link_delete(nl, n->veth_name);
+                if (r < 0 && r != -ENODEV)
+                        log_warning_errno(r, "Failed to delete %s: %m", n->veth_name);
+        }
         n->veth = false;
 finish:
         n->table[0] = '\0';

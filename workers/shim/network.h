@@ -18,6 +18,7 @@ typedef struct ShimNetwork {
         char table[64];         /* "" = nothing to tear down */
         const char *run_dir;
         const LaunchConfig *config;
+        pid_t init_pid;         /* whose network namespace holds the veth's peer */
 } ShimNetwork;
 
 /* none: brings lo up; bridge: bridge + nft table (when missing), veth into

@@ -66,6 +66,16 @@ net_veth_of_log() {
         idx=$(sed -n 's/^stdout iflink //p' <<<"$1" | head -1)
         [[ -n $idx ]] && ip -o link show | awk -F': ' -v i="$idx" '$1 == i { sub("@.*", "", $2); print $2 }'
 }
+# net_link_gone LINK: LINK is gone, or goes within 5 s (the kernel deletes a
+# container's veth pair with its network namespace, asynchronously)
+net_link_gone() {
+        local i
+        for ((i = 0; i < 50; i++)); do
+                ip link show "$1" >/dev/null 2>&1 || return 0
+                sleep 0.1
+        done
+        return 1
+}
 # after the last container of a scenario: no veth left on the bridge (other
 # areas' containers may still run there: noted), and the bridge, which stays
 # for the next container until zlayerd stops, still has its table
@@ -150,7 +160,7 @@ t_network_publish() {
         discard "$CID"
 
         remove "$id" || { fail "RemoveContainer $id failed"; return 1; }
-        ! ip link show "$veth" >/dev/null 2>&1 || { fail "veth $veth still there after removal"; return 1; }
+        net_link_gone "$veth" || { fail "veth $veth still there after removal"; return 1; }
         ! nft get element ip "$NET_TABLE" ports "{ tcp . $port }" >/dev/null 2>&1 ||
                 { fail "DNAT of $port/tcp still there after removal"; return 1; }
         body=$(net_get 127.0.0.1 "$port")
@@ -283,7 +293,7 @@ t_network_bridge_lifetime() {
         for ((i = 0; i < 50; i++)); do [[ $(state "$id") == running ]] && break; sleep 0.2; done
         [[ $(state "$id") == running ]] || { fail "after restart: $(state "$id")"; return 1; }
         discard "$id"
-        ! ip link show "$veth" >/dev/null 2>&1 || { fail "veth $veth left after removal"; return 1; }
+        net_link_gone "$veth" || { fail "veth $veth left after removal"; return 1; }
         if [[ -n $(ip -o link show master "$NET_BRIDGE" 2>/dev/null) ]]; then
                 note "(other containers on $NET_BRIDGE: the removal at a clean stop is not checked)"
                 return 0
@@ -302,7 +312,7 @@ SCENARIOS+=(network-bridge-lifetime t_network_bridge_lifetime)
 # another network or of the default bridge reach neither the name nor the
 # address.
 t_network_named_isolation() {
-        local srv ip cli out br
+        local srv ip cli out br i
         # the "ok" probe retries until the server listens; the refused ones
         # try once (the server is up by then)
         local probe='t=$1; n=$2; b=; for i in $(seq $n); do b=$(printf "GET / HTTP/1.0\r\n\r\n" | nc -w 2 $t 80 2>/dev/null | tail -1); [ -n "$b" ] && break; sleep 0.1; done; echo "to $t: ${b:-nothing}"'
@@ -332,6 +342,7 @@ t_network_named_isolation() {
         discard "$CID"
         discard "$cli"
         discard "$srv"
+        for ((i = 0; i < 50; i++)); do [[ -z $(ip -o link show master "$br" 2>/dev/null) ]] && break; sleep 0.1; done
         [[ -z $(ip -o link show master "$br" 2>/dev/null) ]] || { fail "veths left on $br"; return 1; }
 }
 SCENARIOS+=(network-named-isolation t_network_named_isolation)
