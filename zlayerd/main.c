@@ -41,7 +41,7 @@ static void help(void) {
                "  --root=DIR          storage root for images, layers and containers\n"
                "                      (default: %s)\n"
                "  --run-dir=DIR       runtime state directory (default: %s)\n"
-               "  --user=NAME         unprivileged user the broker and puller run as\n"
+               "  --user=NAME         unprivileged user the broker, puller and stats run as\n"
                "                      (default: %s)\n"
                "  --libexec-dir=DIR   where zlayer-broker and the workers are installed\n"
                "                      (default: %s)\n"
