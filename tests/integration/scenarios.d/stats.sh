@@ -172,7 +172,7 @@ t_stats_worker_restart() {
         out=$(sc "$CID" 0 1) && jq -e .pids_current <<<"$out" >/dev/null ||
                 { fail "OpenContainerStats before the kill: $out"; discard "$CID"; return 1; }
 
-        "$STATS_CLIENT" "$ZL_BUS" "$CID" 100000 15 > "$ZL_TMP/sc-restart.out" 2>&1 &
+        timeout 60 "$STATS_CLIENT" "$ZL_BUS" "$CID" 100000 15 > "$ZL_TMP/sc-restart.out" 2>&1 &
         pid=$!
         for i in $(seq 100); do
                 (($(wc -l < "$ZL_TMP/sc-restart.out") >= 3)) && break
