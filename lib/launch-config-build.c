@@ -425,7 +425,8 @@ static json_object *build_rlimits(const ServiceSpec *spec) {
  * (lib/seccomp-profile-json.c); "no-new-privileges" is what we do anyway.
  * Anything else (profile file names, apparmor, label) is refused rather
  * than ignored. */
-static int build_seccomp(const ServiceSpec *spec, const char **ret, char **ret_error) {
+static int build_seccomp(const ServiceSpec *spec, char **ret, char **ret_error) {
+        _cleanup_free_ char *profile = NULL;
         json_object *opts;
         const char *mode = "default";
 
@@ -441,10 +442,12 @@ static int build_seccomp(const ServiceSpec *spec, const char **ret, char **ret_e
                                 mode = "default";
                         else if ((strncmp(o, "seccomp=", 8) == 0 || strncmp(o, "seccomp:", 8) == 0) && o[8] == '{') {
                                 _cleanup_free_ char *err = NULL;
-                                if (seccomp_profile_json_check(o + 8, &err) < 0)
+                                free(profile);
+                                profile = NULL;
+                                if (seccomp_profile_json_check(o + 8, &profile, &err) < 0)
                                         return build_fail(ret_error, -EINVAL, "security_opt: seccomp profile: %s",
                                                           err ?: "out of memory");
-                                mode = o + 8;
+                                mode = profile;
                         } else if (strncmp(o, "seccomp=", 8) == 0 || strncmp(o, "seccomp:", 8) == 0)
                                 return build_fail(ret_error, -EINVAL,
                                                   "security_opt: seccomp takes unconfined, default or the profile's JSON "
@@ -455,8 +458,8 @@ static int build_seccomp(const ServiceSpec *spec, const char **ret, char **ret_e
                         else
                                 return build_fail(ret_error, -EINVAL, "security_opt: unsupported option '%s'", o);
                 }
-        *ret = mode;
-        return 0;
+        *ret = strdup(mode);
+        return *ret ? 0 : -ENOMEM;
 }
 
 static const char *spec_string(const ServiceSpec *spec, const char *key) {
@@ -552,7 +555,8 @@ int launch_config_build(const ServiceSpec *spec, const char *id, const char *ima
         _cleanup_(json_putp) json_object *image_root = NULL, *out = NULL;
         _cleanup_free_ char *stop_signal = NULL;
         json_object *config, *v = NULL;
-        const char *workdir, *user, *image_stop, *network_mode, *seccomp = NULL;
+        const char *workdir, *user, *image_stop, *network_mode;
+        _cleanup_free_ char *seccomp = NULL;
         int r;
 
         if (ret_error)

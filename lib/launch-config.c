@@ -489,7 +489,7 @@ static int parse_object(json_object *o, LaunchConfig *c, char **ret_error) {
                 return r;
         if (c->seccomp[0] == '{') {
                 _cleanup_free_ char *err = NULL;
-                if (seccomp_profile_json_check(c->seccomp, &err) < 0)
+                if (seccomp_profile_json_check(c->seccomp, NULL, &err) < 0)
                         return fail(ret_error, "seccomp: bad profile: %s", err ?: "out of memory");
         } else if (!streq(c->seccomp, "default") && !streq(c->seccomp, "unconfined"))
                 return fail(ret_error, "seccomp: not \"default\", \"unconfined\" or a JSON profile: %s", c->seccomp);

@@ -311,7 +311,30 @@ static int walk_syscall(Walk *w, size_t idx, json_object *s, uint32_t default_ac
         return 0;
 }
 
-static int walk(Walk *w, const char *text) {
+/* The JSON value of all of @text (white space around it allowed), or NULL:
+ * json_tokener_parse() would ignore what follows the first value. */
+static json_object *parse_whole(const char *text) {
+        struct json_tokener *tok = json_tokener_new();
+        json_object *o;
+        size_t len = strlen(text), end;
+
+        if (!tok)
+                return NULL;
+        o = json_tokener_parse_ex(tok, text, (int) len);
+        end = json_tokener_get_parse_end(tok);
+        if (o && json_tokener_get_error(tok) == json_tokener_success)
+                while (end < len && strchr(" \t\r\n", text[end]))
+                        end++;
+        json_tokener_free(tok);
+        if (o && end != len) {
+                json_object_put(o);
+                return NULL;
+        }
+        return o;
+}
+
+/* @ret_compact (optional): the profile as one line, without spaces */
+static int walk(Walk *w, const char *text, char **ret_compact) {
         _cleanup_(json_putp) json_object *root = NULL;
         json_object *def, *def_ret, *archs, *map, *syscalls;
         bool bad_type = false;
@@ -320,9 +343,9 @@ static int walk(Walk *w, const char *text) {
 
         if (strlen(text) > SECCOMP_PROFILE_SIZE_MAX)
                 return bad(w, "the profile is larger than %u bytes", SECCOMP_PROFILE_SIZE_MAX);
-        root = json_tokener_parse(text);
+        root = parse_whole(text);
         if (!root || !json_object_is_type(root, json_type_object))
-                return bad(w, "the profile is not a JSON object");
+                return bad(w, "the profile is not a JSON object (alone)");
         def = field(root, "defaultAction", json_type_string, &bad_type);
         def_ret = field(root, "defaultErrnoRet", json_type_int, &bad_type);
         archs = field(root, "architectures", json_type_array, &bad_type);
@@ -379,12 +402,26 @@ static int walk(Walk *w, const char *text) {
                 if (r < 0)
                         return r;
         }
+        /* what the launch config carries: json-c escapes control characters
+         * below 0x20, not DEL, which no launch config string may hold */
+        const char *c = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!c)
+                return -ENOMEM;
+        if (strlen(c) > SECCOMP_PROFILE_COMPACT_MAX)
+                return bad(w, "the profile is larger than %u bytes without spaces", SECCOMP_PROFILE_COMPACT_MAX);
+        if (strchr(c, 0x7f))
+                return bad(w, "the profile holds a DEL character");
+        if (ret_compact) {
+                *ret_compact = strdup(c);
+                if (!*ret_compact)
+                        return -ENOMEM;
+        }
         return 0;
 }
 
-int seccomp_profile_json_check(const char *text, char **ret_error) {
+int seccomp_profile_json_check(const char *text, char **ret_compact, char **ret_error) {
         Walk w = { .caps = 0, .error = ret_error };
-        return walk(&w, text);
+        return walk(&w, text, ret_compact);
 }
 
 int seccomp_profile_json_apply(const char *text, SeccompCaps caps, char **ret_error) {
@@ -397,7 +434,7 @@ int seccomp_profile_json_apply(const char *text, SeccompCaps caps, char **ret_er
         w.ctx = seccomp_init(SCMP_ACT_ALLOW);
         if (!w.ctx)
                 return -ENOMEM;
-        r = walk(&w, text);
+        r = walk(&w, text, NULL);
         if (r >= 0) {
                 r = seccomp_load(w.ctx);
                 if (r < 0)

@@ -44,11 +44,15 @@ const char *seccomp_profile_unknown_name(void);
  * inline as security_opt "seccomp=<JSON>" (lib/seccomp-profile-json.c).
  * Limits: the text, the number of names. */
 #define SECCOMP_PROFILE_SIZE_MAX (1024U * 1024U)
+/* once compacted: it travels as one launch config string (lib/launch-config.c) */
+#define SECCOMP_PROFILE_COMPACT_MAX 65535U
 #define SECCOMP_PROFILE_RULES_MAX 4096U
 
 /* Checks @text without making a filter (no system call): -EINVAL with the
- * bad value named in *ret_error (free it). */
-int seccomp_profile_json_check(const char *text, char **ret_error);
+ * bad value named in *ret_error (free it). With @ret_compact, hands back the
+ * profile as one line without spaces (a pretty-printed file's newlines and
+ * tabs are no launch config string). */
+int seccomp_profile_json_check(const char *text, char **ret_compact, char **ret_error);
 
 /* Builds and loads @text's filter into the calling thread, for a process
  * that keeps the capabilities @caps (a profile's "includes": {"caps"}). */

@@ -249,16 +249,29 @@ static void child_own_profile_chown(void) {
 }
 
 static void test_own_profile(void **state) {
-        assert_int_equal(seccomp_profile_json_check(OWN_PROFILE, NULL), 0);
+        assert_int_equal(seccomp_profile_json_check(OWN_PROFILE, NULL, NULL), 0);
         assert_int_equal(run_child(child_own_profile), 0);
         assert_int_equal(run_child(child_own_profile_chown), 0);
+}
+
+/* a pretty-printed file becomes one launch config string: no newline, no tab */
+static void test_own_profile_compact(void **state) {
+        char *compact = NULL;
+
+        assert_int_equal(seccomp_profile_json_check("{\n\t\"defaultAction\": \"SCMP_ACT_ALLOW\",\n\t\"syscalls\": [\n"
+                                                    "\t\t{ \"names\": [ \"mkdir\" ], \"action\": \"SCMP_ACT_ERRNO\" }\n\t]\n}\n",
+                                                    &compact, NULL),
+                         0);
+        assert_string_equal(compact, "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\"],"
+                                     "\"action\":\"SCMP_ACT_ERRNO\"}]}");
+        free(compact);
 }
 
 /* check_bad(TEXT, WORD): refused, the message naming WORD */
 static void check_bad(const char *text, const char *word) {
         char *err = NULL;
 
-        assert_int_equal(seccomp_profile_json_check(text, &err), -EINVAL);
+        assert_int_equal(seccomp_profile_json_check(text, NULL, &err), -EINVAL);
         assert_non_null(err);
         if (!strstr(err, word))
                 fail_msg("'%s' does not name '%s'", err, word);
@@ -270,6 +283,8 @@ static void test_own_profile_refused(void **state) {
 
         check_bad("nope", "JSON");
         check_bad("{}", "defaultAction");
+        check_bad("{\"defaultAction\":\"SCMP_ACT_ALLOW\"} junk", "JSON");
+        check_bad("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"x\x7f\":1}", "DEL");
         check_bad("{\"defaultAction\":\"SCMP_ACT_NOPE\"}", "SCMP_ACT_NOPE");
         check_bad("{\"defaultAction\":\"SCMP_ACT_NOTIFY\"}", "SCMP_ACT_NOTIFY");
         check_bad("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":5000}", "5000");
@@ -327,6 +342,7 @@ int main(void) {
                 cmocka_unit_test(test_capabilities_lift_refusals),
                 cmocka_unit_test(test_own_profile),
                 cmocka_unit_test(test_own_profile_refused),
+                cmocka_unit_test(test_own_profile_compact),
                 cmocka_unit_test(test_launch_config_seccomp_field),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

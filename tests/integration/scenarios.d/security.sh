@@ -323,7 +323,10 @@ t_seccomp_allowlist_unconfined() {
 SEC_OWN_PROFILE='{"defaultAction":"SCMP_ACT_ALLOW","archMap":[{"architecture":"SCMP_ARCH_X86_64","subArchitectures":["SCMP_ARCH_X86","SCMP_ARCH_X32"]}],"syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}'
 t_seccomp_own_profile() {
         local extra out
-        extra=$(jq -cn --arg p "seccomp=$SEC_OWN_PROFILE" '{security_opt: [$p]}')
+        # pretty-printed as a file would be (newlines, tabs): the launch
+        # config carries it compacted
+        extra=$(jq -cn --arg p "seccomp=$(jq --tab . <<<"$SEC_OWN_PROFILE")" '{security_opt: [$p]}')
+        [[ $extra == *'\n\t'* ]] || { fail "the profile is not pretty-printed: $extra"; return 1; }
         SERVICE=ownprof run_sh "$REG/busybox:latest" \
                 'grep "^Seccomp:" /proc/self/status | tr -d "\t"; mkdir /tmp/d 2>&1 || echo mkdir-refused; unshare -U true && echo unshare-ok' \
                 "$extra" || return 1
