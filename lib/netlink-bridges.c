@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -16,6 +17,8 @@
 
 #define LOCK_PREFIX "network-"
 #define LOCK_SUFFIX ".lock"
+/* how long a clean stop waits, in all, for veths that are going */
+#define IDLE_WAIT_MSEC 500
 
 int network_lock_bridge(const char *run_dir, const char *bridge) {
         _cleanup_free_ char *p = NULL;
@@ -34,7 +37,13 @@ int network_lock_bridge(const char *run_dir, const char *bridge) {
         return fd;
 }
 
-static void remove_if_idle(Netlink *nl, const char *run_dir, const char *bridge) {
+static uint64_t now_msec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+static void remove_if_idle(Netlink *nl, const char *run_dir, const char *bridge, uint64_t deadline) {
         _cleanup_free_ char *err = NULL;
         _cleanup_close_ int lock = -1;
         char table[64];
@@ -50,7 +59,11 @@ static void remove_if_idle(Netlink *nl, const char *run_dir, const char *bridge)
         }
         br = netlink_link_index(nl, bridge);
         if (br >= 0) {
-                r = netlink_count_slaves(nl, br, &slaves);
+                /* the kernel deletes a stopped container's veth with its
+                 * namespace, asynchronously: one just stopped may still be
+                 * listed for a few ms, a running one stays */
+                while ((r = netlink_count_slaves(nl, br, &slaves)) >= 0 && slaves > 0 && now_msec() < deadline)
+                        (void) usleep(20 * 1000);
                 if (r < 0) {
                         log_warning_errno(r, "Failed to list the links of bridge %s, leaving it: %m", bridge);
                         return;
@@ -83,6 +96,8 @@ void network_remove_idle_bridges(const char *run_dir) {
         struct dirent *de;
         int r;
 
+        uint64_t deadline = now_msec() + IDLE_WAIT_MSEC;
+
         d = opendir(run_dir);
         if (!d)
                 return;
@@ -105,6 +120,6 @@ void network_remove_idle_bridges(const char *run_dir) {
                         log_warning_errno(r, "Failed to open rtnetlink, leaving the bridges: %m");
                         return;
                 }
-                remove_if_idle(nl, run_dir, bridge);
+                remove_if_idle(nl, run_dir, bridge, deadline);
         }
 }
