@@ -175,8 +175,9 @@ static int f_sysctls(SpecCtx *c, json_object *p, const char *k, json_object *v, 
                 r = spec_stringify_scalar(c, v, name, val, sub, &s);
                 if (r < 0)
                         return r;
-                if (strpbrk(s, "\n"))
-                        return spec_fail(c, sub, "value must be a single line");
+                /* the launch config carries name=value as printable text */
+                if (!spec_text_is_printable(s))
+                        return spec_fail(c, sub, "contains control characters (tabs and newlines included)");
         }
         return 0;
 }

@@ -370,6 +370,9 @@ static const ErrorCase error_cases[] = {
         /* found by fuzz-servicespec: "net." passed the spec, the launch config refused it */
         { "image: {name: b}\nsysctls: {net.: ER:.NANd}\n",
           "sysctls.net.: not a namespaced sysctl (allowed: net.*, kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*)" },
+        /* fuzz-servicespec: a tab passed here and failed the launch config */
+        { "image: {name: b}\nsysctls: {net.ipv4.ip_forward: \"1\\t\"}\n",
+          "sysctls.net.ipv4.ip_forward: contains control characters (tabs and newlines included)" },
         { "image: {name: b}\nsysctls: {kernel.sem.x: 1}\n",
           "sysctls.kernel.sem.x: not a namespaced sysctl (allowed: net.*, kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*)" },
         { "image: {name: b}\nsysctls: {vm.swappiness: 1}\n",
