@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <linux/capability.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "macro.h"
 #include "seccomp-profile.h"
@@ -328,4 +336,172 @@ int seccomp_profile_apply_default(SeccompCaps caps) {
                 r = seccomp_load(ctx);
         seccomp_release(ctx);
         return r;
+}
+
+/* ---- the compiled default profile, made once ---- */
+
+#define PROGRAM_CACHE_MAX 8
+
+static struct {
+        SeccompCaps caps;
+        SeccompProgram program;
+} program_cache[PROGRAM_CACHE_MAX];
+static size_t program_cache_len;
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t size) {
+        const unsigned char *p = data;
+
+        for (size_t i = 0; i < size; i++) {
+                h ^= p[i];
+                h *= UINT64_C(0x100000001b3);
+        }
+        return h;
+}
+
+static uint64_t fnv1a_str(uint64_t h, const char *s) {
+        return fnv1a(h, s, strlen(s) + 1);
+}
+
+/* Everything the program depends on: a file made by another version of the
+ * tables, of libseccomp or for another kernel answer is never used. */
+static uint64_t program_key(SeccompCaps caps, bool allow_ptrace) {
+        const struct scmp_version *v = seccomp_version();
+        uint64_t h = UINT64_C(0xcbf29ce484222325);
+        uint32_t native = seccomp_arch_native();
+
+        h = fnv1a(h, &caps, sizeof(caps));
+        h = fnv1a(h, &allow_ptrace, sizeof(allow_ptrace));
+        h = fnv1a(h, &native, sizeof(native));
+        if (v)
+                h = fnv1a(h, v, sizeof(*v));
+        for (size_t i = 0; i < ELEMENTSOF(allowed); i++)
+                h = fnv1a_str(h, allowed[i]);
+        for (size_t i = 0; i < ELEMENTSOF(allowed_on_arch); i++) {
+                h = fnv1a(h, &allowed_on_arch[i].arch, sizeof(allowed_on_arch[i].arch));
+                h = fnv1a_str(h, allowed_on_arch[i].name);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(allowed_with_cap); i++) {
+                h = fnv1a(h, &allowed_with_cap[i].cap, sizeof(allowed_with_cap[i].cap));
+                h = fnv1a_str(h, allowed_with_cap[i].name);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(allowed_ptrace); i++)
+                h = fnv1a_str(h, allowed_ptrace[i]);
+        h = fnv1a(h, personalities, sizeof(personalities));
+        return fnv1a_str(h, "clone-ns-flags, socket without vsock, clone3 ENOSYS, default EPERM");
+}
+
+/* A program is whole instructions, at most the kernel's limit. */
+static int program_from_fd(int fd, SeccompProgram *ret) {
+        struct stat st;
+        ssize_t n;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_size <= 0 ||
+            st.st_size % (off_t) sizeof(struct sock_filter) != 0 ||
+            st.st_size / (off_t) sizeof(struct sock_filter) > BPF_MAXINSNS)
+                return -EBADMSG;
+        ret->insns = malloc((size_t) st.st_size);
+        if (!ret->insns)
+                return -ENOMEM;
+        n = pread(fd, ret->insns, (size_t) st.st_size, 0);
+        if (n != st.st_size) {
+                free(ret->insns);
+                ret->insns = NULL;
+                return n < 0 ? -errno : -EBADMSG;
+        }
+        ret->len = (unsigned short) (st.st_size / (off_t) sizeof(struct sock_filter));
+        return 0;
+}
+
+static int program_compile(SeccompCaps caps, bool allow_ptrace, SeccompProgram *ret) {
+        scmp_filter_ctx ctx;
+        int fd, r;
+
+        fd = memfd_create("zlayer-seccomp", MFD_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+        if (!ctx) {
+                close(fd);
+                return -ENOMEM;
+        }
+        r = build(ctx, caps, allow_ptrace);
+        if (r >= 0)
+                r = seccomp_export_bpf(ctx, fd);
+        seccomp_release(ctx);
+        if (r >= 0)
+                r = program_from_fd(fd, ret);
+        close(fd);
+        return r;
+}
+
+/* Written whole under a temporary name, then renamed: a reader finds the
+ * complete program or none. A failure only costs the next start a compile. */
+static void program_store(int dir_fd, const char *name, const SeccompProgram *p) {
+        char tmp[96];
+        size_t size = (size_t) p->len * sizeof(struct sock_filter);
+        int fd;
+
+        snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int) getpid());
+        (void) unlinkat(dir_fd, tmp, 0);
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return;
+        if (write(fd, p->insns, size) != (ssize_t) size || fsync(fd) < 0 || close(fd) < 0 ||
+            renameat(dir_fd, tmp, dir_fd, name) < 0) {
+                (void) unlinkat(dir_fd, tmp, 0);
+                return;
+        }
+}
+
+int seccomp_profile_default_program(int cache_dir_fd, SeccompCaps caps, const SeccompProgram **ret) {
+        SeccompProgram p = {};
+        struct utsname u;
+        bool allow_ptrace;
+        char name[64];
+        int r = -ENOENT;
+
+        for (size_t i = 0; i < program_cache_len; i++)
+                if (program_cache[i].caps == caps) {
+                        *ret = &program_cache[i].program;
+                        return 0;
+                }
+
+        allow_ptrace = uname(&u) == 0 && seccomp_kernel_allows_ptrace(u.release);
+        snprintf(name, sizeof(name), "default-%016" PRIx64 ".bpf", program_key(caps, allow_ptrace));
+        if (cache_dir_fd >= 0) {
+                int fd = openat(cache_dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                if (fd >= 0) {
+                        r = program_from_fd(fd, &p);
+                        close(fd);
+                }
+        }
+        if (r < 0) {
+                r = program_compile(caps, allow_ptrace, &p);
+                if (r < 0)
+                        return r;
+                if (cache_dir_fd >= 0)
+                        program_store(cache_dir_fd, name, &p);
+        }
+        if (program_cache_len == PROGRAM_CACHE_MAX) {
+                /* a process sees few capability sets: forget the oldest */
+                free(program_cache[0].program.insns);
+                memmove(program_cache, program_cache + 1, sizeof(program_cache[0]) * (PROGRAM_CACHE_MAX - 1));
+                program_cache_len--;
+        }
+        program_cache[program_cache_len].caps = caps;
+        program_cache[program_cache_len].program = p;
+        *ret = &program_cache[program_cache_len++].program;
+        return 0;
+}
+
+int seccomp_program_load(const SeccompProgram *p) {
+        struct sock_fprog prog = { .len = p->len, .filter = p->insns };
+
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return -errno;
+        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+                return -errno;
+        return 0;
 }

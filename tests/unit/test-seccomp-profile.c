@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The containers' default seccomp profile, loaded for real in a child. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -92,12 +94,18 @@ static int run_child(void (*fn)(void)) {
         return WEXITSTATUS(st);
 }
 
+/* set: child_default loads this compiled program instead of building one */
+static const SeccompProgram *program_to_load;
+
 static void child_default(void) {
         struct utsname u;
         pid_t p;
         int st;
 
-        EXPECT_OK(seccomp_profile_apply_default(0));
+        if (program_to_load)
+                EXPECT_OK(seccomp_program_load(program_to_load));
+        else
+                EXPECT_OK(seccomp_profile_apply_default(0));
         EXPECT(mount("none", target, "tmpfs", 0, NULL), EPERM);
         EXPECT(umount2(target, MNT_DETACH), EPERM);
         EXPECT(unshare(CLONE_NEWNET), EPERM);
@@ -171,6 +179,60 @@ static void test_table_names_known(void **state) {
 
 static void test_default_profile_refuses(void **state) {
         assert_int_equal(run_child(child_default), 0);
+}
+
+/* The compiled program the shim and the exec monitor load: stored whole in
+ * the cache dir, found there again, and it refuses what the profile does. */
+static void test_compiled_program(void **state) {
+        char dir[] = "/tmp/zl-test-seccomp-cache-XXXXXX", path[320];
+        const SeccompProgram *p, *again;
+        struct dirent *de;
+        int dfd, fd, n_files = 0;
+        struct stat st;
+        DIR *d;
+
+        assert_non_null(mkdtemp(dir));
+        dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        assert_true(dfd >= 0);
+        assert_int_equal(seccomp_profile_default_program(dfd, 0, &p), 0);
+        assert_true(p->len > 100);
+        /* one file, no temporary left, holding exactly the program */
+        assert_non_null(d = opendir(dir));
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.') {
+                        n_files++;
+                        assert_true(strncmp(de->d_name, "default-", 8) == 0);
+                        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+                } else
+                        assert_true(strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0);
+        closedir(d);
+        assert_int_equal(n_files, 1);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(fstat(fd, &st), 0);
+        assert_int_equal(st.st_size, (off_t) p->len * (off_t) sizeof(struct sock_filter));
+        {
+                struct sock_filter *buf = malloc((size_t) st.st_size);
+                assert_non_null(buf);
+                assert_int_equal(read(fd, buf, (size_t) st.st_size), st.st_size);
+                assert_memory_equal(buf, p->insns, (size_t) st.st_size);
+                free(buf);
+        }
+        close(fd);
+        /* the same capabilities: the same program; others: another one */
+        assert_int_equal(seccomp_profile_default_program(dfd, 0, &again), 0);
+        assert_ptr_equal(again, p);
+        assert_int_equal(seccomp_profile_default_program(-1, UINT64_C(1) << CAP_SYS_ADMIN, &again), 0);
+        assert_ptr_not_equal(again, p);
+        assert_int_equal(seccomp_profile_default_program(dfd, 0, &p), 0);
+
+        program_to_load = p;
+        assert_int_equal(run_child(child_default), 0);
+        program_to_load = NULL;
+
+        assert_int_equal(unlink(path), 0);
+        close(dfd);
+        assert_int_equal(rmdir(dir), 0);
 }
 
 static void child_sys_admin(void) {
@@ -340,6 +402,7 @@ int main(void) {
                 cmocka_unit_test(test_table_names_known),
                 cmocka_unit_test(test_default_profile_refuses),
                 cmocka_unit_test(test_capabilities_lift_refusals),
+                cmocka_unit_test(test_compiled_program),
                 cmocka_unit_test(test_own_profile),
                 cmocka_unit_test(test_own_profile_refused),
                 cmocka_unit_test(test_own_profile_compact),

@@ -249,7 +249,7 @@ _noreturn_ static void child_run(const ExecRequest *q, int sync_fd, const int st
                         if (seccomp_profile_json_apply(q->config->seccomp, kept, &perr) < 0)
                                 child_die("loading the container's seccomp profile: %s", perr ?: "out of memory");
                 } else {
-                        int r = seccomp_profile_apply_default(kept);
+                        int r = container_seccomp_apply_default(q->seccomp_program, q->seccomp_caps, kept);
                         if (r < 0)
                                 child_die("loading the seccomp profile: %s", strerror(-r));
                 }
@@ -603,8 +603,14 @@ fail:
 }
 
 int exec_monitor_spawn(const ExecRequest *req, pid_t *ret_pid, int *ret_status_fd) {
+        ExecRequest q = *req;
         int sp[2];
         pid_t pid;
+
+        /* here, where the compiled program outlives the fork: an exec then
+         * pays libseccomp's compile once per capability set, not each time */
+        q.seccomp_program = container_seccomp_prepare(NULL, req->config, req->privileged || req->config->privileged,
+                                                      &q.seccomp_caps);
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
                 return -errno;
@@ -617,7 +623,7 @@ int exec_monitor_spawn(const ExecRequest *req, pid_t *ret_pid, int *ret_status_f
         }
         if (pid == 0) {
                 close(sp[0]);
-                monitor_run(req, sp[1]);
+                monitor_run(&q, sp[1]);
         }
         close(sp[1]);
         *ret_pid = pid;

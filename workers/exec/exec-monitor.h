@@ -6,6 +6,7 @@
 
 #include "cgroup.h"
 #include "launch-config.h"
+#include "seccomp-profile.h"
 
 /* A process exec'd into a running container (ExecStart, docs/internals.md).
  *
@@ -36,6 +37,10 @@ typedef struct ExecRequest {
         int init_pidfd;          /* pidfd of the container's entrypoint */
         const CgroupDriver *cgroup;
         const char *cgroup_path; /* "zlayer/<id>" */
+        /* set by exec_monitor_spawn(): the default seccomp program, compiled
+         * once per capability set in zlayer-exec and inherited by the fork */
+        const SeccompProgram *seccomp_program;
+        SeccompCaps seccomp_caps;
 } ExecRequest;
 
 /* Forks the monitor. Returns its pid and the worker's end of the status socket. */

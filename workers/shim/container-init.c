@@ -127,7 +127,8 @@ static char **build_env(const LaunchConfig *c, const ContainerUser *u) {
 /* The default seccomp profile, unless the container is privileged or its
  * spec says seccomp=unconfined; the calls the container's capabilities make
  * legitimate stay allowed (lib/seccomp-profile.h). */
-static void apply_seccomp(const LaunchConfig *c, const bool *caps, int ncaps) {
+static void apply_seccomp(const InitParams *p, const bool *caps, int ncaps) {
+        const LaunchConfig *c = p->config;
         SeccompCaps mask = 0;
         int r;
 
@@ -142,7 +143,7 @@ static void apply_seccomp(const LaunchConfig *c, const bool *caps, int ncaps) {
                         die("loading the container's seccomp profile: %s", err ?: "out of memory");
                 return;
         }
-        r = seccomp_profile_apply_default(mask);
+        r = container_seccomp_apply_default(p->seccomp_program, p->seccomp_caps, mask);
         if (r < 0)
                 die("loading the seccomp profile: %s", strerror(-r));
 }
@@ -372,7 +373,7 @@ void container_init_run(const InitParams *p) {
                 signal(SIGPIPE, SIG_DFL);
                 sigemptyset(&old);
                 sigprocmask(SIG_SETMASK, &old, NULL);
-                apply_seccomp(c, want, ncaps); /* last, after no_new_privs */
+                apply_seccomp(p, want, ncaps); /* last, after no_new_privs */
                 exec_entrypoint(c, env);
         }
         if (tty_slave >= 0)

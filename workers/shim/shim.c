@@ -351,6 +351,12 @@ int main(int argc, char **argv) {
                 return 1;
         }
 
+        /* compiled (or found in ROOT/seccomp) while ROOT is reachable; the
+         * init loads it last, inside the container */
+        SeccompCaps seccomp_caps = 0;
+        const SeccompProgram *seccomp_program = container_seccomp_prepare(a.root, config, config->privileged,
+                                                                          &seccomp_caps);
+
         unsigned long flags = CLONE_NEWNS | CLONE_NEWUTS | SIGCHLD;
         /* pid_mode / ipc_mode "host": the host's namespace instead of a new one */
         if (!config->host_pid)
@@ -376,6 +382,8 @@ int main(int argc, char **argv) {
                         .stdin_fd = in[0],
                         .exit_status_fd = exit_pipe[1],
                         .pid_socket = pid_sock[1],
+                        .seccomp_program = seccomp_program,
+                        .seccomp_caps = seccomp_caps,
                         .title_area = argv[0],
                         .title_size = (size_t) (argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]),
                 };

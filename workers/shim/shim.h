@@ -6,6 +6,7 @@
 
 #include "launch-config.h"
 #include "macro.h"
+#include "seccomp-profile.h"
 
 /* What the container's init gets from the shim (workers/shim/shim.c). */
 typedef struct InitParams {
@@ -19,6 +20,8 @@ typedef struct InitParams {
                                   * entrypoint gets a PTY of its own devpts instead,
                                   * whose master goes to the shim over pid_socket. */
         int exit_status_fd;      /* CLOEXEC write end: the entrypoint's wait status */
+        const SeccompProgram *seccomp_program; /* container_seccomp_prepare()'s, or NULL */
+        SeccompCaps seccomp_caps;
         int pid_socket;          /* CLOEXEC: the entrypoint sends its credentials, so
                                   * the shim learns its host pid (SCM_CREDENTIALS) */
         char *title_area;        /* the shim's argv strings, which the container's pid 1
@@ -71,5 +74,16 @@ int container_user_switch(const ContainerUser *u, char **ret_error);
  * @privileged, plus @cap_add minus @cap_drop, limited to what the host's
  * bounding set still has. @want has @ncaps entries. */
 void container_caps_compute(char *const *cap_add, char *const *cap_drop, bool privileged, bool *want, int ncaps);
+/* The default seccomp program a container's process loads last before
+ * its exec (lib/seccomp-profile.h), made beforehand, while ROOT is still
+ * reachable: kept in ROOT/seccomp (@root NULL: in this process's memory
+ * only). NULL when the default profile does not apply (privileged,
+ * seccomp=unconfined, a profile of the container's own) or could not be
+ * had; *ret_caps = the capabilities it was made for. */
+const SeccompProgram *container_seccomp_prepare(const char *root, const LaunchConfig *c, bool privileged,
+                                                SeccompCaps *ret_caps);
+/* Loads the default profile for @caps: @prepared when it was made for
+ * @caps, else compiled now. */
+int container_seccomp_apply_default(const SeccompProgram *prepared, SeccompCaps prepared_caps, SeccompCaps caps);
 /* The value of @key in a KEY=VALUE list, or NULL. */
 const char *container_env_get(char *const *env, const char *key);

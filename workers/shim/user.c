@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -242,6 +244,43 @@ void container_caps_compute(char *const *cap_add, char *const *cap_drop, bool pr
         for (int cap = 0; cap < ncaps; cap++)
                 if (want[cap] && cap_get_bound(cap) != 1)
                         want[cap] = false;
+}
+
+const SeccompProgram *container_seccomp_prepare(const char *root, const LaunchConfig *c, bool privileged,
+                                                SeccompCaps *ret_caps) {
+        const SeccompProgram *p = NULL;
+        _cleanup_close_ int dir = -1;
+        SeccompCaps mask = 0;
+        bool want[64];
+        int ncaps;
+
+        if (c->privileged || streq(strempty(c->seccomp), "unconfined") || (c->seccomp && c->seccomp[0] == '{'))
+                return NULL;
+        ncaps = (int) cap_max_bits();
+        if (ncaps <= 0 || ncaps > 64)
+                ncaps = CAP_LAST_CAP + 1;
+        container_caps_compute(c->cap_add, c->cap_drop, privileged, want, ncaps);
+        for (int i = 0; i < ncaps; i++)
+                if (want[i])
+                        mask |= UINT64_C(1) << i;
+        if (root) {
+                _cleanup_free_ char *path = NULL;
+
+                if (asprintf(&path, "%s/seccomp", root) < 0)
+                        return NULL;
+                (void) mkdir(path, 0700);
+                dir = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        }
+        if (seccomp_profile_default_program(dir, mask, &p) < 0)
+                return NULL;
+        *ret_caps = mask;
+        return p;
+}
+
+int container_seccomp_apply_default(const SeccompProgram *prepared, SeccompCaps prepared_caps, SeccompCaps caps) {
+        if (prepared && prepared_caps == caps)
+                return seccomp_program_load(prepared);
+        return seccomp_profile_apply_default(caps);
 }
 
 const char *container_env_get(char *const *env, const char *key) {
