@@ -124,10 +124,19 @@ static int create_finish(Broker *b, sd_bus_message *m, const ServiceSpec *spec, 
                 return sd_bus_error_setf(error, ZL_ERROR_INVALID_SPEC, "%s",
                                          launch_error ?: (r == -ENOMEM ? "out of memory" : "invalid launch config"));
         r = network_attach(b, id, launch);
+        if (r == -ENOSPC) {
+                json_object *named;
+
+                /* a named network's own /24, or the daemon's bridge */
+                if (json_object_object_get_ex(launch, "network_name", &named))
+                        return sd_bus_error_setf(error, ZL_ERROR_BUSY,
+                                                 "no address (or no subnet) left for '%s' on network %s", id,
+                                                 json_object_get_string(named));
+                return sd_bus_error_setf(error, ZL_ERROR_BUSY, "no address left for '%s' on bridge %s", id,
+                                         b->opts.bridge_name ?: ZL_DEFAULT_BRIDGE);
+        }
         if (r < 0)
-                return r == -ENOSPC ? sd_bus_error_setf(error, ZL_ERROR_BUSY, "no address left for '%s' on bridge %s",
-                                                        id, b->opts.bridge_name ?: ZL_DEFAULT_BRIDGE)
-                                    : sd_bus_error_set_errnof(error, -r, "Failed to allocate an address for %s: %m", id);
+                return sd_bus_error_set_errnof(error, -r, "Failed to allocate an address for %s: %m", id);
 
         c = container_new();
         if (!c)
