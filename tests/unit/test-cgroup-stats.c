@@ -1,19 +1,27 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Container stats from fake cgroupfs (v1 and v2) and /proc trees. */
+/* Container stats from fake cgroupfs (v1 and v2) and /proc trees, the JSON
+ * line of Stats1.Sample, and the seccomp allowlist of zlayer-stats
+ * (lib/sandbox-syscalls.c): it reads, and has no call that changes a file
+ * system, loaded for real in children. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "lib/cgroup-stats.h"
 #include "lib/fileio.h"
 #include "lib/macro.h"
+#include "lib/sandbox-seccomp.h"
 
 static char tmp[64];
 
@@ -243,6 +251,78 @@ static void test_json_strict(void **state) {
         assert_true(s.mem_limit_bytes == UINT64_MAX);
 }
 
+static void test_allowlist_names_resolve(void **state) {
+        const char *bad = sandbox_syscalls_unknown(sandbox_syscalls_stats);
+        if (bad)
+                fail_msg("unknown system call in the stats allowlist: %s", bad);
+}
+
+static void test_allowlist_no_writing_calls(void **state) {
+        static const char *const writing[] = {
+                "mkdir", "mkdirat", "unlink", "unlinkat", "rmdir", "rename", "renameat", "renameat2",
+                "link", "linkat", "symlink", "symlinkat", "truncate", "ftruncate", "fallocate",
+                "chmod", "fchmod", "fchmodat", "chown", "fchown", "fchownat", "lchown", "mknod",
+                "mknodat", "setxattr", "fsetxattr", "lsetxattr", "removexattr", "fremovexattr",
+                "utimensat", "mount", "unshare", "setns", "execve", "clone", "clone3", "ptrace", NULL,
+        };
+        const char *const *lists[] = { sandbox_syscalls_base, sandbox_syscalls_stats, NULL };
+        for (const char *const *const *l = lists; *l; l++)
+                for (const char *const *s = *l; *s; s++)
+                        for (const char *const *w = writing; *w; w++)
+                                if (strcmp(*s, *w) == 0)
+                                        fail_msg("%s is allowed to zlayer-stats", *s);
+}
+
+static char victim[64];
+
+/* In a child: the stats filter, then @op; the child's wait status. */
+static int run_filtered(int op) {
+        int st;
+        pid_t pid = fork();
+
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                const char *const *lists[] = { sandbox_syscalls_base, sandbox_syscalls_stats, NULL };
+                char buf[64];
+                int fd;
+
+                if (sandbox_seccomp_allowlist(lists) < 0)
+                        _exit(2);
+                if (op == 0) { /* what it does all day */
+                        fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+                        _exit(fd >= 0 && read(fd, buf, sizeof(buf)) > 0 ? 0 : 3);
+                }
+                if (op == 1)
+                        (void) unlink(victim);
+                else
+                        (void) mkdir(victim, 0755);
+                _exit(4); /* not reached: SIGSYS */
+        }
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        return st;
+}
+
+static void test_allowlist_reads_and_kills_writers(void **state) {
+        int st;
+
+        snprintf(victim, sizeof(victim), "/tmp/zl-stats-sandbox-XXXXXX");
+        int fd = mkstemp(victim);
+        assert_true(fd >= 0);
+        close(fd);
+
+        st = run_filtered(0);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+        for (int op = 1; op <= 2; op++) {
+                st = run_filtered(op);
+                assert_true(WIFSIGNALED(st));
+                assert_int_equal(WTERMSIG(st), SIGSYS);
+        }
+        /* the file the child tried to unlink is still there */
+        assert_int_equal(access(victim, F_OK), 0);
+        assert_int_equal(unlink(victim), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_net_dev),
@@ -252,6 +332,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_v2, setup, teardown),
                 cmocka_unit_test(test_json_round_trip),
                 cmocka_unit_test(test_json_strict),
+                cmocka_unit_test(test_allowlist_names_resolve),
+                cmocka_unit_test(test_allowlist_no_writing_calls),
+                cmocka_unit_test(test_allowlist_reads_and_kills_writers),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
