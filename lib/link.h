@@ -13,3 +13,10 @@ int link_open_client(int fd, sd_event *event, sd_bus **ret);
 
 /* The fd a child process finds its link on. */
 #define LINK_FD 3
+
+/* A worker's start: the event loop, SIGTERM and SIGINT blocked and ending
+ * it (plus the signals of @extra_blocked, 0-terminated or NULL, blocked
+ * only), the link on LINK_FD opened as the server, and the loop ended when
+ * the link closes (the broker died: zlayerd starts the worker again with
+ * the new one). @name is the worker's for the messages. Logs its errors. */
+int link_serve_worker(const char *name, const int *extra_blocked, sd_event **ret_event, sd_bus **ret_bus);

@@ -36,19 +36,10 @@ static const char help_text[] =
         "  --user=NAME     the unprivileged user (default " ZL_DEFAULT_USER ")\n"
         "  --debug         log at debug level\n";
 
-static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        sd_event *event = userdata;
-
-        /* The broker died; zlayerd restarts us with the new one. */
-        log_debug("Link closed, exiting.");
-        return sd_event_exit(event, 0);
-}
-
 static int run(int argc, char **argv) {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         DaemonOptions opts;
-        sigset_t mask;
         int r;
 
         log_set_program("zlayer-archive");
@@ -75,37 +66,10 @@ static int run(int argc, char **argv) {
         }
         sandbox_selftest_maybe();
 
-        r = sd_event_default(&event);
+        /* SIGCHLD: sd_event_add_child() for the unpack and commit children */
+        r = link_serve_worker("zlayer-archive", (const int[]) { SIGCHLD, 0 }, &event, &bus);
         if (r < 0)
-                return log_error_errno(r, "Failed to allocate the event loop: %m");
-
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGCHLD);  /* sd_event_add_child() for the unpack children */
-        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-                return log_error_errno(-errno, "Failed to block signals: %m");
-        r = sd_event_add_signal(event, NULL, SIGTERM, NULL, NULL);
-        if (r >= 0)
-                r = sd_event_add_signal(event, NULL, SIGINT, NULL, NULL);
-        if (r < 0)
-                return log_error_errno(r, "Failed to watch signals: %m");
-
-        /* Started by hand without a link: say so rather than let libsystemd
-         * trip over a closed fd. */
-        r = sd_is_socket(LINK_FD, AF_UNIX, SOCK_STREAM, -1);
-        if (r <= 0)
-                return log_error_errno(r < 0 ? r : -ENOTSOCK,
-                                       "No link on fd %d (zlayer-archive is started by zlayerd): %m", LINK_FD);
-
-        r = link_open_server(LINK_FD, event, &bus);
-        if (r < 0)
-                return log_error_errno(r, "Failed to open the link on fd %d: %m", LINK_FD);
-
-        r = sd_bus_match_signal(bus, NULL, NULL, "/org/freedesktop/DBus/Local",
-                                "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, event);
-        if (r < 0)
-                return log_error_errno(r, "Failed to watch the link: %m");
+                return r;
 
         r = archive_bus_add_object(bus);
         if (r < 0)

@@ -48,18 +48,11 @@ static void clean_ingest(const char *root) {
                 log_warning_errno(r, "Failed to clean %s/ingest: %m", path);
 }
 
-static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        /* The broker went away: zlayerd restarts us with a new link. */
-        log_debug("Link closed, exiting.");
-        return sd_event_exit(userdata, 0);
-}
-
 int main(int argc, char **argv) {
         _cleanup_(sd_event_unrefp_) sd_event *event = NULL;
         _cleanup_(sd_bus_flush_close_unrefp_) sd_bus *bus = NULL;
         _cleanup_(puller_freep) Puller *puller = NULL;
         DaemonOptions o;
-        sigset_t mask;
         int r;
 
         log_set_program("zlayer-puller");
@@ -79,33 +72,10 @@ int main(int argc, char **argv) {
                 log_error("Failed to initialize libcurl.");
                 return EXIT_FAILURE;
         }
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGPIPE);
-        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
-                log_error_errno(-errno, "Failed to block signals: %m");
+        /* SIGPIPE: a registry that hangs up mid-write is an error of that request */
+        r = link_serve_worker("zlayer-puller", (const int[]) { SIGPIPE, 0 }, &event, &bus);
+        if (r < 0)
                 return EXIT_FAILURE;
-        }
-
-        r = sd_event_default(&event);
-        if (r < 0) {
-                log_error_errno(r, "Failed to allocate the event loop: %m");
-                return EXIT_FAILURE;
-        }
-        r = sd_event_add_signal(event, NULL, SIGTERM, NULL, NULL);
-        if (r >= 0)
-                r = sd_event_add_signal(event, NULL, SIGINT, NULL, NULL);
-        if (r < 0) {
-                log_error_errno(r, "Failed to watch SIGTERM/SIGINT: %m");
-                return EXIT_FAILURE;
-        }
-
-        r = link_open_server(LINK_FD, event, &bus);
-        if (r < 0) {
-                log_error_errno(r, "Failed to open the link on fd %d: %m", LINK_FD);
-                return EXIT_FAILURE;
-        }
 
         if (sandbox_become_user(o.user) < 0)
                 return EXIT_FAILURE;
@@ -115,13 +85,6 @@ int main(int argc, char **argv) {
         sandbox_selftest_maybe();
 
         clean_ingest(o.root);
-
-        r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
-                                "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, event);
-        if (r < 0) {
-                log_error_errno(r, "Failed to watch for the end of the link: %m");
-                return EXIT_FAILURE;
-        }
 
         r = puller_new(event, bus, o.auth_file, &puller);
         if (r < 0) {

@@ -24,17 +24,10 @@ static const char help_text[] =
         "  --user=NAME     the unprivileged user (default " ZL_DEFAULT_USER ")\n"
         "  --debug         log at debug level\n";
 
-static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        /* The broker died; zlayerd restarts us with the new one. */
-        log_debug("Link closed, exiting.");
-        return sd_event_exit(userdata, 0);
-}
-
 static int run(int argc, char **argv) {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         DaemonOptions opts;
-        sigset_t mask;
         int r;
 
         log_set_program("zlayer-stats");
@@ -53,27 +46,9 @@ static int run(int argc, char **argv) {
                 return r;
         sandbox_selftest_maybe();
 
-        r = sd_event_default(&event);
+        r = link_serve_worker("zlayer-stats", NULL, &event, &bus);
         if (r < 0)
-                return log_error_errno(r, "Failed to allocate the event loop: %m");
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-                return log_error_errno(-errno, "Failed to block signals: %m");
-        r = sd_event_add_signal(event, NULL, SIGTERM, NULL, NULL);
-        if (r >= 0)
-                r = sd_event_add_signal(event, NULL, SIGINT, NULL, NULL);
-        if (r < 0)
-                return log_error_errno(r, "Failed to watch signals: %m");
-
-        r = link_open_server(LINK_FD, event, &bus);
-        if (r < 0)
-                return log_error_errno(r, "Failed to open the link on fd %d: %m", LINK_FD);
-        r = sd_bus_match_signal(bus, NULL, NULL, "/org/freedesktop/DBus/Local", "org.freedesktop.DBus.Local",
-                                "Disconnected", on_disconnected, event);
-        if (r < 0)
-                return log_error_errno(r, "Failed to watch the link: %m");
+                return r;
         r = stats_bus_add_object(bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to publish %s: %m", ZL_WORKER_PATH);
