@@ -2,16 +2,18 @@
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
+#include <strings.h>
 #include <sys/prctl.h>
 
 #include "daemon-options.h"
 #include "ipam.h"
 #include "netnames.h"
 #include "log.h"
+#include "reference.h"
 
 int daemon_options_parse(DaemonOptions *o, int argc, char **argv, const char *help_text) {
         enum { ARG_ROOT = 0x100, ARG_RUN_DIR, ARG_USER, ARG_BUS, ARG_DEBUG, ARG_AUTH_FILE, ARG_BRIDGE_NAME, ARG_BRIDGE_SUBNET, ARG_NETWORK_POOL,
-               ARG_MAX_CONCURRENT_OPS };
+               ARG_MAX_CONCURRENT_OPS, ARG_SEARCH_REGISTRY };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "root", required_argument, NULL, ARG_ROOT },
@@ -24,6 +26,7 @@ int daemon_options_parse(DaemonOptions *o, int argc, char **argv, const char *he
                 { "bridge-subnet", required_argument, NULL, ARG_BRIDGE_SUBNET },
                 { "network-pool", required_argument, NULL, ARG_NETWORK_POOL },
                 { "max-concurrent-ops", required_argument, NULL, ARG_MAX_CONCURRENT_OPS },
+                { "search-registry", required_argument, NULL, ARG_SEARCH_REGISTRY },
                 {}
         };
         int c;
@@ -75,6 +78,10 @@ int daemon_options_parse(DaemonOptions *o, int argc, char **argv, const char *he
                                 return -EINVAL;
                         }
                         break;
+                case ARG_SEARCH_REGISTRY:
+                        if (search_registry_add(o->search_registries, &o->n_search_registries, optarg) < 0)
+                                return -EINVAL;
+                        break;
                 default:
                         return -EINVAL;
                 }
@@ -119,6 +126,25 @@ int parse_max_concurrent_ops(const char *s, unsigned *ret) {
         if (errno != 0 || !(s[0] >= '0' && s[0] <= '9') || *end != '\0' || v < 1 || v > ZL_MAX_CONCURRENT_OPS_LIMIT)
                 return -EINVAL;
         *ret = (unsigned) v;
+        return 0;
+}
+
+int search_registry_add(const char **list, unsigned *n, const char *host) {
+        if (!registry_host_is_valid(host)) {
+                log_error("--search-registry must be a registry HOST[:PORT] (no scheme, no path): %s", host);
+                return -EINVAL;
+        }
+        for (unsigned i = 0; i < *n; i++)
+                if (strcasecmp(list[i], host) == 0) {
+                        log_error("--search-registry given twice: %s", host);
+                        return -EEXIST;
+                }
+        if (*n >= ZL_SEARCH_REGISTRIES_MAX) {
+                log_error("--search-registry may be given at most %u times: %s is one too many",
+                          ZL_SEARCH_REGISTRIES_MAX, host);
+                return -E2BIG;
+        }
+        list[(*n)++] = host;
         return 0;
 }
 

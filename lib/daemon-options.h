@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 
+#define ZL_SEARCH_REGISTRIES_MAX 16u
+
 /* The options zlayerd passes down to the broker and to every worker
  * (docs/internals.md). Strings point into argv or static defaults. */
 typedef struct DaemonOptions {
@@ -16,6 +18,8 @@ typedef struct DaemonOptions {
         const char *bridge_subnet; /* --bridge-subnet, NULL = 10.89.0.0/16 */
         const char *network_pool;  /* --network-pool (named networks), NULL = 10.90.0.0/16 */
         unsigned max_concurrent_ops; /* --max-concurrent-ops (the broker's), default ZL_DEFAULT_MAX_CONCURRENT_OPS */
+        const char *search_registries[ZL_SEARCH_REGISTRIES_MAX]; /* --search-registry, in order (the broker's SearchImages) */
+        unsigned n_search_registries;
 } DaemonOptions;
 
 #define ZL_DEFAULT_ROOT "/var/lib/zlayer"
@@ -24,6 +28,13 @@ typedef struct DaemonOptions {
 #define ZL_DEFAULT_AUTH_FILE "/etc/zlayer/auth.json"
 #define ZL_DEFAULT_MAX_CONCURRENT_OPS 64u
 #define ZL_MAX_CONCURRENT_OPS_LIMIT 65536u
+
+/* --search-registry=HOST[:PORT]: a registry host as in image references
+ * (lib/reference.h), appended to @list (@n entries, at most
+ * ZL_SEARCH_REGISTRIES_MAX); -EINVAL for a bad host, -EEXIST for one
+ * given twice (case ignored), -E2BIG for one too many, after logging what
+ * is wrong. */
+int search_registry_add(const char **list, unsigned *n, const char *host);
 
 /* --max-concurrent-ops: 1…ZL_MAX_CONCURRENT_OPS_LIMIT; -EINVAL otherwise. */
 int parse_max_concurrent_ops(const char *s, unsigned *ret);

@@ -138,7 +138,7 @@ static int host_split(const char *s, char **ret_host, const char **ret_port) {
         return 0;
 }
 
-static bool registry_host_is_valid(const char *s) {
+bool registry_host_is_valid(const char *s) {
         _cleanup_free_ char *host = NULL;
         const char *port;
         struct in6_addr a6;

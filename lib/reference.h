@@ -33,6 +33,10 @@ char *image_reference_to_string(const ImageReference *r);
 /* Convenience: parse and format in one step ("busybox" → "docker.io/library/busybox:latest"). */
 int image_reference_normalize(const char *s, char **ret);
 
+/* A registry host as references name it: DNS labels, an IPv4 address or a
+ * [v6] address, with an optional :port (1-65535); at most 255 bytes. */
+bool registry_host_is_valid(const char *s);
+
 /* True for hosts on loopback (127.0.0.0/8, [::1], localhost), with or
  * without a port: these speak plain http (Docker's rule). */
 bool registry_host_is_loopback(const char *host);

@@ -27,6 +27,8 @@ typedef struct Arguments {
         const char *auth_file;
         const char *bridge_name, *bridge_subnet, *network_pool;
         const char *max_concurrent_ops;
+        const char *search_registries[ZL_SEARCH_REGISTRIES_MAX];
+        unsigned n_search_registries;
         bool debug;
 } Arguments;
 
@@ -57,6 +59,8 @@ static void help(void) {
                "                      (default: %s)\n"
                "  --max-concurrent-ops=N  container lifecycle calls in flight at once before\n"
                "                      the broker answers Busy (1-65536, default 64)\n"
+               "  --search-registry=HOST[:PORT]  a registry SearchImages lists for a term\n"
+               "                      without a host, in the order given (up to 16)\n"
                "  --debug             log at debug level, and pass --debug to every child\n"
                "  -h --help           show this help\n"
                "     --version        show the version\n",
@@ -66,7 +70,8 @@ static void help(void) {
 
 static int parse_argv(int argc, char **argv, Arguments *a) {
         enum { ARG_BUS = 0x100, ARG_ROOT, ARG_RUN_DIR, ARG_USER, ARG_LIBEXEC_DIR, ARG_DEBUG, ARG_VERSION, ARG_AUTH_FILE,
-               ARG_BRIDGE_NAME, ARG_BRIDGE_SUBNET, ARG_MAX_CONCURRENT_OPS, ARG_NETWORK_POOL };
+               ARG_BRIDGE_NAME, ARG_BRIDGE_SUBNET, ARG_MAX_CONCURRENT_OPS, ARG_NETWORK_POOL,
+               ARG_SEARCH_REGISTRY };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -81,6 +86,7 @@ static int parse_argv(int argc, char **argv, Arguments *a) {
                 { "bridge-subnet", required_argument, NULL, ARG_BRIDGE_SUBNET },
                 { "network-pool", required_argument, NULL, ARG_NETWORK_POOL },
                 { "max-concurrent-ops", required_argument, NULL, ARG_MAX_CONCURRENT_OPS },
+                { "search-registry", required_argument, NULL, ARG_SEARCH_REGISTRY },
                 {}
         };
         int c;
@@ -151,6 +157,10 @@ static int parse_argv(int argc, char **argv, Arguments *a) {
                                 return -EINVAL;
                         }
                         a->max_concurrent_ops = optarg;
+                        break;
+                case ARG_SEARCH_REGISTRY:
+                        if (search_registry_add(a->search_registries, &a->n_search_registries, optarg) < 0)
+                                return -EINVAL;
                         break;
                 default: /* getopt printed what is wrong */
                         return -EINVAL;
@@ -290,6 +300,8 @@ static int run(int argc, char **argv) {
         s.bridge_subnet = a.bridge_subnet;
         s.network_pool = a.network_pool;
         s.max_concurrent_ops = a.max_concurrent_ops;
+        s.search_registries = a.search_registries;
+        s.n_search_registries = a.n_search_registries;
         s.debug = a.debug;
 
         r = supervisor_init(&s, event);

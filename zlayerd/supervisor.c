@@ -346,7 +346,7 @@ static int on_child_exit(sd_event_source *source, const siginfo_t *si, void *use
 }
 
 static char **child_argv(const Supervisor *s, const Child *c, const char *path) {
-        _cleanup_strv_free_ char **argv = calloc(12, sizeof(char *));
+        _cleanup_strv_free_ char **argv = calloc(12 + s->n_search_registries, sizeof(char *));
         size_t n = 0;
 
         if (!argv)
@@ -393,6 +393,11 @@ static char **child_argv(const Supervisor *s, const Child *c, const char *path) 
                 argv[n - 1] = NULL;
                 return NULL;
         }
+        for (unsigned i = 0; c->kind == CHILD_BROKER && i < s->n_search_registries; i++)
+                if (asprintf(&argv[n++], "--search-registry=%s", s->search_registries[i]) < 0) {
+                        argv[n - 1] = NULL;
+                        return NULL;
+                }
         if (s->debug && !(argv[n++] = strdup("--debug")))
                 return NULL;
         return TAKE_PTR(argv);

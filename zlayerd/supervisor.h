@@ -57,6 +57,8 @@ struct Supervisor {
         const char *auth_file;     /* passed to zlayer-puller only */
         const char *bridge_name, *bridge_subnet, *network_pool; /* passed to the broker only; NULL = default */
         const char *max_concurrent_ops;          /* idem */
+        const char *const *search_registries;    /* idem, n_search_registries of them */
+        unsigned n_search_registries;
         bool debug;
 
         Child children[_CHILD_KIND_MAX];

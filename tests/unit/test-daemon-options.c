@@ -38,10 +38,54 @@ static void test_option_default_and_given(void **state) {
         assert_int_equal(daemon_options_parse(&o, 2, zero, ""), -EINVAL);
 }
 
+static void test_search_registry_add(void **state) {
+        static const char *const bad[] = { "", "http://r.example", "r.example/x", "r.example:0", "r.example:65536",
+                                           "-r.example", "r_x.example", "::1", "[::1", "r.example:5000:1" };
+        static const char *const good[] = { "r.example", "127.0.0.1:5000", "localhost", "[::1]:5000", "Reg.Example:443" };
+        const char *list[ZL_SEARCH_REGISTRIES_MAX] = {};
+        char names[ZL_SEARCH_REGISTRIES_MAX + 1][32];
+        unsigned n = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                if (search_registry_add(list, &n, bad[i]) != -EINVAL || n != 0)
+                        fail_msg("'%s' accepted", bad[i]);
+        for (size_t i = 0; i < ELEMENTSOF(good); i++)
+                assert_int_equal(search_registry_add(list, &n, good[i]), 0);
+        assert_int_equal(n, ELEMENTSOF(good));
+        assert_string_equal(list[1], "127.0.0.1:5000");
+        assert_int_equal(search_registry_add(list, &n, "reg.example:443"), -EEXIST);
+        for (unsigned i = n; i < ZL_SEARCH_REGISTRIES_MAX; i++) {
+                snprintf(names[i], sizeof(names[i]), "r%u.example", i);
+                assert_int_equal(search_registry_add(list, &n, names[i]), 0);
+        }
+        assert_int_equal(n, ZL_SEARCH_REGISTRIES_MAX);
+        assert_int_equal(search_registry_add(list, &n, "one.more.example"), -E2BIG);
+        assert_int_equal(n, ZL_SEARCH_REGISTRIES_MAX);
+        assert_string_equal(list[ZL_SEARCH_REGISTRIES_MAX - 1], names[ZL_SEARCH_REGISTRIES_MAX - 1]);
+}
+
+static void test_search_registry_option(void **state) {
+        char *none[] = { (char *) "zlayer-broker", NULL };
+        char *two[] = { (char *) "zlayer-broker", (char *) "--search-registry=b.example",
+                        (char *) "--search-registry", (char *) "127.0.0.1:5000", NULL };
+        char *bad[] = { (char *) "zlayer-broker", (char *) "--search-registry=https://b.example", NULL };
+        DaemonOptions o;
+
+        assert_int_equal(daemon_options_parse(&o, 1, none, ""), 0);
+        assert_int_equal(o.n_search_registries, 0);
+        assert_int_equal(daemon_options_parse(&o, 4, two, ""), 0);
+        assert_int_equal(o.n_search_registries, 2);
+        assert_string_equal(o.search_registries[0], "b.example");
+        assert_string_equal(o.search_registries[1], "127.0.0.1:5000");
+        assert_int_equal(daemon_options_parse(&o, 2, bad, ""), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_max_concurrent_ops),
                 cmocka_unit_test(test_option_default_and_given),
+                cmocka_unit_test(test_search_registry_add),
+                cmocka_unit_test(test_search_registry_option),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,12 +2,11 @@
 /* SearchImages' network part: the registry v2 catalog. One GET per page in
  * a thread of its own (libcurl's easy interface blocks), the result handed
  * to the loop through a pipe, so only the loop thread touches sd-bus. */
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
-#include <strings.h>
 #include <systemd/sd-event.h>
 
 #include "auth-file.h"
@@ -18,8 +17,8 @@
 #include "log.h"
 #include "macro.h"
 #include "reference.h"
+#include "registry.h"
 
-#define CATALOG_TIMEOUT_SEC 60L
 #define CATALOG_JOBS_MAX 4U
 
 typedef struct CatalogJob {
@@ -28,6 +27,7 @@ typedef struct CatalogJob {
         pthread_t thread;
         int pipe[2];
         char *host, *username, *password;
+        const char *auth_file;
         bool insecure;
         /* the thread's result */
         int r;
@@ -37,6 +37,19 @@ typedef struct CatalogJob {
 } CatalogJob;
 
 static unsigned n_jobs;
+
+/* The message the caller gets; @r goes on as the classification. */
+_printf_(3, 4)
+static int catalog_error(CatalogJob *j, int r, const char *fmt, ...) {
+        va_list ap;
+
+        free(j->error);
+        va_start(ap, fmt);
+        if (vasprintf(&j->error, fmt, ap) < 0)
+                j->error = NULL;
+        va_end(ap);
+        return r;
+}
 
 int catalog_parse_page(const char *json, char ***repos, size_t *n) {
         json_object *o = json_tokener_parse(json), *a;
@@ -93,98 +106,47 @@ int catalog_parse_link(const char *value, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-typedef struct Page {
-        char *data;
-        size_t len;
-        char *next;
-} Page;
-
-static size_t on_body(char *p, size_t size, size_t nmemb, void *userdata) {
-        Page *page = userdata;
-        size_t k = size * nmemb;
-        char *d;
-
-        if (page->len + k > CATALOG_PAGE_MAX)
-                return 0;
-        d = realloc(page->data, page->len + k + 1);
-        if (!d)
-                return 0;
-        memcpy(d + page->len, p, k);
-        page->len += k;
-        d[page->len] = 0;
-        page->data = d;
-        return k;
-}
-
-static size_t on_header(char *p, size_t size, size_t nmemb, void *userdata) {
-        Page *page = userdata;
-        size_t k = size * nmemb;
-
-        if (k > 5 && strncasecmp(p, "Link:", 5) == 0 && !page->next) {
-                _cleanup_free_ char *v = strndup(p + 5, k - 5);
-                if (v)
-                        (void) catalog_parse_link(v, &page->next);
-        }
-        return k;
-}
-
+/* Every page, through the pull's registry client: its Basic credentials,
+ * its Bearer token flow (for the scope registry:catalog:*) and its token
+ * cache, Authorization never sent on to another host. */
 static int fetch_all(CatalogJob *j) {
+        _cleanup_(registry_freep) Registry *reg = NULL;
         _cleanup_free_ char *path = strdup("/v2/_catalog?n=1000");
-        bool http = j->insecure || registry_host_is_loopback(j->host);
-        char errbuf[CURL_ERROR_SIZE];
-        CURL *c = curl_easy_init();
-        int r = 0;
+        int r;
 
-        if (!c || !path)
+        if (!path)
                 return -ENOMEM;
+        r = registry_new_catalog(j->host, j->username, j->password, j->insecure, &reg);
+        if (r < 0)
+                return r;
         for (unsigned page_no = 0; path && page_no < CATALOG_PAGES_MAX && j->n < CATALOG_MAX_REPOSITORIES; page_no++) {
-                _cleanup_free_ char *url = NULL;
-                Page page = {};
-                long status = 0;
-                CURLcode cc;
+                RegistryBuffer body = { .max = CATALOG_PAGE_MAX };
+                RegistryResponse resp = {};
+                _cleanup_free_ char *error = NULL;
 
-                if (asprintf(&url, "%s://%s%s", http ? "http" : "https", j->host, path) < 0) {
-                        r = -ENOMEM;
-                        break;
-                }
-                errbuf[0] = 0;
-                curl_easy_reset(c);
-                curl_easy_setopt(c, CURLOPT_URL, url);
-                curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-                curl_easy_setopt(c, CURLOPT_TIMEOUT, CATALOG_TIMEOUT_SEC);
-                curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-                curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-                curl_easy_setopt(c, CURLOPT_USERAGENT, "zlayer/" ZL_VERSION);
-                curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-                curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-                curl_easy_setopt(c, CURLOPT_WRITEDATA, &page);
-                curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-                curl_easy_setopt(c, CURLOPT_HEADERDATA, &page);
-                if (j->username) {
-                        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
-                        curl_easy_setopt(c, CURLOPT_USERNAME, j->username);
-                        curl_easy_setopt(c, CURLOPT_PASSWORD, strempty(j->password));
-                }
-                cc = curl_easy_perform(c);
-                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-                if (cc != CURLE_OK)
-                        r = asprintf(&j->error, "%s: %s", j->host, errbuf[0] ? errbuf : curl_easy_strerror(cc)) < 0 ? -ENOMEM : -EIO;
-                else if (status == 401 || status == 403)
-                        r = asprintf(&j->error, "%s: the catalog needs credentials (HTTP %ld)", j->host, status) < 0 ? -ENOMEM : -EACCES;
-                else if (status == 404)
-                        r = asprintf(&j->error, "%s: the registry has no catalog (HTTP 404)", j->host) < 0 ? -ENOMEM : -ENOENT;
-                else if (status / 100 != 2)
-                        r = asprintf(&j->error, "%s: HTTP %ld for /v2/_catalog", j->host, status) < 0 ? -ENOMEM : -EIO;
-                else if (catalog_parse_page(strempty(page.data), &j->repos, &j->n) < 0)
-                        r = asprintf(&j->error, "%s: the catalog is not {\"repositories\": [...]}", j->host) < 0 ? -ENOMEM : -EBADMSG;
-                free(page.data);
+                r = registry_get_path(reg, path, "application/json", registry_buffer_sink, &body, &resp, &error);
                 free(path);
-                path = page.next;
+                path = NULL;
+                if (r == -EACCES && !j->username)
+                        r = catalog_error(j, -EACCES, "%s: the catalog needs credentials%s%s%s", j->host,
+                                          j->auth_file ? " (" : "", strempty(j->auth_file),
+                                          j->auth_file ? " has none for it)" : "");
+                else if (r == -ENOENT)
+                        r = catalog_error(j, -ENOENT, "%s: the registry has no catalog (HTTP 404)", j->host);
+                else if (r == -EFBIG)
+                        r = catalog_error(j, -EFBIG, "%s: a catalog page is larger than %u bytes", j->host, CATALOG_PAGE_MAX);
+                else if (r < 0)
+                        r = catalog_error(j, r, "%s", error ?: strerror(-r));
+                else if (catalog_parse_page(strempty(body.data), &j->repos, &j->n) < 0)
+                        r = catalog_error(j, -EBADMSG, "%s: the catalog is not {\"repositories\": [...]}", j->host);
+                else if (resp.link)
+                        (void) catalog_parse_link(resp.link, &path);
+                registry_buffer_done(&body);
+                registry_response_done(&resp);
                 if (r < 0)
-                        break;
+                        return r;
         }
-        curl_easy_cleanup(c);
-        return r;
+        return 0;
 }
 
 static void *catalog_thread(void *userdata) {
@@ -277,6 +239,7 @@ int catalog_method(sd_bus_message *m, const char *auth_file, sd_bus_error *error
         n_jobs++;
         j->pipe[0] = j->pipe[1] = -1;
         j->insecure = insecure;
+        j->auth_file = auth_file;
         j->host = strdup(host);
         if (!j->host || pipe2(j->pipe, O_CLOEXEC) < 0) {
                 r = j->host ? -errno : -ENOMEM;

@@ -37,6 +37,7 @@ struct Registry {
         char *password;
         char *bearer;
         char *bearer_key;       /* its token cache key */
+        char *scope;            /* what we ask a token service for when its challenge names nothing */
         bool insecure;
         atomic_bool *cancel;
         atomic_bool *abort;     /* a sibling transfer of the same pull failed */
@@ -69,6 +70,7 @@ static void set_error(char **ret_error, const char *fmt, ...) {
 void registry_response_done(RegistryResponse *r) {
         free(r->content_type);
         free(r->content_digest);
+        free(r->link);
         *r = (RegistryResponse) {};
 }
 
@@ -109,6 +111,7 @@ Registry *registry_free(Registry *r) {
         }
         free(r->bearer);
         free(r->bearer_key);
+        free(r->scope);
         free(r);
         return NULL;
 }
@@ -212,8 +215,9 @@ static void token_cache_put(const char *key, const char *header, int64_t lifetim
         pthread_mutex_unlock(&token_lock);
 }
 
-int registry_new(const char *host, const char *repository, const char *username, const char *password,
-                 bool insecure, atomic_bool *cancel, Registry **ret) {
+/* @scope NULL: the scope of a pull of @repository. */
+static int registry_new_scoped(const char *host, const char *repository, const char *scope, const char *username,
+                               const char *password, bool insecure, atomic_bool *cancel, Registry **ret) {
         _cleanup_(registry_freep) Registry *r = NULL;
         bool plain_http = insecure || registry_host_is_loopback(host);
 
@@ -240,10 +244,11 @@ int registry_new(const char *host, const char *repository, const char *username,
         if (!r->curl)
                 return -ENOMEM;
         /* The scope registries ask for when pulling. */
-        _cleanup_free_ char *scope = NULL;
-        if (asprintf(&scope, "repository:%s:pull", repository) < 0)
+        if (scope ? !(r->scope = strdup(scope)) : asprintf(&r->scope, "repository:%s:pull", repository) < 0) {
+                r->scope = NULL;
                 return -ENOMEM;
-        r->bearer_key = token_key(r, scope);
+        }
+        r->bearer_key = token_key(r, r->scope);
         if (!r->bearer_key)
                 return -ENOMEM;
         r->bearer = token_cache_get(r->bearer_key);
@@ -253,11 +258,22 @@ int registry_new(const char *host, const char *repository, const char *username,
         return 0;
 }
 
+int registry_new(const char *host, const char *repository, const char *username, const char *password,
+                 bool insecure, atomic_bool *cancel, Registry **ret) {
+        return registry_new_scoped(host, repository, NULL, username, password, insecure, cancel, ret);
+}
+
+int registry_new_catalog(const char *host, const char *username, const char *password, bool insecure,
+                         Registry **ret) {
+        return registry_new_scoped(host, "_catalog", "registry:catalog:*", username, password, insecure, NULL, ret);
+}
+
 int registry_clone(const Registry *r, atomic_bool *abort, Registry **ret) {
         _cleanup_(registry_freep) Registry *c = NULL;
         int k;
 
-        k = registry_new(r->host, r->repository, r->username, r->password, r->insecure, r->cancel, &c);
+        k = registry_new_scoped(r->host, r->repository, r->scope, r->username, r->password, r->insecure, r->cancel,
+                                &c);
         if (k < 0)
                 return k;
         c->abort = abort;
@@ -423,7 +439,7 @@ static char *error_body_message(const RegistryBuffer *b) {
 /* Gets a token from the realm of a Bearer challenge, with our Basic
  * credentials when we have some. */
 static int fetch_token(Registry *r, const char *challenge, char **ret_error) {
-        _cleanup_free_ char *realm = NULL, *service = NULL, *scope = NULL, *url = NULL, *default_scope = NULL;
+        _cleanup_free_ char *realm = NULL, *service = NULL, *scope = NULL, *url = NULL;
         Transfer t = { .registry = r, .error_body.max = ERROR_BODY_MAX };
         RegistryBuffer body = { .max = TOKEN_BODY_MAX };
         json_object *root = NULL, *v;
@@ -436,13 +452,10 @@ static int fetch_token(Registry *r, const char *challenge, char **ret_error) {
                 set_error(ret_error, "%s: cannot parse authentication challenge \"%s\"", r->host, challenge);
                 return -EIO;
         }
-        if (!scope && asprintf(&default_scope, "repository:%s:pull", r->repository) < 0)
-                return -ENOMEM;
-
         free(r->bearer);
         r->bearer = NULL;
         free(r->bearer_key);
-        r->bearer_key = token_key(r, scope ?: default_scope);
+        r->bearer_key = token_key(r, scope ?: r->scope);
         if (!r->bearer_key)
                 return -ENOMEM;
         r->bearer = token_cache_get(r->bearer_key);
@@ -452,7 +465,7 @@ static int fetch_token(Registry *r, const char *challenge, char **ret_error) {
         }
 
         char *esc_service = service ? curl_easy_escape(r->curl, service, 0) : NULL;
-        char *esc_scope = curl_easy_escape(r->curl, scope ?: default_scope, 0);
+        char *esc_scope = curl_easy_escape(r->curl, scope ?: r->scope, 0);
         k = asprintf(&url, "%s%s%s%s%sscope=%s", realm, strchr(realm, '?') ? "&" : "?",
                      esc_service ? "service=" : "", strempty(esc_service), esc_service ? "&" : "",
                      strempty(esc_scope));
@@ -558,15 +571,16 @@ static bool registry_canceled(Registry *r) {
         return (r->cancel && atomic_load(r->cancel)) || (r->abort && atomic_load(r->abort));
 }
 
-int registry_get(Registry *r, const char *what, const char *accept, RegistrySink sink, void *userdata,
-                 RegistryResponse *ret, char **ret_error) {
+/* GET BASE@path; messages call it @what. */
+static int get(Registry *r, const char *path, const char *what, const char *accept, RegistrySink sink,
+               void *userdata, RegistryResponse *ret, char **ret_error) {
         _cleanup_free_ char *url = NULL, *accept_header = NULL;
         uint64_t delivered = 0;
         unsigned auth_attempts = 0, resumes = 0;
         long status = 0;
         int k;
 
-        if (asprintf(&url, "%s/v2/%s/%s", r->base_url, r->repository, what) < 0)
+        if (asprintf(&url, "%s%s", r->base_url, path) < 0)
                 return -ENOMEM;
         if (accept && asprintf(&accept_header, "Accept: %s", accept) < 0)
                 return -ENOMEM;
@@ -624,6 +638,7 @@ int registry_get(Registry *r, const char *what, const char *accept, RegistrySink
                                 .status = status,
                                 .content_type = header_value(r->curl, "Content-Type", NULL),
                                 .content_digest = header_value(r->curl, "Docker-Content-Digest", NULL),
+                                .link = header_value(r->curl, "Link", NULL),
                         };
                         return 0;
                 }
@@ -660,9 +675,23 @@ int registry_get(Registry *r, const char *what, const char *accept, RegistrySink
                         set_error(ret_error, "%s: %s", r->host, message ?: "not found");
                         return -ENOENT;
                 default:
-                        set_error(ret_error, "%s: HTTP %ld for /v2/%s/%s%s%s", r->host, status, r->repository, what,
+                        set_error(ret_error, "%s: HTTP %ld for %s%s%s", r->host, status, path,
                                   message ? ": " : "", strempty(message));
                         return -EIO;
                 }
         }
+}
+
+int registry_get(Registry *r, const char *what, const char *accept, RegistrySink sink, void *userdata,
+                 RegistryResponse *ret, char **ret_error) {
+        _cleanup_free_ char *path = NULL;
+
+        if (asprintf(&path, "/v2/%s/%s", r->repository, what) < 0)
+                return -ENOMEM;
+        return get(r, path, what, accept, sink, userdata, ret, ret_error);
+}
+
+int registry_get_path(Registry *r, const char *path, const char *accept, RegistrySink sink, void *userdata,
+                      RegistryResponse *ret, char **ret_error) {
+        return get(r, path, path, accept, sink, userdata, ret, ret_error);
 }

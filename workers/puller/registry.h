@@ -19,6 +19,7 @@ typedef struct RegistryResponse {
         long status;
         char *content_type;
         char *content_digest;   /* Docker-Content-Digest, or NULL */
+        char *link;             /* Link (the catalog's next page), or NULL */
 } RegistryResponse;
 
 void registry_response_done(RegistryResponse *r);
@@ -41,6 +42,11 @@ int registry_parse_bearer_challenge(const char *header, char **ret_realm, char *
 /* @cancel may be NULL; when it turns true, transfers abort with -ECANCELED. */
 int registry_new(const char *host, const char *repository, const char *username, const char *password,
                  bool insecure, atomic_bool *cancel, Registry **ret);
+/* A client of the registry's catalog (GET /v2/_catalog): the same auth as
+ * a pull's, but a token service is asked for the scope
+ * "registry:catalog:*" when its challenge names none. */
+int registry_new_catalog(const char *host, const char *username, const char *password, bool insecure,
+                         Registry **ret);
 Registry *registry_free(Registry *r);
 static inline void registry_freep(Registry **r) {
         if (*r)
@@ -66,3 +72,8 @@ const char *registry_host(const Registry *r);
  *   or the sink's own negative return (then *ret_error stays NULL). */
 int registry_get(Registry *r, const char *what, const char *accept, RegistrySink sink, void *userdata,
                  RegistryResponse *ret, char **ret_error);
+
+/* The same for a path (and query) of its own: GET BASE@path, e.g.
+ * "/v2/_catalog?n=1000". */
+int registry_get_path(Registry *r, const char *path, const char *accept, RegistrySink sink, void *userdata,
+                      RegistryResponse *ret, char **ret_error);
