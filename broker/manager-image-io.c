@@ -51,6 +51,59 @@ static void io_fail(IoOp *op, const char *name, const char *what, int r) {
         io_op_free(op);
 }
 
+/* The first entry whose image id is @id (tagged or not); -ENOENT when none. */
+static int find_by_id(Broker *b, const char *id, bool dangling_only, ImageEntry *ret) {
+        for (size_t i = 0; i < image_store_count(b->images); i++) {
+                char other[72];
+                ImageEntry x;
+                if (image_store_get(b->images, i, &x) >= 0 && (!dangling_only || x.dangling) &&
+                    image_entry_id(b->images, &x, other) >= 0 && streq(other, id)) {
+                        *ret = x;
+                        return 0;
+                }
+        }
+        return -ENOENT;
+}
+
+/* An image without a name: listed as <none>:<none>, keyed by its id. When
+ * the store has that image already (tagged or not), nothing changes: a load
+ * never un-tags anything. */
+static int register_dangling(Broker *b, const char *id, const char *manifest, const char *media, uint64_t size) {
+        ImageEntry e;
+        int r;
+
+        if (find_by_id(b, id, false, &e) >= 0)
+                return 0;
+        e = (ImageEntry) {
+                .reference = id,
+                .dangling = true,
+                .repo_digest = manifest,
+                .manifest = manifest,
+                .media_type = media,
+                .manifest_size = size,
+        };
+        r = image_store_put(b->images, &e);
+        if (r < 0)
+                return r;
+        (void) sd_bus_emit_signal(b->bus, ZL_MANAGER_PATH, ZL_MANAGER_IFACE, "ImageNew", "ss", id, manifest);
+        return 0;
+}
+
+/* A name for an image that was dangling: the <none>:<none> entry goes, as
+ * image_store_put() does for the same manifest (an archive may carry
+ * another manifest of the same config). */
+static int drop_dangling_of(Broker *b, const char *id) {
+        ImageEntry e;
+        int r;
+
+        while (find_by_id(b, id, true, &e) >= 0) {
+                r = image_store_remove(b->images, e.reference);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int image_io_register(Broker *b, const char *result_json, char ***ret_refs, char *ret_id) {
         json_object *result = json_tokener_parse(result_json);
         _cleanup_strv_free_ char **refs = NULL;
@@ -78,6 +131,13 @@ int image_io_register(Broker *b, const char *result_json, char ***ret_refs, char
                 }
                 if (ret_id && i == 0)
                         snprintf(ret_id, 72, "%s", id);
+                if (json_object_array_length(list) == 0) {
+                        /* no name: a dangling image, reported by its id (Docker's "Loaded image ID") */
+                        r = register_dangling(b, id, manifest, media, (uint64_t) size);
+                        if (r >= 0)
+                                r = strv_extend(&refs, id);
+                        continue;
+                }
                 for (size_t k = 0; r >= 0 && k < json_object_array_length(list); k++) {
                         const char *ref = json_object_get_string(json_object_array_get_idx(list, k));
                         _cleanup_free_ char *n = NULL;
@@ -96,6 +156,8 @@ int image_io_register(Broker *b, const char *result_json, char ***ret_refs, char
                                 .manifest_size = (uint64_t) size,
                         };
                         r = image_store_put(b->images, &e);
+                        if (r >= 0)
+                                r = drop_dangling_of(b, id);
                         if (r < 0)
                                 break;
                         (void) sd_bus_emit_signal(b->bus, ZL_MANAGER_PATH, ZL_MANAGER_IFACE, "ImageNew", "ss", n, manifest);
@@ -338,10 +400,19 @@ int method_import_image(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         r = sd_bus_message_read(m, "hss", &fd, &repository, &tag);
         if (r < 0)
                 return r;
-        /* index.json entries need a reference (as CommitContainer) */
-        if (isempty(repository))
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "ImportImage needs a repository (untagged images are not supported yet)");
+        /* without a repository: a dangling image, as `docker import FILE` */
+        if (isempty(repository)) {
+                if (!isempty(tag))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "ImportImage: tag '%.200s' given without a repository", tag);
+                r = authz_verify(b, m, NULL, error);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
+                reference = strdup("");
+                if (!reference)
+                        return -ENOMEM;
+                return io_start(b, m, IO_IMPORT, fd, TAKE_PTR(reference), error);
+        }
         if (asprintf(&full, "%s:%s", repository, isempty(tag) ? "latest" : tag) < 0)
                 return -ENOMEM;
         if (strchr(repository, '@') || strlen(full) > 512 || image_reference_normalize(full, &reference) < 0)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -310,42 +311,53 @@ static void test_load_refuses_truncated(void **state) {
         store_close(&s);
 }
 
+/* The OCI manifest of @img and the blob paths of an oci-archive. */
+typedef struct OciImage {
+        char manifest[2048], mdigest[72];
+        char lname[128], cname[128], mname[128];
+} OciImage;
+
+static void oci_image_build(const Image *img, OciImage *o) {
+        snprintf(o->manifest, sizeof(o->manifest),
+                 "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+                 "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},"
+                 "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\",\"size\":%zu}]}",
+                 img->config_digest, strlen(img->config), img->diff_id, img->layer_len);
+        assert_int_equal(sha256_digest(o->manifest, strlen(o->manifest), o->mdigest), 0);
+        snprintf(o->lname, sizeof(o->lname), "blobs/sha256/%.64s", img->diff_id + 7);
+        snprintf(o->cname, sizeof(o->cname), "blobs/sha256/%.64s", img->config_digest + 7);
+        snprintf(o->mname, sizeof(o->mname), "blobs/sha256/%.64s", o->mdigest + 7);
+}
+
 static void test_load_oci_archive(void **state) {
         _cleanup_free_ char *json = NULL, *msg = NULL;
-        char manifest[2048], mdigest[72], index[2048], lname[128], cname[128], mname[128];
+        char index[2048];
         Store s;
         Image img;
+        OciImage o;
         int fd;
 
         store_open(&s);
         image_build(&img, "oci\n", "unused:1");
-        snprintf(manifest, sizeof(manifest),
-                 "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-                 "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},"
-                 "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\",\"size\":%zu}]}",
-                 img.config_digest, strlen(img.config), img.diff_id, img.layer_len);
-        assert_int_equal(sha256_digest(manifest, strlen(manifest), mdigest), 0);
+        oci_image_build(&img, &o);
         snprintf(index, sizeof(index),
                  "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
                  "\"digest\":\"%s\",\"size\":%zu,\"annotations\":{\"org.opencontainers.image.ref.name\":\"localhost/zlunit/oci:v2\"}}]}",
-                 mdigest, strlen(manifest));
-        snprintf(lname, sizeof(lname), "blobs/sha256/%.64s", img.diff_id + 7);
-        snprintf(cname, sizeof(cname), "blobs/sha256/%.64s", img.config_digest + 7);
-        snprintf(mname, sizeof(mname), "blobs/sha256/%.64s", mdigest + 7);
+                 o.mdigest, strlen(o.manifest));
         {
                 Entry es[] = {
                         { "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30 },
                         { "index.json", index, strlen(index) },
-                        { mname, manifest, strlen(manifest) },
-                        { cname, img.config, strlen(img.config) },
-                        { lname, img.layer, img.layer_len },
+                        { o.mname, o.manifest, strlen(o.manifest) },
+                        { o.cname, img.config, strlen(img.config) },
+                        { o.lname, img.layer, img.layer_len },
                 };
                 fd = make_tar(es, ELEMENTSOF(es), false);
                 assert_int_equal(image_load(s.images_fd, s.layers_fd, fd, &json, &msg), 0);
                 close(fd);
                 assert_non_null(strstr(json, "\"localhost/zlunit/oci:v2\""));
-                assert_non_null(strstr(json, mdigest));
-                assert_true(blob_exists(&s, mdigest));
+                assert_non_null(strstr(json, o.mdigest));
+                assert_true(blob_exists(&s, o.mdigest));
         }
         store_close(&s);
         store_open(&s);
@@ -354,12 +366,12 @@ static void test_load_oci_archive(void **state) {
                 Entry es[] = {
                         { "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30 },
                         { "index.json", index, strlen(index) },
-                        { mname, manifest, strlen(manifest) },
-                        { cname, img.config, strlen(img.config) },
-                        { lname, "garbage", 7 },
+                        { o.mname, o.manifest, strlen(o.manifest) },
+                        { o.cname, img.config, strlen(img.config) },
+                        { o.lname, "garbage", 7 },
                 };
                 fd = make_tar(es, ELEMENTSOF(es), false);
-                expect_refused(&s, fd, lname);
+                expect_refused(&s, fd, o.lname);
                 close(fd);
         }
         free(img.layer);
@@ -428,6 +440,121 @@ static void test_save_reads_back(void **state) {
         store_close(&s);
 }
 
+/* docker save IMAGE_ID writes "RepoTags": null: loaded, without a name. */
+static void test_load_untagged_docker_archive(void **state) {
+        _cleanup_free_ char *json = NULL, *msg = NULL;
+        json_object *result, *item, *refs, *id;
+        Store s;
+        Image img;
+        int fd;
+
+        store_open(&s);
+        image_build(&img, "untagged\n", "unused:1");
+        snprintf(img.manifest, sizeof(img.manifest), "[{\"Config\":\"%s\",\"RepoTags\":null,\"Layers\":[\"%s\"]}]",
+                 img.config_name, img.layer_name);
+        fd = image_docker_archive(&img, false);
+        assert_int_equal(image_load(s.images_fd, s.layers_fd, fd, &json, &msg), 0);
+        close(fd);
+        result = json_tokener_parse(json);
+        assert_int_equal(json_object_array_length(result), 1);
+        item = json_object_array_get_idx(result, 0);
+        assert_true(json_object_object_get_ex(item, "references", &refs));
+        assert_int_equal(json_object_array_length(refs), 0);
+        assert_true(json_object_object_get_ex(item, "id", &id));
+        assert_string_equal(json_object_get_string(id), img.config_digest);
+        assert_true(blob_exists(&s, img.config_digest));
+        json_object_put(result);
+        free(img.layer);
+        store_close(&s);
+}
+
+static const char *native_arch(void) {
+        struct utsname u;
+        assert_int_equal(uname(&u), 0);
+        return strcmp(u.machine, "x86_64") == 0 ? "amd64" : strcmp(u.machine, "aarch64") == 0 ? "arm64" : NULL;
+}
+
+/* A multi-platform oci-archive (skopeo copy --all): index.json → image
+ * index → the host's manifest; the other platform's blobs stay out. */
+static void test_load_nested_index(void **state) {
+        _cleanup_free_ char *json = NULL, *msg = NULL;
+        char nested[2048], ndigest[72], index[2048], only_other[2048], odigest[72];
+        char nname[128], oname[128], fake[72], fname[128];
+        const char *arch = native_arch();
+        static const char fake_manifest[] = "{\"schemaVersion\":2,\"not\":\"loaded\"}";
+        Store s;
+        Image img;
+        OciImage o;
+        int fd;
+
+        if (!arch)
+                skip();
+        store_open(&s);
+        image_build(&img, "multi\n", "unused:1");
+        oci_image_build(&img, &o);
+        assert_int_equal(sha256_digest(fake_manifest, strlen(fake_manifest), fake), 0);
+        snprintf(nested, sizeof(nested),
+                 "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":["
+                 "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"%s\",\"size\":%zu,"
+                 "\"platform\":{\"os\":\"linux\",\"architecture\":\"mips64le\"}},"
+                 "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"%s\",\"size\":%zu,"
+                 "\"platform\":{\"os\":\"linux\",\"architecture\":\"%s\"}}]}",
+                 fake, strlen(fake_manifest), o.mdigest, strlen(o.manifest), arch);
+        assert_int_equal(sha256_digest(nested, strlen(nested), ndigest), 0);
+        snprintf(index, sizeof(index),
+                 "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+                 "\"digest\":\"%s\",\"size\":%zu,\"annotations\":{\"org.opencontainers.image.ref.name\":\"localhost/zlunit/multi:v1\"}}]}",
+                 ndigest, strlen(nested));
+        snprintf(nname, sizeof(nname), "blobs/sha256/%.64s", ndigest + 7);
+        snprintf(fname, sizeof(fname), "blobs/sha256/%.64s", fake + 7);
+        {
+                Entry es[] = {
+                        { "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30 },
+                        { "index.json", index, strlen(index) },
+                        { nname, nested, strlen(nested) },
+                        { fname, fake_manifest, strlen(fake_manifest) },
+                        { o.mname, o.manifest, strlen(o.manifest) },
+                        { o.cname, img.config, strlen(img.config) },
+                        { o.lname, img.layer, img.layer_len },
+                };
+                fd = make_tar(es, ELEMENTSOF(es), false);
+                assert_int_equal(image_load(s.images_fd, s.layers_fd, fd, &json, &msg), 0);
+                close(fd);
+                /* the outer entry names it; the chosen manifest is recorded */
+                assert_non_null(strstr(json, "\"localhost/zlunit/multi:v1\""));
+                assert_non_null(strstr(json, o.mdigest));
+                assert_true(blob_exists(&s, o.mdigest) && blob_exists(&s, img.config_digest) && blob_exists(&s, img.diff_id));
+                assert_false(blob_exists(&s, fake));
+                assert_false(blob_exists(&s, ndigest));
+                assert_int_equal(count_entries(s.images_fd, "blobs/sha256"), 3);
+        }
+        store_close(&s);
+        store_open(&s);
+        {
+                /* only another platform: refused, naming what is there */
+                snprintf(only_other, sizeof(only_other),
+                         "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+                         "\"digest\":\"%s\",\"size\":%zu,\"platform\":{\"os\":\"linux\",\"architecture\":\"mips64le\"}}]}",
+                         fake, strlen(fake_manifest));
+                assert_int_equal(sha256_digest(only_other, strlen(only_other), odigest), 0);
+                snprintf(oname, sizeof(oname), "blobs/sha256/%.64s", odigest + 7);
+                snprintf(index, sizeof(index),
+                         "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+                         "\"digest\":\"%s\",\"size\":%zu}]}", odigest, strlen(only_other));
+                Entry es[] = {
+                        { "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30 },
+                        { "index.json", index, strlen(index) },
+                        { oname, only_other, strlen(only_other) },
+                        { fname, fake_manifest, strlen(fake_manifest) },
+                };
+                fd = make_tar(es, ELEMENTSOF(es), false);
+                expect_refused(&s, fd, "(it has: linux/mips64le)");
+                close(fd);
+        }
+        free(img.layer);
+        store_close(&s);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_load_docker_archive),
@@ -436,6 +563,8 @@ int main(void) {
                 cmocka_unit_test(test_load_refuses_truncated),
                 cmocka_unit_test(test_load_oci_archive),
                 cmocka_unit_test(test_save_reads_back),
+                cmocka_unit_test(test_load_untagged_docker_archive),
+                cmocka_unit_test(test_load_nested_index),
         };
         if (geteuid() != 0) {
                 fprintf(stderr, "test-image-archive: needs root (layer unpacking), skipped\n");

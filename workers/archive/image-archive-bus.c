@@ -184,8 +184,8 @@ static int method_import_image(sd_bus_message *m, void *userdata, sd_bus_error *
         r = sd_bus_message_read(m, "hhhs", &args.images_fd, &args.layers_fd, &args.io_fd, &args.text);
         if (r < 0)
                 return r;
-        /* the broker normalized it; we trust only ourselves */
-        if (image_reference_normalize(args.text, &n) < 0 || !streq(n, args.text) || strchr(args.text, '@'))
+        /* the broker normalized it; we trust only ourselves ("" = no name: a dangling image) */
+        if (!isempty(args.text) && (image_reference_normalize(args.text, &n) < 0 || !streq(n, args.text) || strchr(args.text, '@')))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid reference: %.200s", args.text);
         return image_job_start(m, &args, error);
 }

@@ -185,7 +185,8 @@ static int write_image(int images_fd, const char *digest, uint64_t size, const c
         result = json_object_new_array();
         item = json_object_new_object();
         a = json_object_new_array();
-        json_object_array_add(a, json_object_new_string(reference));
+        if (!isempty(reference))
+                json_object_array_add(a, json_object_new_string(reference));
         json_object_object_add(item, "references", a);
         json_object_object_add(item, "id", json_object_new_string(config_digest));
         json_object_object_add(item, "manifest", json_object_new_string(manifest_digest));

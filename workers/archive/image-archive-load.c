@@ -20,6 +20,7 @@
 #include "image-archive.h"
 #include "layer-unpack.h"
 #include "macro.h"
+#include "manifest.h"
 #include "reference.h"
 
 #define CHUNK (128U << 10)
@@ -413,11 +414,7 @@ static int load_image(Load *l, json_object *refs, Staged *config, Staged **layer
         uint64_t msize;
         int r;
 
-        if (json_object_array_length(refs) == 0) {
-                json_object_put(refs);
-                return image_set_error(l->error, -EBADMSG, "image %s in the archive has no name (untagged images cannot be loaded yet)",
-                                       config->digest);
-        }
+        /* no refs: an image without a name, dangling in the store (the broker's choice) */
         r = staged_read(l, config, &text);
         if (r >= 0) {
                 cfg = json_tokener_parse(text);
@@ -574,7 +571,9 @@ static int load_docker(Load *l) {
         return r;
 }
 
-static int load_oci_manifest(Load *l, json_object *desc) {
+/* @desc is the image manifest's descriptor; @named the index.json entry
+ * whose annotations name it (the same one, or the index it was chosen from). */
+static int load_oci_manifest(Load *l, json_object *desc, json_object *named) {
         const char *mt = image_json_str(desc, "mediaType"), *name = NULL;
         json_object *manifest = NULL, *ann, *ls, *refs;
         _cleanup_free_ Staged **layers = NULL;
@@ -586,7 +585,7 @@ static int load_oci_manifest(Load *l, json_object *desc) {
 
         if (!mt || (!streq(mt, OCI_MANIFEST) && !streq(mt, DOCKER_MANIFEST)))
                 return image_set_error(l->error, -EBADMSG, "index.json entry of media type %.100s is not supported "
-                                       "(an image manifest is needed)", strempty(mt));
+                                       "(an image manifest or image index is needed)", strempty(mt));
         ms = oci_blob(l, desc, "manifest");
         if (!ms)
                 return -EBADMSG;
@@ -619,7 +618,7 @@ static int load_oci_manifest(Load *l, json_object *desc) {
         }
         /* containerd's name, else the OCI ref name when it is a whole name
          * (a bare tag names no repository) */
-        if (r >= 0 && json_object_object_get_ex(desc, "annotations", &ann)) {
+        if (r >= 0 && json_object_object_get_ex(named, "annotations", &ann)) {
                 name = image_json_str(ann, "io.containerd.image.name");
                 if (!name) {
                         name = image_json_str(ann, "org.opencontainers.image.ref.name");
@@ -636,6 +635,85 @@ static int load_oci_manifest(Load *l, json_object *desc) {
         else
                 json_object_put(refs);
         json_object_put(manifest);
+        return r;
+}
+
+/* "linux/amd64, linux/arm64/v8" of an index's entries, for an error. */
+static char *index_platforms(const char *text) {
+        json_object *root = json_tokener_parse(text), *list = image_json_arr(root, "manifests");
+        char *out = strdup("");
+
+        for (size_t i = 0; out && list && i < json_object_array_length(list) && i < 64; i++) {
+                json_object *p = NULL;
+                const char *os, *arch, *variant;
+                char *n = NULL;
+
+                json_object_object_get_ex(json_object_array_get_idx(list, i), "platform", &p);
+                os = image_json_str(p, "os");
+                arch = image_json_str(p, "architecture");
+                variant = image_json_str(p, "variant");
+                if (!os || !arch)
+                        continue;
+                if (asprintf(&n, "%s%s%.32s/%.32s%s%.32s", out, *out ? ", " : "", os, arch, variant ? "/" : "",
+                             strempty(variant)) < 0)
+                        n = NULL;
+                free(out);
+                out = n;
+        }
+        json_object_put(root);
+        return out;
+}
+
+/* An index.json entry that is itself an image index (a multi-platform
+ * archive, as `skopeo copy --all` writes): the host's manifest, by the
+ * puller's rule (workers/puller/manifest.c). Its entries that are indexes
+ * again are skipped, so the depth is 2 at most. @ret gets a descriptor. */
+static int oci_select_platform(Load *l, json_object *desc, json_object **ret) {
+        _cleanup_free_ char *text = NULL, *msg = NULL, *found = NULL;
+        _cleanup_(descriptor_done) Descriptor d = {};
+        char want[100];
+        Platform native;
+        size_t len;
+        Staged *s;
+        int r;
+
+        s = oci_blob(l, desc, "image index");
+        if (!s)
+                return -EBADMSG;
+        r = staged_read(l, s, &text);
+        if (r < 0)
+                return image_set_error(l->error, r, "cannot read image index %s", s->digest);
+        len = strlen(text);
+        platform_native(&native);
+        platform_to_string(&native, want, sizeof(want));
+        r = manifest_index_select(text, len, &native, &d, &msg);
+        if (r == -ENOENT) {
+                found = index_platforms(text);
+                return image_set_error(l->error, -EBADMSG, "image index %s has no image for %s (it has: %s)", s->digest,
+                                       want, isempty(found) ? "no platform" : found);
+        }
+        if (r < 0)
+                return image_set_error(l->error, -EBADMSG, "image index %s: %s", s->digest, msg ?: strerror(-r));
+        *ret = json_object_new_object();
+        if (!*ret)
+                return -ENOMEM;
+        json_object_object_add(*ret, "mediaType", json_object_new_string(d.media_type));
+        json_object_object_add(*ret, "digest", json_object_new_string(d.digest));
+        json_object_object_add(*ret, "size", json_object_new_int64((int64_t) d.size));
+        return 0;
+}
+
+static int load_oci_entry(Load *l, json_object *desc) {
+        const char *mt = image_json_str(desc, "mediaType");
+        json_object *chosen = NULL;
+        int r;
+
+        if (!mt || (!streq(mt, OCI_INDEX) && !streq(mt, MT_DOCKER_LIST)))
+                return load_oci_manifest(l, desc, desc);
+        r = oci_select_platform(l, desc, &chosen);
+        if (r >= 0)
+                r = load_oci_manifest(l, chosen, desc);
+        json_object_put(chosen);
         return r;
 }
 
@@ -661,7 +739,7 @@ static int load_oci(Load *l) {
         else if (json_object_array_length(ms) > IMAGE_LOAD_MAX_IMAGES)
                 r = image_set_error(l->error, -E2BIG, "index.json lists more than %d images", IMAGE_LOAD_MAX_IMAGES);
         for (size_t i = 0; r >= 0 && i < json_object_array_length(ms); i++)
-                r = load_oci_manifest(l, json_object_array_get_idx(ms, i));
+                r = load_oci_entry(l, json_object_array_get_idx(ms, i));
         json_object_put(index);
         return r;
 }

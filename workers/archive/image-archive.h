@@ -37,7 +37,7 @@ int image_load(int images_fd, int layers_fd, int in_fd, char **ret_json, char **
 /* Makes a one-layer image of the rootfs tar (plain or compressed) on
  * @in_fd: the layer as a gzip blob, a config with rootfs and history, an
  * OCI manifest; @ret_json as image_load() with @reference (normalized) as
- * its only reference. */
+ * its only reference, or none when @reference is "" (a dangling image). */
 int image_import(int images_fd, int layers_fd, int in_fd, const char *reference, char **ret_json,
                  char **ret_error);
 

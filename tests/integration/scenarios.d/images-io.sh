@@ -130,8 +130,8 @@ t_images_import_runs() {
         SERVICE=zlimport run_sh zlio/imported:v1 'cat /etc/marker' || return 1
         has_line "$LOGS" "stdout imported-marker" || return 1
         discard "$CID"
-        out=$(zc ImportImage hss 3 "" "" 3< "$ZL_TMP/rootfs.tgz")
-        [[ $out == "ERROR org.freedesktop.DBus.Error.InvalidArgs: "*repository* ]] || { fail "no repository: $out"; return 1; }
+        # a tag without a repository names nothing (no repository at all: images-import-untagged)
+        expect_error org.freedesktop.DBus.Error.InvalidArgs "'v1'" ImportImage hss 3 "" v1 3< "$ZL_TMP/rootfs.tgz" || return 1
         out=$(io_ctl import "$ZL_TMP/rootfs.tgz" 'Bad Repo' 2>&1) && { fail "bad repository accepted"; return 1; }
         [[ $out == *"Bad Repo"* ]] || { fail "error does not name the repository: $out"; return 1; }
         bcall RemoveImage sb zlio/imported:v1 false >/dev/null
@@ -230,3 +230,173 @@ t_images_search_catalog() {
         grep -q "^$REG/layered " <<<"$out" || { fail "zlayerctl search output"; return 1; }
 }
 SCENARIOS+=(images-search-catalog t_images_search_catalog)
+
+# --- untagged (dangling) images from ImportImage and LoadImages ---
+
+# io_rootfs MARKER OUT: a busybox rootfs tar with /etc/marker = MARKER
+io_rootfs() {
+        local root=$ZL_TMP/rootfs-$RANDOM
+        mkdir -p "$root/bin" "$root/etc"
+        cp /bin/busybox "$root/bin/busybox"
+        ln -s busybox "$root/bin/sh"; ln -s busybox "$root/bin/cat"
+        echo "$1" > "$root/etc/marker"
+        tar -C "$root" -czf "$2" . && rm -rf "$root"
+}
+# io_dangling_ids: the image ids of the <none>:<none> rows of ListImages
+# (the row's digest is the manifest; its config digest is the image id)
+io_dangling_ids() {
+        local d
+        for d in $(bcall ListImages | jq -r '.data[0][] | select(.[0] == "<none>:<none>") | .[1]'); do
+                jq -r .config.digest "$ROOT/images/blobs/sha256/${d#sha256:}"
+        done
+}
+# io_refs_of ID: the ListImages references whose image is ID, sorted
+io_refs_of() {
+        local ref d
+        bcall ListImages | jq -r '.data[0][] | "\(.[0]) \(.[1])"' | while read -r ref d; do
+                [[ $(jq -r .config.digest "$ROOT/images/blobs/sha256/${d#sha256:}") == "$1" ]] && echo "$ref"
+        done | sort
+}
+
+# docker import FILE (no REPOSITORY): <none>:<none>, runnable by id, pruned when unused
+t_images_import_untagged() {
+        local id out
+        io_rootfs untagged-import "$ZL_TMP/untagged.tgz" || { fail "rootfs tar"; return 1; }
+        id=$(io_ctl import "$ZL_TMP/untagged.tgz") || { fail "zlayerctl import without a repository"; return 1; }
+        note "imported $id"
+        [[ $id =~ ^sha256:[0-9a-f]{64}$ ]] || { fail "zlayerctl import printed '$id'"; return 1; }
+        [[ $(io_refs_of "$id") == "<none>:<none>" ]] || { fail "ListImages rows of $id: $(io_refs_of "$id")"; return 1; }
+        out=$(bcall InspectImage s "$id" | jq -r '.data[0]')
+        jq -e --arg id "$id" '.Id == $id and .RepoTags == [] and (.RootFS.Layers | length) == 1' <<<"$out" >/dev/null ||
+                { fail "InspectImage: $(jq -c '{Id, RepoTags}' <<<"$out")"; return 1; }
+        SERVICE=zluntag run_sh "$id" 'cat /etc/marker' || return 1
+        has_line "$LOGS" "stdout untagged-import" || return 1
+        discard "$CID"
+        out=$(bcall PruneImages) || { fail "PruneImages"; return 1; }
+        jq -e --arg id "$id" '.data[0] | index($id) != null' <<<"$out" >/dev/null || { fail "not pruned: $out"; return 1; }
+        expect_error NotFound "$id" InspectImage s "$id" || return 1
+        python3 "$ZL_SRCDIR/tests/fixtures/verify-store.py" "$ROOT" >/dev/null || { fail "store after the prune"; return 1; }
+}
+SCENARIOS+=(images-import-untagged t_images_import_untagged)
+
+# docker save IMAGE_ID (RepoTags null) → a dangling image with the same id;
+# the tagged archive then names it (one row), and a dangling load never untags
+t_images_load_untagged() {
+        local id out ref=docker.io/zlio/untag:v1
+        io_rootfs untagged-load "$ZL_TMP/ul.tgz" || { fail "rootfs tar"; return 1; }
+        id=$(io_ctl import "$ZL_TMP/ul.tgz" zlio/untag:v1) || { fail "import"; return 1; }
+        io_ctl save -o "$ZL_TMP/ul-tagged.tar" "$ref" || { fail "save"; return 1; }
+        python3 - "$ZL_TMP/ul-tagged.tar" "$ZL_TMP/ul-null.tar" <<'PY' || { fail "rewriting RepoTags"; return 1; }
+import io, json, sys, tarfile
+src, dst = tarfile.open(sys.argv[1]), tarfile.open(sys.argv[2], "w")
+for m in src.getmembers():
+    data = src.extractfile(m).read() if m.isfile() else None
+    if m.name == "manifest.json":
+        man = json.loads(data)
+        for item in man:
+            item["RepoTags"] = None
+        data = json.dumps(man).encode()
+    if m.name == "repositories":
+        continue
+    if data is not None:
+        m.size = len(data)
+    dst.addfile(m, io.BytesIO(data) if data is not None else None)
+dst.close()
+PY
+        bcall RemoveImage sb "$ref" false >/dev/null || { fail "RemoveImage $ref"; return 1; }
+        out=$(io_ctl load -i "$ZL_TMP/ul-null.tar") || { fail "load of RepoTags null"; return 1; }
+        [[ $out == "Loaded image ID: $id" ]] || { fail "load printed '$out'"; return 1; }
+        [[ $(io_refs_of "$id") == "<none>:<none>" ]] || { fail "rows of $id: $(io_refs_of "$id")"; return 1; }
+        SERVICE=zluntagl run_sh "$id" 'cat /etc/marker' || return 1
+        has_line "$LOGS" "stdout untagged-load" || return 1
+        discard "$CID"
+        out=$(io_ctl load -i "$ZL_TMP/ul-tagged.tar") || { fail "load of the tagged archive"; return 1; }
+        [[ $out == "Loaded image: $ref" ]] || { fail "tagged load printed '$out'"; return 1; }
+        [[ $(io_refs_of "$id") == "$ref" ]] || { fail "after the tagged load, rows of $id: $(io_refs_of "$id")"; return 1; }
+        # loading it without a name again changes nothing
+        out=$(zc LoadImages hb 3 false 3< "$ZL_TMP/ul-null.tar") || { fail "second untagged load"; return 1; }
+        [[ $out == *"$id"* ]] || { fail "LoadImages returned '$out', want the id"; return 1; }
+        [[ $(io_refs_of "$id") == "$ref" ]] || { fail "an untagged load untagged it: $(io_refs_of "$id")"; return 1; }
+        python3 "$ZL_SRCDIR/tests/fixtures/verify-store.py" "$ROOT" >/dev/null || { fail "store"; return 1; }
+        bcall RemoveImage sb "$ref" false >/dev/null
+}
+SCENARIOS+=(images-load-untagged t_images_load_untagged)
+
+# a multi-platform oci-archive (index.json → image index → manifests): the
+# host's manifest is loaded and runs, the other platform's blobs stay out;
+# an index without the host's platform is refused naming what it has
+t_images_load_nested_index() {
+        local id ref=localhost/zlio/multi:v1 out before after d
+        io_rootfs nested-index "$ZL_TMP/ni.tgz" || { fail "rootfs tar"; return 1; }
+        id=$(io_ctl import "$ZL_TMP/ni.tgz" zlio/nested-src:v1) || { fail "import"; return 1; }
+        io_ctl save -o "$ZL_TMP/ni.tar" zlio/nested-src:v1 || { fail "save"; return 1; }
+        timeout 120 skopeo copy -q "docker-archive:$ZL_TMP/ni.tar" "oci-archive:$ZL_TMP/ni-oci.tar" >/dev/null ||
+                { fail "skopeo copy to an oci-archive"; return 1; }
+        bcall RemoveImage sb zlio/nested-src:v1 false >/dev/null || { fail "RemoveImage"; return 1; }
+        bcall PruneImages >/dev/null || { fail "PruneImages"; return 1; }
+        python3 - "$ZL_TMP" <<'PY' || { fail "building the multi-platform archives"; return 1; }
+import gzip, hashlib, io, json, sys, tarfile
+d = sys.argv[1]
+src = tarfile.open(d + "/ni-oci.tar")
+blobs = {}
+for m in src.getmembers():
+    if m.isfile() and m.name.startswith("blobs/sha256/"):
+        blobs[m.name.split("/")[-1]] = src.extractfile(m).read()
+entry = json.loads(src.extractfile("index.json").read())["manifests"][0]
+def add(data):
+    h = hashlib.sha256(data).hexdigest()
+    blobs[h] = data
+    return {"digest": "sha256:" + h, "size": len(data)}
+# the arm64 image: its own config, layer and manifest (never to be stored)
+amd_man = json.loads(blobs[entry["digest"][7:]])
+cfg = json.loads(blobs[amd_man["config"]["digest"][7:]])
+cfg["architecture"] = "arm64"
+lt = io.BytesIO()
+with tarfile.open(fileobj=lt, mode="w") as t:
+    ti = tarfile.TarInfo("etc/arm64-only"); ti.size = 1
+    t.addfile(ti, io.BytesIO(b"a"))
+arm_cfg = add(json.dumps(cfg).encode())
+arm_layer = add(gzip.compress(lt.getvalue()))
+arm_man = add(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "config": dict(arm_cfg, mediaType="application/vnd.oci.image.config.v1+json"),
+    "layers": [dict(arm_layer, mediaType="application/vnd.oci.image.layer.v1.tar+gzip")]}).encode())
+arm = dict(arm_man, mediaType="application/vnd.oci.image.manifest.v1+json",
+           platform={"os": "linux", "architecture": "arm64", "variant": "v8"})
+amd = {"mediaType": entry["mediaType"], "digest": entry["digest"], "size": entry["size"],
+       "platform": {"os": "linux", "architecture": "amd64"}}
+def write(name, children, ref):
+    nested = add(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                             "manifests": children}).encode())
+    index = {"schemaVersion": 2, "manifests": [dict(nested, mediaType="application/vnd.oci.image.index.v1+json",
+             annotations={"org.opencontainers.image.ref.name": ref})]}
+    with tarfile.open(d + "/" + name, "w") as t:
+        for n, data in [("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'), ("index.json", json.dumps(index).encode())] + \
+                       [("blobs/sha256/" + h, b) for h, b in blobs.items()]:
+            ti = tarfile.TarInfo(n); ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+    return nested["digest"]
+with open(d + "/ni-foreign", "w") as f:
+    for x in (arm_cfg, arm_layer, arm_man):
+        print(x["digest"], file=f)
+    print(write("ni-multi.tar", [arm, amd], "localhost/zlio/multi:v1"), file=f)
+    print(write("ni-armonly.tar", [arm], "localhost/zlio/armonly:v1"), file=f)
+PY
+        out=$(io_ctl load -i "$ZL_TMP/ni-multi.tar") || { fail "load of the multi-platform archive"; return 1; }
+        [[ $out == "Loaded image: $ref" ]] || { fail "load printed '$out'"; return 1; }
+        [[ $(io_image_id "$ref") == "$id" ]] || { fail "id $(io_image_id "$ref"), want the amd64 image's $id"; return 1; }
+        while read -r d; do
+                [[ -e $ROOT/images/blobs/sha256/${d#sha256:} ]] && { fail "blob $d of the other platform or the index was stored"; return 1; }
+        done < "$ZL_TMP/ni-foreign"
+        python3 "$ZL_SRCDIR/tests/fixtures/verify-store.py" "$ROOT" >/dev/null || { fail "store"; return 1; }
+        SERVICE=zlnested run_sh "$ref" 'cat /etc/marker; ls /etc' || return 1
+        has_line "$LOGS" "stdout nested-index" || return 1
+        zl_grep -q arm64-only <<<"$LOGS" && { fail "the arm64 layer is in the container"; return 1; }
+        discard "$CID"
+        bcall RemoveImage sb "$ref" false >/dev/null
+        bcall PruneImages >/dev/null
+        before=$(io_store_listing)
+        expect_error org.freedesktop.DBus.Error.InvalidArgs "linux/arm64" LoadImages hb 3 false 3< "$ZL_TMP/ni-armonly.tar" || return 1
+        after=$(io_store_listing)
+        [[ $after == "$before" ]] || { fail "the refused load changed the store: $(diff <(echo "$before") <(echo "$after"))"; return 1; }
+}
+SCENARIOS+=(images-load-nested-index t_images_load_nested_index)
