@@ -3,9 +3,12 @@
  * (a child process): a body cut off half-way is resumed with a Range
  * request and reaches the sink whole, once, in order; a server that ignores
  * Range fails the GET naming it; a Bearer token is fetched once and reused
- * by a second client of the same repository until it expires. */
+ * by a second client of the same repository until it expires; a catalog
+ * client asks for the scope registry:catalog:* when the challenge names
+ * none, and sees the Link header of a page. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +28,13 @@
 
 #define BODY_SIZE 200000
 #define TOKEN "unit-token"
+#define CATALOG_TOKEN "unit-catalog-token"
 
 typedef struct Counters {
         int tokens;          /* GET /token */
         int ranges;          /* GETs with a Range header */
         int unauthorized;    /* 401s sent */
+        char scope[128];     /* the last token request's query */
 } Counters;
 
 static Counters *counters;
@@ -66,11 +71,29 @@ static void serve(int fd) {
         range = strcasestr(path_end + 1, "\r\nRange: bytes=");
 
         if (strncmp(req + 4, "/token", 6) == 0) {
-                const char *t = "{\"token\":\"" TOKEN "\",\"expires_in\":300}";
+                const char *q = strstr(req + 4, "scope=");
+                const char *t = q && strcmp(q, "scope=registry%3Acatalog%3A%2A") == 0
+                                        ? "{\"token\":\"" CATALOG_TOKEN "\",\"expires_in\":300}"
+                                        : "{\"token\":\"" TOKEN "\",\"expires_in\":300}";
+                snprintf(counters->scope, sizeof(counters->scope), "%s", q ? q + 6 : "");
                 __atomic_add_fetch(&counters->tokens, 1, __ATOMIC_SEQ_CST);
                 snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", strlen(t));
                 send_all(fd, head, strlen(head));
                 send_all(fd, t, strlen(t));
+                return;
+        }
+        if (strncmp(req + 4, "/v2/_catalog", 12) == 0) {
+                /* behind a token of its own; a challenge without a scope */
+                bool last = strstr(req + 4, "last=b");
+                const char *page = last ? "{\"repositories\":[\"c\"]}" : "{\"repositories\":[\"a\",\"b\"]}";
+                if (!strcasestr(path_end + 1, "\r\nAuthorization: Bearer " CATALOG_TOKEN "\r\n"))
+                        snprintf(head, sizeof(head),
+                                 "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"http://127.0.0.1:%d/token\",service=\"unit\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                                 server_port);
+                else
+                        snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n%sContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                                 last ? "" : "Link: </v2/_catalog?last=b&n=2>; rel=\"next\"\r\n", strlen(page), page);
+                send_all(fd, head, strlen(head));
                 return;
         }
         if (!strcasestr(path_end + 1, "\r\nAuthorization: Bearer " TOKEN "\r\n")) {
@@ -202,10 +225,39 @@ static void test_no_range_support(void **state) {
         registry_free(r);
 }
 
+static void test_catalog_scope_and_link(void **state) {
+        RegistryBuffer buf = { .max = 4096 };
+        RegistryResponse resp = {};
+        char host[64], *error = NULL;
+        Registry *r = NULL;
+        int tokens = counters->tokens;
+
+        snprintf(host, sizeof(host), "127.0.0.1:%d", server_port);
+        assert_int_equal(registry_new_catalog(host, NULL, NULL, false, &r), 0);
+        assert_int_equal(registry_get_path(r, "/v2/_catalog?n=2", NULL, registry_buffer_sink, &buf, &resp, &error), 0);
+        assert_null(error);
+        assert_string_equal(counters->scope, "registry%3Acatalog%3A%2A");
+        assert_int_equal(counters->tokens, tokens + 1);
+        assert_string_equal(buf.data, "{\"repositories\":[\"a\",\"b\"]}");
+        assert_non_null(resp.link);
+        assert_string_equal(resp.link, "</v2/_catalog?last=b&n=2>; rel=\"next\"");
+        registry_response_done(&resp);
+        registry_buffer_done(&buf);
+        /* the next page with the same token */
+        assert_int_equal(registry_get_path(r, "/v2/_catalog?last=b&n=2", NULL, registry_buffer_sink, &buf, &resp, &error), 0);
+        assert_string_equal(buf.data, "{\"repositories\":[\"c\"]}");
+        assert_null(resp.link);
+        assert_int_equal(counters->tokens, tokens + 1);
+        registry_response_done(&resp);
+        registry_buffer_done(&buf);
+        registry_free(r);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_resume_and_token_cache),
                 cmocka_unit_test(test_no_range_support),
+                cmocka_unit_test(test_catalog_scope_and_link),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
