@@ -47,6 +47,13 @@ static void gc_op_free(GcOp *op) {
         gc_running = false;
 }
 
+/* The reply lists each id once: a config blob's digest is the image id
+ * already listed as untagged, and an uncompressed first layer's blob digest
+ * is its chain id. */
+static int deleted_add(char ***deleted, const char *id) {
+        return strv_contains(*deleted, id) ? 0 : strv_extend(deleted, id);
+}
+
 /* What no image (tagged or not) and no container needs: @ret_blobs (hex)
  * and @ret_chains (hex). Fails rather than guess when an image in the
  * index cannot be read. */
@@ -199,7 +206,7 @@ static int on_remove_layer_reply(sd_bus_message *m, void *userdata, sd_bus_error
         } else {
                 snprintf(id, sizeof(id), "sha256:%s", hex);
                 op->reclaimed += size;
-                if (strv_extend(&op->deleted, id) < 0)
+                if (deleted_add(&op->deleted, id) < 0)
                         log_oom();
         }
         op->next++;
@@ -283,7 +290,7 @@ static int gc_start(Broker *b, sd_bus_message *call, bool prune, char **deleted,
                 }
                 snprintf(id, sizeof(id), "sha256:%s", *h);
                 op->reclaimed += (uint64_t) st.st_size;
-                if ((r = strv_extend(&op->deleted, id)) < 0) {
+                if ((r = deleted_add(&op->deleted, id)) < 0) {
                         gc_op_free(op);
                         return r;
                 }
@@ -411,9 +418,9 @@ int method_prune_images(sd_bus_message *m, void *userdata, sd_bus_error *error) 
                 _cleanup_free_ char *config = NULL;
                 /* Report the image id when the manifest is readable. */
                 if (image_manifest_read(b->images_fd, *u, &config, NULL, NULL) >= 0)
-                        r = strv_extend(&deleted, config);
+                        r = deleted_add(&deleted, config);
                 else
-                        r = strv_extend(&deleted, *u);
+                        r = deleted_add(&deleted, *u);
                 if (r < 0)
                         return r;
         }

@@ -114,6 +114,8 @@ t_commit_untagged() {
         out=$(bcall PruneImages) || { fail "PruneImages"; return 1; }
         note "prune: $(jq -c '.data' <<<"$out")"
         jq -e --arg id "$id" '.data[0] | index($id) != null' <<<"$out" >/dev/null || { fail "not pruned: $out"; return 1; }
+        # each id once (the config blob's digest is the image id already listed)
+        jq -e '.data[0] | length == (unique | length)' <<<"$out" >/dev/null || { fail "an id listed twice: $out"; return 1; }
         list_images | zl_grep -q '^<none>:<none> ' && { fail "still listed after the prune: $(list_images)"; return 1; }
         expect_error NotFound "$id" InspectImage s "$id" || return 1
 
