@@ -417,7 +417,9 @@ int image_store_resolve(const ImageStore *s, const char *name, ImageEntry *ret, 
                         log_debug_errno(r, "Cannot read the image id of %s: %m", e.reference);
                         continue;
                 }
-                if (!strneq(id + 7, prefix, strlen(prefix)))
+                /* A full manifest digest names its image too: a dangling image
+                 * has no other name ListImages shows. */
+                if (!strneq(id + 7, prefix, strlen(prefix)) && !(strlen(prefix) == 64 && streq(e.manifest + 7, prefix)))
                         continue;
                 if (found_id[0] && !streq(found_id, id))
                         return -ENOTUNIQ;

@@ -208,6 +208,13 @@ static void test_dangling(void **state) {
         assert_true(f.dangling);
         assert_string_equal(id, ID_A);
         assert_int_equal(image_store_resolve(s, "sha256", &f, id), -ENOENT);
+        /* A full manifest digest names the image (how zlayerctl images finds
+         * a dangling image's id); a prefix of one does not. */
+        assert_int_equal(image_store_resolve(s, M2, &f, id), 0);
+        assert_true(f.dangling);
+        assert_string_equal(id, ID_B);
+        assert_int_equal(image_store_resolve(s, HEX("2"), &f, id), 0);
+        assert_int_equal(image_store_resolve(s, "sha256:22222222222222", &f, id), -ENOENT);
 
         /* Tagging M1 replaces its dangling entry. */
         e = (ImageEntry) { .reference = "x.io/tagged:v1", .manifest = M1 };
