@@ -204,6 +204,25 @@ static int read_props_dict(sd_bus_message *m, ContainerInfo *c) {
         return sd_bus_message_exit_container(m);
 }
 
+/* The contract's states have no "paused" (a frozen container is running);
+ * InspectContainer's State.Paused tells, and ps shows it as docker does. */
+static void mark_if_paused(ContainerInfo *c) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(json_object_putp) json_object *j = NULL;
+        json_object *state, *paused;
+        const char *text;
+        char *s;
+
+        if (ctl_call(CALL_DEFAULT, "InspectContainer", NULL, &reply, "s", c->id) < 0 ||
+            sd_bus_message_read(reply, "s", &text) < 0 || !(j = json_tokener_parse(text)))
+                return;
+        if (json_object_object_get_ex(j, "State", &state) && json_object_object_get_ex(state, "Paused", &paused) &&
+            json_object_get_boolean(paused) && (s = strdup("paused"))) {
+                free(c->state);
+                c->state = s;
+        }
+}
+
 /* Times and exit codes come from the Container objects, one
  * Properties.GetAll each (the bus policy does not let every caller use
  * ObjectManager); a daemon without them still lists. */
@@ -215,6 +234,8 @@ static void fill_container_props(ContainerInfo *l, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 
+                if (streq(l[i].state, "running"))
+                        mark_if_paused(&l[i]);
                 if (sd_bus_call_method(bus, ZL_BUS_NAME, l[i].path, "org.freedesktop.DBus.Properties", "GetAll", NULL,
                                        &reply, "s", ZL_CONTAINER_IFACE) < 0)
                         continue;

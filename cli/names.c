@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Service names when none is given: docker's adjective_noun, spelled as a
- * DNS label (adjective-noun) because a service must be one. */
+/* Names: service names when none is given (docker's adjective_noun, spelled
+ * as a DNS label, adjective-noun, because a service must be one), and the
+ * parts of an image reference. */
 #include <sys/random.h>
 
 #include "zlayerctl.h"
@@ -36,4 +37,21 @@ int generate_service_name(char **ret) {
                 return -EIO;
         return asprintf(ret, "%s-%s", adjectives[rnd[0] % ELEMENTSOF(adjectives)],
                         nouns[rnd[1] % ELEMENTSOF(nouns)]) < 0 ? -ENOMEM : 0;
+}
+
+/* Splits "host/repo:tag" or "repo@sha256:…" into repository and tag. */
+void split_reference(const char *ref, char **repo, char **tag) {
+        const char *at = strchr(ref, '@'), *slash = strrchr(ref, '/');
+        const char *colon = strrchr(ref, ':');
+
+        if (at) {
+                *repo = strndup(ref, at - ref);
+                *tag = strdup("<none>");
+        } else if (colon && (!slash || colon > slash)) {
+                *repo = strndup(ref, colon - ref);
+                *tag = strdup(colon + 1);
+        } else {
+                *repo = strdup(ref);
+                *tag = strdup("<none>");
+        }
 }

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <math.h>
 
+#include "netnames.h"
 #include "run-spec.h"
 #include "zlayerctl.h"
 
@@ -327,8 +328,9 @@ int run_options_parse(const char *verb, int argc, char **argv, RunOptions *o) {
                 case OPT_ENTRYPOINT: o->entrypoint = optarg; break;
                 case OPT_HOSTNAME: json_object_object_add(spec, "hostname", json_object_new_string(optarg)); break;
                 case OPT_NETWORK:
+                        /* any other valid name is a user-defined network, as with docker */
                         r = streq(optarg, "none") || streq(optarg, "host") || streq(optarg, "bridge") ||
-                            streq(optarg, "default") ? 0 : -EINVAL;
+                            streq(optarg, "default") || network_name_is_valid(optarg) ? 0 : -EINVAL;
                         if (r >= 0)
                                 json_object_object_add(spec, "network_mode", json_object_new_string(optarg));
                         break;

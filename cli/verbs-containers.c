@@ -6,6 +6,7 @@
 #include "attach.h"
 #include "format.h"
 #include "table.h"
+#include "template.h"
 #include "zlayerctl.h"
 
 #define HELP_OPTION { "help", no_argument, NULL, 'h' }
@@ -33,127 +34,42 @@ static const char *container_status(const ContainerInfo *c, uint64_t now, char *
         return buf;
 }
 
-static const char *field_header(const char *field) {
-        static const char *const map[][2] = {
-                { ".ID", "CONTAINER ID" }, { ".Names", "NAMES" }, { ".Image", "IMAGE" }, { ".Status", "STATUS" },
-                { ".State", "STATE" }, { ".Service", "SERVICE" }, { ".Replica", "REPLICA" },
-                { ".RunningFor", "CREATED" }, { ".CreatedAt", "CREATED AT" },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(map); i++)
-                if (streq(field, map[i][0]))
-                        return map[i][1];
+static const char *const ps_headers[][2] = {
+        { ".ID", "CONTAINER ID" }, { ".Names", "NAMES" }, { ".Image", "IMAGE" }, { ".Status", "STATUS" },
+        { ".State", "STATE" }, { ".Service", "SERVICE" }, { ".Replica", "REPLICA" },
+        { ".RunningFor", "CREATED" }, { ".CreatedAt", "CREATED AT" },
+};
+
+static const char *ps_value(const char *field, const void *item, const void *userdata, char *buf, size_t size) {
+        const ContainerInfo *c = item;
+        uint64_t now = *(const uint64_t *) userdata;
+
+        if (streq(field, ".ID"))
+                return c->id;
+        if (streq(field, ".Names"))
+                return c->name;
+        if (streq(field, ".Image"))
+                return c->image;
+        if (streq(field, ".Status"))
+                return container_status(c, now, buf, size);
+        if (streq(field, ".State"))
+                return c->state;
+        if (streq(field, ".Service"))
+                return c->service;
+        if (streq(field, ".Replica")) {
+                snprintf(buf, size, "%" PRIu32, c->replica);
+                return buf;
+        }
+        if (streq(field, ".RunningFor"))
+                return format_time_ago(c->created, now, buf, size);
+        if (streq(field, ".CreatedAt"))
+                return format_timestamp(c->created, buf, size);
         return NULL;
 }
 
-/* Splits a tab-separated line into a row of @t, or (t NULL) makes the
- * table with the line as headers. Missing cells are empty; cells beyond
- * the header's columns are dropped. */
-static int table_from_line(char *line, Table *t, Table **ret) {
-        const char *cells[32] = {};
-        size_t n = 0;
-
-        for (char *s = line; n < ELEMENTSOF(cells); n++) {
-                char *tab = strchr(s, '\t');
-                cells[n] = s;
-                if (!tab || n + 1 == ELEMENTSOF(cells)) {
-                        n++;
-                        break;
-                }
-                *tab = 0;
-                s = tab + 1;
-        }
-        if (!t) {
-                *ret = table_new(n, cells);
-                return *ret ? 0 : -ENOMEM;
-        }
-        return table_add_row(t, cells);
-}
-
-/* Expands docker's Go template fields; unknown fields are an error. With
- * @c NULL, each field becomes its column header. */
-static int expand_format(const char *fmt, const ContainerInfo *c, uint64_t now, char **ret) {
-        _cleanup_free_ char *out = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&out, &len);
-        char buf[128], rep[16];
-
-        if (!f)
-                return -ENOMEM;
-        for (const char *p = fmt; *p;) {
-                if (p[0] == '\\' && p[1] == 't') {
-                        fputc('\t', f);
-                        p += 2;
-                        continue;
-                }
-                if (p[0] == '\\' && p[1] == 'n') {
-                        fputc('\n', f);
-                        p += 2;
-                        continue;
-                }
-                if (strneq(p, "{{", 2)) {
-                        const char *e = strstr(p, "}}"), *v;
-                        char field[64];
-                        size_t n;
-
-                        if (!e) {
-                                fclose(f);
-                                return -EINVAL;
-                        }
-                        p += 2;
-                        while (*p == ' ')
-                                p++;
-                        n = e - p;
-                        while (n > 0 && p[n - 1] == ' ')
-                                n--;
-                        if (n >= sizeof field) {
-                                fclose(f);
-                                return -EINVAL;
-                        }
-                        memcpy(field, p, n);
-                        field[n] = 0;
-                        if (c)
-                                snprintf(rep, sizeof rep, "%" PRIu32, c->replica);
-                        if (!c && (v = field_header(field)))
-                                ;
-                        else if (!c)
-                                v = NULL;
-                        else if (streq(field, ".ID"))
-                                v = c->id;
-                        else if (streq(field, ".Names"))
-                                v = c->name;
-                        else if (streq(field, ".Image"))
-                                v = c->image;
-                        else if (streq(field, ".Status"))
-                                v = container_status(c, now, buf, sizeof buf);
-                        else if (streq(field, ".State"))
-                                v = c->state;
-                        else if (streq(field, ".Service"))
-                                v = c->service;
-                        else if (streq(field, ".Replica"))
-                                v = rep;
-                        else if (streq(field, ".RunningFor"))
-                                v = format_time_ago(c->created, now, buf, sizeof buf);
-                        else if (streq(field, ".CreatedAt"))
-                                v = format_timestamp(c->created, buf, sizeof buf);
-                        else
-                                v = NULL;
-                        if (!v) {
-                                fclose(f);
-                                fprintf(stderr, "zlayerctl ps: unknown format field '%s' (known: .ID .Names .Image "
-                                        ".Status .State .Service .Replica .RunningFor .CreatedAt)\n", field);
-                                return -EINVAL;
-                        }
-                        fputs(v, f);
-                        p = e + 2;
-                        continue;
-                }
-                fputc(*p++, f);
-        }
-        if (fclose(f) != 0)
-                return -ENOMEM;
-        *ret = TAKE_PTR(out);
-        return 0;
-}
+static const TemplateFields ps_fields = {
+        .verb = "ps", .headers = ps_headers, .n_headers = ELEMENTSOF(ps_headers), .value = ps_value,
+};
 
 static json_object *container_json(const ContainerInfo *c) {
         json_object *o = json_object_new_object();
@@ -194,10 +110,10 @@ int verb_ps(int argc, char **argv) {
         ContainerInfo *l = NULL;
         size_t n = 0;
         bool all = false, quiet = false, json = false;
-        const char *format = NULL;
+        const char *format = "table {{.ID}}\\t{{.Image}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Names}}";
         uint64_t now = now_usec();
-        _cleanup_(table_freep) Table *t = NULL;
         _cleanup_(json_object_putp) json_object *arr = NULL;
+        _cleanup_(template_output_free) TemplateOutput tmpl = {};
         int c, r, ret = 0;
 
         while ((c = getopt_long(argc, argv, "aqh", options, NULL)) >= 0)
@@ -217,6 +133,8 @@ int verb_ps(int argc, char **argv) {
                 }
         if (optind != argc)
                 return usage_error(argv[0], "takes no arguments");
+        if (!json && !quiet && template_output_begin(&tmpl, format, &ps_fields, &now) < 0)
+                return usage_error(argv[0], "bad --format template '%s'", format);
         r = list_containers(&l, &n);
         if (r < 0)
                 return EXIT_ZL;
@@ -225,20 +143,6 @@ int verb_ps(int argc, char **argv) {
         arr = json_object_new_array();
         if (!arr)
                 goto oom;
-        if (!format && !json && !quiet)
-                t = table_new(5, (const char *[]) { "CONTAINER ID", "IMAGE", "CREATED", "STATUS", "NAMES" });
-        else if (format && strneq(format, "table", 5)) {
-                /* "table {{.ID}}\t{{.Names}}": tab-separated fields become aligned columns */
-                _cleanup_free_ char *hdr = NULL;
-                format += 5 + strspn(format + 5, " ");
-                if (expand_format(format, NULL, now, &hdr) < 0) {
-                        ret = usage_error(argv[0], "bad --format template '%s'", format);
-                        goto out;
-                }
-                r = table_from_line(hdr, NULL, &t);
-                if (r < 0)
-                        goto oom;
-        }
         for (size_t i = 0; i < n; i++) {
                 if (!all && !state_is_running(l[i].state))
                         continue;
@@ -249,32 +153,13 @@ int verb_ps(int argc, char **argv) {
                         json_object_array_add(arr, o);
                 } else if (quiet)
                         printf("%s\n", l[i].id);
-                else if (format) {
-                        _cleanup_free_ char *line = NULL;
-                        if (expand_format(format, &l[i], now, &line) < 0) {
-                                ret = usage_error(argv[0], "bad --format template '%s'", format);
-                                goto out;
-                        }
-                        if (t) {
-                                r = table_from_line(line, t, NULL);
-                                if (r < 0)
-                                        goto oom;
-                        } else
-                                printf("%s\n", line);
-                } else {
-                        char created[64], status[128];
-                        r = table_add_row(t, (const char *[]) { l[i].id, l[i].image,
-                                                                format_time_ago(l[i].created, now, created, sizeof created),
-                                                                container_status(&l[i], now, status, sizeof status), l[i].name });
-                        if (r < 0)
-                                goto oom;
-                }
+                else if (template_output_item(&tmpl, &l[i]) < 0)
+                        goto oom;
         }
         if (json)
                 print_json(arr);
-        else if (t)
-                table_print(t, stdout, true);
-out:
+        else if (!quiet)
+                template_output_end(&tmpl);
         container_info_free_many(l, n);
         return ret;
 oom:
@@ -427,11 +312,11 @@ int verb_wait(int argc, char **argv) {
         return ret;
 }
 
-int prune_containers(void);
+int prune_containers(int argc, char **argv);
 
 int verb_container(int argc, char **argv) {
         if (argc >= 2 && streq(argv[1], "prune"))
-                return prune_containers();
+                return prune_containers(argc - 1, argv + 1);
         if (argc >= 2 && (streq(argv[1], "ls") || streq(argv[1], "list")))
                 return verb_ps(argc - 1, argv + 1);
         return usage_error("container", "subcommands: ls, prune");

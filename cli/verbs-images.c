@@ -1,31 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Image verbs: pull images rmi tag history search save load import image. */
+/* Image verbs: pull rmi tag history search save load import image (images: verbs-image-list.c). */
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <strings.h>
 
 #include "format.h"
 #include "table.h"
 #include "zlayerctl.h"
 
 #define HELP_OPTION { "help", no_argument, NULL, 'h' }
-
-/* Splits "host/repo:tag" or "repo@sha256:…" into repository and tag. */
-static void split_reference(const char *ref, char **repo, char **tag) {
-        const char *at = strchr(ref, '@'), *slash = strrchr(ref, '/');
-        const char *colon = strrchr(ref, ':');
-
-        if (at) {
-                *repo = strndup(ref, at - ref);
-                *tag = strdup("<none>");
-        } else if (colon && (!slash || colon > slash)) {
-                *repo = strndup(ref, colon - ref);
-                *tag = strdup(colon + 1);
-        } else {
-                *repo = strdup(ref);
-                *tag = strdup("<none>");
-        }
-}
 
 int verb_pull(int argc, char **argv) {
         static const struct option options[] = {
@@ -63,85 +47,6 @@ int verb_pull(int argc, char **argv) {
                 return 0;
         }
         return pull_image(argv[optind], "always", false, false);
-}
-
-int verb_images(int argc, char **argv) {
-        static const struct option options[] = {
-                { "json",     no_argument, NULL, 'j' },
-                { "quiet",    no_argument, NULL, 'q' },
-                { "no-trunc", no_argument, NULL, 'T' },
-                HELP_OPTION,
-                {}
-        };
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(table_freep) Table *t = NULL;
-        _cleanup_(json_object_putp) json_object *arr = NULL;
-        bool json = false, quiet = false, no_trunc = false;
-        const char *ref, *digest;
-        uint64_t size;
-        int c, r;
-
-        while ((c = getopt_long(argc, argv, "qh", options, NULL)) >= 0)
-                switch (c) {
-                case 'j': json = true; break;
-                case 'q': quiet = true; break;
-                case 'T': no_trunc = true; break;
-                case 'h':
-                        printf("Usage: zlayerctl images [--json] [-q] [--no-trunc] [REPOSITORY[:TAG]]\n\n"
-                               "List images: REPOSITORY TAG DIGEST SIZE.\n");
-                        return 0;
-                default:
-                        return usage_error(argv[0], "bad option");
-                }
-        if (argc - optind > 1)
-                return usage_error(argv[0], "takes at most 1 argument (REPOSITORY[:TAG])");
-        r = ctl_call(CALL_DEFAULT, "ListImages", &error, &reply, NULL);
-        if (r < 0)
-                return ctl_fail(&error, r, "ListImages");
-        t = table_new(4, (const char *[]) { "REPOSITORY", "TAG", "DIGEST", "SIZE" });
-        arr = json_object_new_array();
-        if (!t || !arr)
-                return ctl_fail(NULL, -ENOMEM, "images");
-        r = sd_bus_message_enter_container(reply, 'a', "(sst)");
-        if (r < 0)
-                return ctl_fail(NULL, r, "images");
-        while ((r = sd_bus_message_read(reply, "(sst)", &ref, &digest, &size)) > 0) {
-                _cleanup_free_ char *repo = NULL, *tag = NULL;
-                char sz[32], dg[32];
-
-                split_reference(ref, &repo, &tag);
-                if (!repo || !tag)
-                        return ctl_fail(NULL, -ENOMEM, "images");
-                if (optind < argc && !streq(argv[optind], repo) && !streq(argv[optind], ref))
-                        continue;
-                if (json) {
-                        json_object *o = json_object_new_object();
-                        if (!o)
-                                return ctl_fail(NULL, -ENOMEM, "images");
-                        json_object_object_add(o, "reference", json_object_new_string(ref));
-                        json_object_object_add(o, "repository", json_object_new_string(repo));
-                        json_object_object_add(o, "tag", json_object_new_string(tag));
-                        json_object_object_add(o, "digest", json_object_new_string(digest));
-                        json_object_object_add(o, "size", json_object_new_int64((int64_t) size));
-                        json_object_array_add(arr, o);
-                } else if (quiet)
-                        printf("%s\n", ref);
-                else {
-                        snprintf(dg, sizeof dg, "%.19s", digest);   /* sha256: + 12 hex */
-                        r = table_add_row(t, (const char *[]) { repo, tag, no_trunc ? digest : dg,
-                                                                format_size_human(size, sz, sizeof sz) });
-                        if (r < 0)
-                                return ctl_fail(NULL, r, "images");
-                }
-        }
-        if (r < 0)
-                return ctl_fail(NULL, r, "images");
-        if (json)
-                print_json(arr);
-        else if (!quiet)
-                table_print(t, stdout, true);
-        return 0;
 }
 
 /* For verbs that call one method per argument with no reply to print but
@@ -235,7 +140,16 @@ int verb_search(int argc, char **argv) {
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
-                case 'l': limit = (uint32_t) strtoul(optarg, NULL, 10); break;
+                case 'l': {
+                        char *end;
+                        unsigned long v;
+                        errno = 0;
+                        v = strtoul(optarg, &end, 10);
+                        if (errno || end == optarg || *end || optarg[0] == '-' || v > UINT32_MAX)
+                                return usage_error(argv[0], "invalid --limit '%s'", optarg);
+                        limit = (uint32_t) v;
+                        break;
+                }
                 case 'h': printf("Usage: zlayerctl search [--limit N] TERM\n"); return 0;
                 default: return usage_error(argv[0], "bad option");
                 }
@@ -340,8 +254,9 @@ int verb_load(int argc, char **argv) {
         r = sd_bus_message_read_strv(reply, &refs);
         if (r < 0)
                 return ctl_fail(NULL, r, "load");
+        /* an image without a name comes back as its id, as docker load prints it */
         for (char **i = refs; i && *i; i++)
-                printf("Loaded image: %s\n", *i);
+                printf("Loaded image%s: %s\n", strncmp(*i, "sha256:", 7) == 0 ? " ID" : "", *i);
         return 0;
 }
 
@@ -370,24 +285,57 @@ int verb_import(int argc, char **argv) {
         return 0;
 }
 
-static int prune(const char *method, const char *what) {
+/* docker's confirmation before a prune: a line from stdin, "y" or "yes"
+ * goes on; anything else, or end of input, does nothing. */
+static bool prune_confirmed(const char *warning) {
+        char line[16];
+
+        printf("WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ", warning);
+        fflush(stdout);
+        if (!fgets(line, sizeof line, stdin))
+                return false;
+        line[strcspn(line, "\n")] = 0;
+        return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
+}
+
+typedef struct PruneVerb {
+        const char *noun, *method, *what, *warning;
+} PruneVerb;
+
+/* container prune / image prune [-f] */
+static int prune(int argc, char **argv, const PruneVerb *v) {
+        static const struct option options[] = { { "force", no_argument, NULL, 'f' }, HELP_OPTION, {} };
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_strv_free_ char **deleted = NULL;
         uint64_t reclaimed = 0;
+        bool force = false;
         char sz[32];
-        int r;
+        int c, r;
 
-        r = ctl_call(CALL_FOREVER, method, &error, &reply, NULL);
+        while ((c = getopt_long(argc, argv, "fh", options, NULL)) >= 0)
+                switch (c) {
+                case 'f': force = true; break;
+                case 'h':
+                        printf("Usage: zlayerctl %s prune [-f]\n\nRemove %s; -f does not ask first.\n", v->noun, v->warning);
+                        return 0;
+                default:
+                        return usage_error(argv[0], "bad option");
+                }
+        if (optind != argc)
+                return usage_error(argv[0], "takes no arguments");
+        if (!force && !prune_confirmed(v->warning))
+                return 0;
+        r = ctl_call(CALL_FOREVER, v->method, &error, &reply, NULL);
         if (r < 0)
-                return ctl_fail(&error, r, method);
+                return ctl_fail(&error, r, v->method);
         r = sd_bus_message_read_strv(reply, &deleted);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "t", &reclaimed);
         if (r < 0)
-                return ctl_fail(NULL, r, method);
+                return ctl_fail(NULL, r, v->method);
         if (deleted && deleted[0]) {
-                printf("Deleted %s:\n", what);
+                printf("Deleted %s:\n", v->what);
                 for (char **i = deleted; *i; i++)
                         printf("%s\n", *i);
                 printf("\n");
@@ -396,14 +344,15 @@ static int prune(const char *method, const char *what) {
         return 0;
 }
 
-int prune_containers(void);
-int prune_containers(void) {
-        return prune("PruneContainers", "Containers");
+int prune_containers(int argc, char **argv);
+int prune_containers(int argc, char **argv) {
+        static const PruneVerb v = { "container", "PruneContainers", "Containers", "all stopped containers" };
+        return prune(argc, argv, &v);
 }
 
 int verb_image(int argc, char **argv) {
         if (argc >= 2 && streq(argv[1], "prune"))
-                return prune("PruneImages", "Images");
+                return prune(argc - 1, argv + 1, &(const PruneVerb) { "image", "PruneImages", "Images", "all dangling images" });
         if (argc >= 2 && (streq(argv[1], "ls") || streq(argv[1], "list")))
                 return verb_images(argc - 1, argv + 1);
         if (argc >= 2 && streq(argv[1], "pull"))

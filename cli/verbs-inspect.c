@@ -299,22 +299,50 @@ int verb_diff(int argc, char **argv) {
         return r < 0 ? ctl_fail(NULL, r, "diff") : 0;
 }
 
+/* port CONTAINER [PRIVATE_PORT[/PROTO]]: every mapping, or (as docker) the
+ * host side of one container port; a port that is not published fails. */
 int verb_port(int argc, char **argv) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *proto, *host_ip;
+        const char *proto, *host_ip, *want_proto = "tcp";
+        unsigned long want = 0;
         uint16_t cport, hport;
+        unsigned n = 0;
         int r;
 
-        if (argc != 2)
-                return usage_error(argv[0], "requires exactly 1 argument (CONTAINER)");
+        if (argc < 2 || argc > 3)
+                return usage_error(argv[0], "requires 1 or 2 arguments (CONTAINER [PRIVATE_PORT[/PROTO]])");
+        if (argc == 3) {
+                char *end;
+                errno = 0;
+                want = strtoul(argv[2], &end, 10);
+                if (errno || end == argv[2] || argv[2][0] == '-' || want == 0 || want > UINT16_MAX ||
+                    (*end && !streq(end, "/tcp") && !streq(end, "/udp")))
+                        return usage_error(argv[0], "invalid port '%s' (PORT, PORT/tcp or PORT/udp)", argv[2]);
+                if (*end)
+                        want_proto = end + 1;
+        }
         r = ctl_call(CALL_DEFAULT, "GetContainerPorts", &error, &reply, "s", argv[1]);
         if (r < 0)
                 return ctl_fail(&error, r, "port");
         r = sd_bus_message_enter_container(reply, 'a', "(qssq)");
-        while (r >= 0 && (r = sd_bus_message_read(reply, "(qssq)", &cport, &proto, &host_ip, &hport)) > 0)
-                printf("%u/%s -> %s:%u\n", cport, proto, isempty(host_ip) ? "0.0.0.0" : host_ip, hport);
-        return r < 0 ? ctl_fail(NULL, r, "port") : 0;
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(qssq)", &cport, &proto, &host_ip, &hport)) > 0) {
+                const char *ip = isempty(host_ip) ? "0.0.0.0" : host_ip;
+                if (want == 0)
+                        printf("%u/%s -> %s:%u\n", cport, proto, ip, hport);
+                else if (cport == want && streq(proto, want_proto))
+                        printf("%s:%u\n", ip, hport);
+                else
+                        continue;
+                n++;
+        }
+        if (r < 0)
+                return ctl_fail(NULL, r, "port");
+        if (want != 0 && n == 0) {
+                fprintf(stderr, "Error: No public port '%lu/%s' published for %s\n", want, want_proto, argv[1]);
+                return EXIT_ZL;
+        }
+        return 0;
 }
 
 typedef struct StatsRow {

@@ -30,7 +30,7 @@ static void run_help(const char *verb) {
                "  -w, --workdir DIR           Working directory\n"
                "      --entrypoint CMD        Override the image's entrypoint\n"
                "      --hostname NAME         Container host name\n"
-               "      --network MODE          none, host, bridge or default\n"
+               "      --network MODE          none, host, bridge, default or a network name\n"
                "      --restart POLICY        no, always, unless-stopped, on-failure[:N]\n"
                "      --read-only             Read-only root file system\n"
                "      --cap-add CAP, --cap-drop CAP, --privileged\n"

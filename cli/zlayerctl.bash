@@ -46,7 +46,7 @@ _zlayerctl() {
                 esac
                 args=images ;;
         pull) flags="-q --quiet --help"; args=images ;;
-        images) flags="--json -q --quiet --no-trunc --help" ;;
+        images) flags="--json -q --quiet --no-trunc --digests --format -a --all --help" ;;
         rmi|history|save|tag) flags="--help"; [[ $verb == rmi ]] && flags+=" -f --force"
                 [[ $verb == save ]] && flags+=" -o --output"; args=images ;;
         inspect) flags="--type --help"; args="containers images" ;;
@@ -75,7 +75,7 @@ _zlayerctl() {
         fi
         local words=""
         [[ $args == *containers* ]] && words+=" $(__zlayerctl ps -a --format '{{.ID}}')"
-        [[ $args == *images* ]] && words+=" $(__zlayerctl images -q)"
+        [[ $args == *images* ]] && words+=" $(__zlayerctl images --format '{{.Repository}}:{{.Tag}}' | grep -v '^<none>:')"
         COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }
 

@@ -130,6 +130,9 @@ int output_file_finish(int fd, const char *tmp, const char *path, bool ok);
 
 /* names.c */
 int generate_service_name(char **ret);
+/* "host/repo:tag" → repository and tag ("<none>" when there is none);
+ * NULLs when out of memory. */
+void split_reference(const char *ref, char **repo, char **tag);
 
 /* Prints @j pretty, as docker inspect does. */
 void print_json(json_object *j);

@@ -13,6 +13,7 @@
 #include "cli/run-spec.h"
 #include "cli/stream.h"
 #include "cli/table.h"
+#include "cli/template.h"
 #include "macro.h"
 
 const char *arg_bus_address;   /* defined by zlayerctl.c in the program */
@@ -100,6 +101,56 @@ static void test_table_alignment(void **state) {
                             "web-rep-0   busybox   Up 3 minutes\n"
                             "x           ünïcode   \n");
         table_free(t);
+}
+
+static const char *const fake_headers[][2] = { { ".Name", "NAME" }, { ".Size", "SIZE" } };
+
+static const char *fake_value(const char *field, const void *item, const void *userdata, char *buf, size_t size) {
+        const char *const *row = item;
+        return streq(field, ".Name") ? row[0] : streq(field, ".Size") ? row[1] : NULL;
+}
+
+static const TemplateFields fake_fields = { "fake", fake_headers, ELEMENTSOF(fake_headers), fake_value };
+
+/* docker's --format subset: fields, \t and \n, headers, and refusals. */
+static void test_template_expand(void **state) {
+        const char *row[] = { "web", "1.5MB" };
+        char *out = NULL;
+
+        assert_int_equal(template_expand("{{.Name}}:{{ .Size }}\\t!\\n", &fake_fields, row, NULL, &out), 0);
+        assert_string_equal(out, "web:1.5MB\t!\n");
+        free(out);
+        assert_int_equal(template_expand("{{.Name}}\\t{{.Size}}", &fake_fields, NULL, NULL, &out), 0);
+        assert_string_equal(out, "NAME\tSIZE");
+        free(out);
+        assert_int_equal(template_expand("plain \\x", &fake_fields, row, NULL, &out), 0);
+        assert_string_equal(out, "plain \\x");
+        free(out);
+        out = NULL;
+        assert_int_equal(template_expand("{{.Nope}}", &fake_fields, row, NULL, &out), -EINVAL);
+        assert_int_equal(template_expand("{{.Name", &fake_fields, row, NULL, &out), -EINVAL);
+        assert_int_equal(template_expand("{{}}", &fake_fields, row, NULL, &out), -EINVAL);
+        assert_int_equal(template_expand("{{.Nope}}", &fake_fields, NULL, NULL, &out), -EINVAL);
+        assert_null(out);
+}
+
+/* "table …" validates the whole template before any row and aligns; a
+ * line template is checked up front too. */
+static void test_template_output(void **state) {
+        const char *a[] = { "web", "1.5MB" }, *b[] = { "database", "12kB" };
+        _cleanup_(template_output_free) TemplateOutput o = {};
+
+        assert_int_equal(template_output_begin(&o, "table {{.Name}}\\t{{.Size}}", &fake_fields, NULL), 0);
+        assert_non_null(o.table);
+        assert_int_equal(template_output_item(&o, a), 0);
+        assert_int_equal(template_output_item(&o, b), 0);
+        assert_int_equal(table_n_rows(o.table), 2);
+        template_output_free(&o);
+        assert_null(o.table);
+        assert_int_equal(template_output_begin(&o, "{{.Name}} {{.Size}}", &fake_fields, NULL), 0);
+        assert_null(o.table);
+        assert_int_equal(template_output_begin(&o, "table {{.Name}}\\t{{.Bad}}", &fake_fields, NULL), -EINVAL);
+        assert_int_equal(template_output_begin(&o, "tablet {{.Bad}}", &fake_fields, NULL), -EINVAL);
 }
 
 static json_object *get(json_object *o, const char *path) {
@@ -195,7 +246,7 @@ static void test_run_bad_flags(void **state) {
                 { "-v", "relative:/c" }, { "-v", "/h:/c:rx" }, { "-v", "/only" }, { "-p", "70000" },
                 { "-p", "80/sctp" }, { "--restart", "sometimes" }, { "--restart", "on-failure:x" },
                 { "-m", "12q" }, { "--cpus", "0" }, { "--cpus", "nan" }, { "--pids-limit", "-1" },
-                { "--network", "weird" }, { "--replica", "-1" }, { "--pull", "sometimes" }, { "--tmpfs", "/t:bogus=1" },
+                { "--network", "Bad Name" }, { "--network", "-lead" }, { "--replica", "-1" }, { "--pull", "sometimes" }, { "--tmpfs", "/t:bogus=1" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
@@ -262,6 +313,8 @@ int main(void) {
                 cmocka_unit_test(test_size_human),
                 cmocka_unit_test(test_timestamp_and_time_args),
                 cmocka_unit_test(test_table_alignment),
+                cmocka_unit_test(test_template_expand),
+                cmocka_unit_test(test_template_output),
                 cmocka_unit_test(test_run_flags_to_spec),
                 cmocka_unit_test(test_run_bad_flags),
                 cmocka_unit_test(test_demux),
