@@ -13,7 +13,7 @@
 #include "launch-config.h"
 #include "log.h"
 #include "manager-archive.h"
-#include "worker-links.h"
+#include "worker-op.h"
 
 #define OPEN_ROOT_TIMEOUT_USEC (60 * USEC_PER_SEC)
 /* Put answers when the whole tar is extracted: as long as the caller sends. */
@@ -28,10 +28,8 @@ typedef enum ArchiveKind {
 } ArchiveKind;
 
 typedef struct ArchiveOp {
+        WorkerOp w;              /* first: the steps get it as a WorkerOp */
         ArchiveKind kind;
-        Broker *broker;
-        Container *container;
-        sd_bus_message *call;
         char *path;
         int tar_fd;              /* Put: the caller's tar */
         bool no_overwrite_dir_non_dir, copy_uid_gid;
@@ -50,11 +48,13 @@ static const char *kind_method(ArchiveKind k) {
         return (const char *[]) { "Get", "Put", "Head", "Export" }[k];
 }
 
-static void archive_op_free(ArchiveOp *op) {
+static void archive_op_free(WorkerOp *w) {
+        ArchiveOp *op = (ArchiveOp *) w;
+
         if (!op)
                 return;
-        container_unref(op->container);
-        sd_bus_message_unref(op->call);
+        container_unref(op->w.container);
+        sd_bus_message_unref(op->w.call);
         free(op->path);
         free(op->user);
         if (op->tar_fd >= 0)
@@ -66,44 +66,43 @@ static void archive_op_free(ArchiveOp *op) {
         free(op);
 }
 
-static void archive_op_fail(ArchiveOp *op, const char *name, const char *what, int r) {
-        (void) reply_error_errnof(op->call, name, "%s for %s: %s", what, op->container->id, strerror(r < 0 ? -r : r));
-        archive_op_free(op);
+static void archive_op_fail(WorkerOp *w, const char *what, int r) {
+        ArchiveOp *op = (ArchiveOp *) w;
+
+        (void) reply_error_errnof(op->w.call, ZL_ERROR_INTERNAL, "%s for %s: %s", what, op->w.container->id,
+                                  strerror(r < 0 ? -r : r));
+        archive_op_free(&op->w);
 }
 
 static int on_archive_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         ArchiveOp *op = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(reply);
         const char *name, *mtime, *link_target;
         int64_t size;
         uint32_t mode;
         int r;
 
-        if (e) {
-                (void) reply_forward_error(op->call, e);
-                archive_op_free(op);
+        if (worker_op_forward_error(&op->w, reply))
                 return 0;
-        }
         switch (op->kind) {
         case ARCHIVE_PUT:
-                r = sd_bus_reply_method_return(op->call, NULL);
+                r = sd_bus_reply_method_return(op->w.call, NULL);
                 break;
         case ARCHIVE_EXPORT:
-                r = sd_bus_reply_method_return(op->call, "h", op->pipe_read);
+                r = sd_bus_reply_method_return(op->w.call, "h", op->pipe_read);
                 break;
         default:
                 r = sd_bus_message_read(reply, "sxuss", &name, &size, &mode, &mtime, &link_target);
                 if (r < 0)
                         break;
                 if (op->kind == ARCHIVE_HEAD)
-                        r = sd_bus_reply_method_return(op->call, "sxuss", name, size, mode, mtime, link_target);
+                        r = sd_bus_reply_method_return(op->w.call, "sxuss", name, size, mode, mtime, link_target);
                 else
-                        r = sd_bus_reply_method_return(op->call, "hsxuss", op->pipe_read, name, size, mode, mtime,
+                        r = sd_bus_reply_method_return(op->w.call, "hsxuss", op->pipe_read, name, size, mode, mtime,
                                                        link_target);
         }
         if (r < 0)
-                log_warning_errno(r, "Failed to reply to Archive%s of %s: %m", kind_method(op->kind), op->container->id);
-        archive_op_free(op);
+                log_warning_errno(r, "Failed to reply to Archive%s of %s: %m", kind_method(op->kind), op->w.container->id);
+        archive_op_free(&op->w);
         return 0;
 }
 
@@ -122,19 +121,19 @@ static int append_put_options(sd_bus_message *m, ArchiveOp *op) {
         return r;
 }
 
-static void archive_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
+static void archive_with_link(WorkerOp *w, sd_bus *link) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_close_ int pipe_write = -1;
-        ArchiveOp *op = userdata;
+        ArchiveOp *op = (ArchiveOp *) w;
         uint64_t timeout = OPEN_ROOT_TIMEOUT_USEC;
         int r;
 
-        if (!link)
-                return archive_op_fail(op, ZL_ERROR_INTERNAL, "worker archive is not available", error);
+        log_debug("Archive%s %s: root of the %s container", kind_method(op->kind), op->w.container->id,
+                  op->w.running ? "running" : "stopped");
         if (op->kind == ARCHIVE_GET || op->kind == ARCHIVE_EXPORT) {
                 int p[2];
                 if (pipe2(p, O_CLOEXEC) < 0)
-                        return archive_op_fail(op, ZL_ERROR_INTERNAL, "pipe", -errno);
+                        return archive_op_fail(&op->w, "pipe", -errno);
                 op->pipe_read = p[0];
                 pipe_write = p[1];
         }
@@ -162,51 +161,11 @@ static void archive_with_link(Broker *b, sd_bus *link, int error, void *userdata
         if (r >= 0)
                 r = sd_bus_call_async(link, NULL, m, on_archive_reply, op, timeout);
         if (r < 0)
-                return archive_op_fail(op, ZL_ERROR_INTERNAL, "calling zlayer-archive", r);
+                return archive_op_fail(&op->w, "calling zlayer-archive", r);
         /* The message holds its own copies of the fds; ours go now, so
          * the caller sees EOF when zlayer-archive is done writing. */
         op->root_fd = safe_close_fd(op->root_fd);
         op->tar_fd = safe_close_fd(op->tar_fd);
-}
-
-static int on_open_root_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        ArchiveOp *op = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(reply);
-        int fd, running, r;
-
-        if (e) {
-                (void) reply_forward_error(op->call, e);
-                archive_op_free(op);
-                return 0;
-        }
-        r = sd_bus_message_read(reply, "hb", &fd, &running);
-        if (r < 0) {
-                archive_op_fail(op, ZL_ERROR_INTERNAL, "reading the reply of OpenRoot", r);
-                return 0;
-        }
-        op->root_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (op->root_fd < 0) {
-                archive_op_fail(op, ZL_ERROR_INTERNAL, "duplicating the root fd", -errno);
-                return 0;
-        }
-        log_debug("Archive%s %s: root of the %s container", kind_method(op->kind), op->container->id,
-                  running ? "running" : "stopped");
-        r = worker_acquire(op->broker, WORKER_ARCHIVE, archive_with_link, op);
-        if (r < 0)
-                archive_op_fail(op, ZL_ERROR_INTERNAL, "waiting for zlayer-archive", r);
-        return 0;
-}
-
-static void open_root_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
-        ArchiveOp *op = userdata;
-        int r;
-
-        if (!link)
-                return archive_op_fail(op, ZL_ERROR_INTERNAL, "worker exec is not available", error);
-        r = sd_bus_call_method_async(link, NULL, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "OpenRoot", on_open_root_reply,
-                                     op, "s", op->container->id);
-        if (r < 0)
-                archive_op_fail(op, ZL_ERROR_INTERNAL, "calling OpenRoot", r);
 }
 
 /* The common part of every handler: find, authorize, start step one.
@@ -216,38 +175,27 @@ static int archive_start(sd_bus_message *m, Broker *b, const char *id, ArchiveOp
         Container *c;
         int r;
 
-        r = container_find_or_error(b, id, &c, error);
-        if (r < 0)
-                return r;
-        r = authz_verify(b, m, c->id, error);
+        r = container_method_check(b, m, id, CONTAINER_NEED_STARTED, &c, error);
         if (r <= 0)
                 return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
-        if (c->removing)
-                return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' is being removed", c->id);
-        /* Its directory is still the broker's alone (RemoveContainer deletes
-         * it without zlayer-exec); the overlay's upper/ and work/ appear
-         * with the first start. */
-        if (c->state == CONTAINER_PENDING && c->started_at == 0)
-                return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' has never been started", c->id);
 
         op = calloc(1, sizeof(*op));
         if (!op)
                 return -ENOMEM;
         *op = *tmpl;
-        op->broker = b;
-        op->container = container_ref(c);
-        op->call = sd_bus_message_ref(m);
+        op->w = (WorkerOp) { .broker = b, .container = container_ref(c), .call = sd_bus_message_ref(m),
+                             .fail = archive_op_fail, .free = archive_op_free };
         op->root_fd = op->pipe_read = -1;
         op->tar_fd = -1;
         if (tmpl->path && !(op->path = strdup(tmpl->path))) {
-                archive_op_free(op);
+                archive_op_free(&op->w);
                 return -ENOMEM;
         }
         if (tmpl->tar_fd >= 0) {
                 op->tar_fd = fcntl(tmpl->tar_fd, F_DUPFD_CLOEXEC, 3);
                 if (op->tar_fd < 0) {
                         r = -errno;
-                        archive_op_free(op);
+                        archive_op_free(&op->w);
                         return r;
                 }
         }
@@ -265,14 +213,14 @@ static int archive_start(sd_bus_message *m, Broker *b, const char *id, ArchiveOp
                 if (r >= 0)
                         op->user = strdup(strempty(cfg->user));
                 if (r < 0 || !op->user) {
-                        archive_op_free(op);
+                        archive_op_free(&op->w);
                         return sd_bus_error_setf(error, ZL_ERROR_INTERNAL, "cannot read the user of %s from config.json: %s",
                                                  c->id, perr ?: strerror(r < 0 ? -r : ENOMEM));
                 }
         }
-        r = worker_acquire(b, WORKER_EXEC, open_root_with_link, op);
+        r = worker_op_open_fd(&op->w, "OpenRoot", "root", &op->root_fd, archive_with_link);
         if (r < 0) {
-                archive_op_free(op);
+                archive_op_free(&op->w);
                 return r;
         }
         return 1;

@@ -22,9 +22,8 @@
 #include "log.h"
 #include "manager-commit.h"
 #include "reference.h"
-#include "worker-links.h"
+#include "worker-op.h"
 
-#define OPEN_UPPER_USEC (60 * USEC_PER_SEC)
 #define COMMIT_LAYER_USEC (6ULL * 3600 * USEC_PER_SEC)
 #define BLOB_JSON_MAX (4U << 20)
 #define CHANGES_MAX (64U << 10)
@@ -34,9 +33,7 @@
 #define OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
 
 typedef struct CommitOp {
-        Broker *broker;
-        Container *container;
-        sd_bus_message *call;
+        WorkerOp w;               /* first: the steps get it as a WorkerOp */
         char *reference;          /* repository:tag normalized, or NULL */
         json_object *config;      /* the new config, changes applied */
         json_object *layers;      /* the source manifest's layer descriptors */
@@ -89,13 +86,13 @@ static void thaw_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
 }
 
 static void commit_thaw(CommitOp *op) {
-        Container *c = op->container;
+        Container *c = op->w.container;
         int r;
 
         if (!op->frozen)
                 return;
         op->frozen = false;
-        r = worker_acquire(op->broker, WORKER_EXEC, thaw_with_link, container_ref(c));
+        r = worker_acquire(op->w.broker, WORKER_EXEC, thaw_with_link, container_ref(c));
         if (r < 0) {
                 log_error_errno(r, "Failed to unfreeze container %s after the commit: %m", c->id);
                 c->pausing = false;
@@ -103,16 +100,18 @@ static void commit_thaw(CommitOp *op) {
         }
 }
 
-static void commit_op_free(CommitOp *op) {
+static void commit_op_free(WorkerOp *w) {
+        CommitOp *op = (CommitOp *) w;
+
         if (!op)
                 return;
         commit_thaw(op);
         if (op->counted)
-                op->broker->n_pulls--;
+                op->w.broker->n_pulls--;
         if (op->ingest_name[0])
-                (void) unlinkat(op->broker->images_fd, op->ingest_name, 0);
-        container_unref(op->container);
-        sd_bus_message_unref(op->call);
+                (void) unlinkat(op->w.broker->images_fd, op->ingest_name, 0);
+        container_unref(op->w.container);
+        sd_bus_message_unref(op->w.call);
         free(op->reference);
         json_object_put(op->config);
         json_object_put(op->layers);
@@ -126,19 +125,12 @@ static void commit_op_free(CommitOp *op) {
         free(op);
 }
 
-static void commit_fail(CommitOp *op, const char *name, const char *what, int r) {
-        (void) reply_error_errnof(op->call, name, "Commit of %s: %s: %s", op->container->id, what,
-                                  strerror(r < 0 ? -r : r));
-        commit_op_free(op);
-}
+static void commit_fail(WorkerOp *w, const char *what, int r) {
+        CommitOp *op = (CommitOp *) w;
 
-static bool commit_forward_error(CommitOp *op, sd_bus_message *reply) {
-        const sd_bus_error *e = sd_bus_message_get_error(reply);
-        if (!e)
-                return false;
-        (void) reply_forward_error(op->call, e);
-        commit_op_free(op);
-        return true;
+        (void) reply_error_errnof(op->w.call, ZL_ERROR_INTERNAL, "Commit of %s: %s: %s", op->w.container->id, what,
+                                  strerror(r < 0 ? -r : r));
+        commit_op_free(&op->w);
 }
 
 /* ---- changes ---- */
@@ -372,7 +364,7 @@ static json_object *descriptor(const char *media_type, const char *digest, uint6
 }
 
 static void commit_finish(CommitOp *op) {
-        Broker *b = op->broker;
+        Broker *b = op->w.broker;
         json_object *rootfs, *ids, *history, *h, *manifest, *layers;
         char created[64], config_digest[72], manifest_digest[72];
         uint64_t config_size, manifest_size;
@@ -411,7 +403,7 @@ static void commit_finish(CommitOp *op) {
         text = json_object_to_json_string_ext(op->config, JSON_C_TO_STRING_PLAIN);
         r = text ? write_blob(b->images_fd, text, config_digest, &config_size) : -ENOMEM;
         if (r < 0)
-                return commit_fail(op, ZL_ERROR_INTERNAL, "writing the config blob", r);
+                return commit_fail(&op->w, "writing the config blob", r);
 
         manifest = json_object_new_object();
         layers = json_object_get(op->layers);
@@ -424,7 +416,7 @@ static void commit_finish(CommitOp *op) {
         r = text ? write_blob(b->images_fd, text, manifest_digest, &manifest_size) : -ENOMEM;
         json_object_put(manifest);
         if (r < 0)
-                return commit_fail(op, ZL_ERROR_INTERNAL, "writing the manifest blob", r);
+                return commit_fail(&op->w, "writing the manifest blob", r);
 
         {
                 /* Without a repository: a dangling image, keyed by its id. */
@@ -438,40 +430,39 @@ static void commit_finish(CommitOp *op) {
                 };
                 r = image_store_put(b->images, &e);
                 if (r < 0)
-                        return commit_fail(op, ZL_ERROR_INTERNAL, "recording the image in index.json", r);
+                        return commit_fail(&op->w, "recording the image in index.json", r);
                 (void) sd_bus_emit_signal(b->bus, ZL_MANAGER_PATH, ZL_MANAGER_IFACE, "ImageNew", "ss", e.reference,
                                           manifest_digest);
                 (void) manager_emit_counts_changed(b);
         }
-        log_info("Committed container %s as %s%s%s.", op->container->id, config_digest, op->reference ? ", " : "",
+        log_info("Committed container %s as %s%s%s.", op->w.container->id, config_digest, op->reference ? ", " : "",
                  strempty(op->reference));
-        r = sd_bus_reply_method_return(op->call, "s", config_digest);
+        r = sd_bus_reply_method_return(op->w.call, "s", config_digest);
         if (r < 0)
-                log_warning_errno(r, "Failed to reply to CommitContainer of %s: %m", op->container->id);
-        commit_op_free(op);
+                log_warning_errno(r, "Failed to reply to CommitContainer of %s: %m", op->w.container->id);
+        commit_op_free(&op->w);
 }
 
 static int on_unpack_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         CommitOp *op = userdata;
-        if (!commit_forward_error(op, reply))
+        if (!worker_op_forward_error(&op->w, reply))
                 commit_finish(op);
         return 0;
 }
 
-static void unpack_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
+static void unpack_with_link(WorkerOp *w, sd_bus *link) {
         _cleanup_close_ int blob = -1;
-        CommitOp *op = userdata;
+        CommitOp *op = (CommitOp *) w;
+        Broker *b = w->broker;
         int r;
 
-        if (!link)
-                return commit_fail(op, ZL_ERROR_INTERNAL, "worker archive is not available", error);
         blob = image_blob_open(b->images_fd, op->digest);
         if (blob < 0)
-                return commit_fail(op, ZL_ERROR_INTERNAL, "opening the new layer blob", blob);
+                return commit_fail(&op->w, "opening the new layer blob", blob);
         r = sd_bus_call_method_async(link, NULL, NULL, ZL_WORKER_PATH, ZL_ARCHIVE_IFACE, "UnpackLayer", on_unpack_reply,
                                      op, "hhss", blob, b->layers_fd, op->chain, op->diff_id);
         if (r < 0)
-                commit_fail(op, ZL_ERROR_INTERNAL, "calling UnpackLayer", r);
+                commit_fail(&op->w, "calling UnpackLayer", r);
 }
 
 static int on_commit_layer_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -481,19 +472,19 @@ static int on_commit_layer_reply(sd_bus_message *reply, void *userdata, sd_bus_e
         char name[128];
         int r;
 
-        if (commit_forward_error(op, reply))
+        if (worker_op_forward_error(&op->w, reply))
                 return 0;
         commit_thaw(op); /* the layer is written: the container may run on */
         r = sd_bus_message_read(reply, "sst", &digest, &diff_id, &op->size);
         if (r < 0 || !digest_is_valid(digest) || !digest_is_valid(diff_id)) {
-                commit_fail(op, ZL_ERROR_INTERNAL, "reading the reply of CommitLayer", r < 0 ? r : -EBADMSG);
+                commit_fail(&op->w, "reading the reply of CommitLayer", r < 0 ? r : -EBADMSG);
                 return 0;
         }
         strcpy(op->digest, digest);
         strcpy(op->diff_id, diff_id);
         snprintf(name, sizeof(name), "blobs/sha256/%s", digest + strlen("sha256:"));
-        if (renameat(op->broker->images_fd, op->ingest_name, op->broker->images_fd, name) < 0) {
-                commit_fail(op, ZL_ERROR_INTERNAL, "storing the layer blob", -errno);
+        if (renameat(op->w.broker->images_fd, op->ingest_name, op->w.broker->images_fd, name) < 0) {
+                commit_fail(&op->w, "storing the layer blob", -errno);
                 return 0;
         }
         op->ingest_name[0] = 0;
@@ -508,29 +499,28 @@ static int on_commit_layer_reply(sd_bus_message *reply, void *userdata, sd_bus_e
                 r = chain_id_next(n > 0 ? parent : NULL, op->diff_id, op->chain);
         }
         if (r < 0) {
-                commit_fail(op, ZL_ERROR_INTERNAL, "computing the chain id", r);
+                commit_fail(&op->w, "computing the chain id", r);
                 return 0;
         }
-        r = worker_acquire(op->broker, WORKER_ARCHIVE, unpack_with_link, op);
+        r = worker_op_acquire(&op->w, WORKER_ARCHIVE, unpack_with_link);
         if (r < 0)
-                commit_fail(op, ZL_ERROR_INTERNAL, "waiting for zlayer-archive", r);
+                commit_fail(&op->w, "waiting for zlayer-archive", r);
         return 0;
 }
 
-static void commit_layer_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
+static void commit_layer_with_link(WorkerOp *w, sd_bus *link) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        CommitOp *op = userdata;
+        CommitOp *op = (CommitOp *) w;
+        Broker *b = w->broker;
         int r;
 
-        if (!link)
-                return commit_fail(op, ZL_ERROR_INTERNAL, "worker archive is not available", error);
-        snprintf(op->ingest_name, sizeof(op->ingest_name), "ingest/commit-%s-%d-%u", op->container->id, (int) getpid(),
+        snprintf(op->ingest_name, sizeof(op->ingest_name), "ingest/commit-%s-%d-%u", op->w.container->id, (int) getpid(),
                  ++commit_counter);
         op->blob_fd = openat(b->images_fd, op->ingest_name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (op->blob_fd < 0) {
                 r = -errno;
                 op->ingest_name[0] = 0;
-                return commit_fail(op, ZL_ERROR_INTERNAL, "creating the layer file in ingest/", r);
+                return commit_fail(&op->w, "creating the layer file in ingest/", r);
         }
         r = sd_bus_message_new_method_call(link, &m, NULL, ZL_WORKER_PATH, ZL_ARCHIVE_IFACE, "CommitLayer");
         if (r >= 0)
@@ -538,47 +528,23 @@ static void commit_layer_with_link(Broker *b, sd_bus *link, int error, void *use
         if (r >= 0)
                 r = sd_bus_call_async(link, NULL, m, on_commit_layer_reply, op, COMMIT_LAYER_USEC);
         if (r < 0)
-                return commit_fail(op, ZL_ERROR_INTERNAL, "calling CommitLayer", r);
+                return commit_fail(&op->w, "calling CommitLayer", r);
         op->upper_fd = safe_close(op->upper_fd);
         op->blob_fd = safe_close(op->blob_fd);
 }
-
-static int on_open_upper_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        CommitOp *op = userdata;
-        int fd, r;
-
-        if (commit_forward_error(op, reply))
-                return 0;
-        r = sd_bus_message_read(reply, "h", &fd);
-        if (r < 0) {
-                commit_fail(op, ZL_ERROR_INTERNAL, "reading the reply of OpenUpper", r);
-                return 0;
-        }
-        op->upper_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (op->upper_fd < 0) {
-                commit_fail(op, ZL_ERROR_INTERNAL, "duplicating the upper fd", -errno);
-                return 0;
-        }
-        r = worker_acquire(op->broker, WORKER_ARCHIVE, commit_layer_with_link, op);
-        if (r < 0)
-                commit_fail(op, ZL_ERROR_INTERNAL, "waiting for zlayer-archive", r);
-        return 0;
-}
-
-static void open_upper_with_link(Broker *b, sd_bus *link, int error, void *userdata);
 
 static int on_freeze_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         CommitOp *op = userdata;
         int r;
 
         if (sd_bus_message_is_method_error(reply, NULL))
-                op->container->pausing = false;
-        if (commit_forward_error(op, reply))
+                op->w.container->pausing = false;
+        if (worker_op_forward_error(&op->w, reply))
                 return 0;
         op->frozen = true;
-        r = worker_acquire(op->broker, WORKER_EXEC, open_upper_with_link, op);
+        r = worker_op_open_fd(&op->w, "OpenUpper", "upper", &op->upper_fd, commit_layer_with_link);
         if (r < 0)
-                commit_fail(op, ZL_ERROR_INTERNAL, "waiting for zlayer-exec", r);
+                commit_fail(&op->w, "waiting for zlayer-exec", r);
         return 0;
 }
 
@@ -588,23 +554,11 @@ static void freeze_with_link(Broker *b, sd_bus *link, int error, void *userdata)
 
         if (link)
                 r = sd_bus_call_method_async(link, NULL, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Freeze", on_freeze_reply,
-                                             op, "sb", op->container->id, 1);
+                                             op, "sb", op->w.container->id, 1);
         if (r < 0) {
-                op->container->pausing = false;
-                commit_fail(op, ZL_ERROR_INTERNAL, "freezing the container", r);
+                op->w.container->pausing = false;
+                commit_fail(&op->w, "freezing the container", r);
         }
-}
-
-static void open_upper_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
-        CommitOp *op = userdata;
-        int r;
-
-        if (!link)
-                return commit_fail(op, ZL_ERROR_INTERNAL, "worker exec is not available", error);
-        r = sd_bus_call_method_async(link, NULL, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "OpenUpper", on_open_upper_reply,
-                                     op, "s", op->container->id);
-        if (r < 0)
-                commit_fail(op, ZL_ERROR_INTERNAL, "calling OpenUpper", r);
 }
 
 /* ---- the method ---- */
@@ -703,16 +657,9 @@ int method_commit_container(sd_bus_message *m, void *userdata, sd_bus_error *err
         } else if (!isempty(tag))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "option 'tag' ('%.200s') needs a 'repository'", tag);
 
-        r = container_find_or_error(b, id, &c, error);
-        if (r < 0)
-                return r;
-        r = authz_verify(b, m, c->id, error);
+        r = container_method_check(b, m, id, CONTAINER_NEED_STARTED, &c, error);
         if (r <= 0)
                 return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
-        if (c->removing)
-                return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' is being removed", c->id);
-        if (c->state == CONTAINER_PENDING && c->started_at == 0)
-                return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' has never been started", c->id);
         if (container_image(b, c, &src) < 0)
                 return sd_bus_error_setf(error, ZL_ERROR_NOT_FOUND, "the image of container '%s' (%s) is no longer stored",
                                          c->id, strempty(c->image));
@@ -724,9 +671,8 @@ int method_commit_container(sd_bus_message *m, void *userdata, sd_bus_error *err
         op = calloc(1, sizeof(*op));
         if (!op)
                 return -ENOMEM;
-        op->broker = b;
-        op->container = container_ref(c);
-        op->call = sd_bus_message_ref(m);
+        op->w = (WorkerOp) { .broker = b, .container = container_ref(c), .call = sd_bus_message_ref(m),
+                             .fail = commit_fail, .free = commit_op_free };
         op->upper_fd = op->blob_fd = -1;
         op->reference = TAKE_PTR(reference);
         b->n_pulls++;
@@ -750,7 +696,7 @@ int method_commit_container(sd_bus_message *m, void *userdata, sd_bus_error *err
         if (r >= 0)
                 r = read_blob_json(b->images_fd, config_digest, &op->config);
         if (r < 0) {
-                commit_op_free(op);
+                commit_op_free(&op->w);
                 return sd_bus_error_set_errnof(error, -r, "cannot read the image of container '%s': %m", c->id);
         }
         if (!isempty(author))
@@ -762,14 +708,14 @@ int method_commit_container(sd_bus_message *m, void *userdata, sd_bus_error *err
         if (changes) {
                 r = apply_changes(op->config, changes, error);
                 if (r < 0) {
-                        commit_op_free(op);
+                        commit_op_free(&op->w);
                         return r;
                 }
         }
         /* pause: only a running container that the user has not paused */
         if (pause && c->state == CONTAINER_RUNNING && !c->paused) {
                 if (c->pausing) {
-                        commit_op_free(op);
+                        commit_op_free(&op->w);
                         return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE,
                                                  "container '%s' is being paused or unpaused", c->id);
                 }
@@ -778,9 +724,9 @@ int method_commit_container(sd_bus_message *m, void *userdata, sd_bus_error *err
                 if (r < 0)
                         c->pausing = false;
         } else
-                r = worker_acquire(b, WORKER_EXEC, open_upper_with_link, op);
+                r = worker_op_open_fd(&op->w, "OpenUpper", "upper", &op->upper_fd, commit_layer_with_link);
         if (r < 0) {
-                commit_op_free(op);
+                commit_op_free(&op->w);
                 return r;
         }
         return 1;
