@@ -9,7 +9,7 @@
 #include "errors.h"
 #include "log.h"
 #include "manager-attach.h"
-#include "worker-links.h"
+#include "worker-op.h"
 
 typedef struct AttachCall {
         sd_bus_message *call;
@@ -64,14 +64,8 @@ static void call_with_link(Broker *b, sd_bus *link, int error, void *userdata) {
                 r = sd_bus_message_append(req, "s", ac->id);
         if (r >= 0 && ac->resize)
                 r = sd_bus_message_append(req, "qq", ac->rows, ac->cols);
-        else if (r >= 0) {
-                /* the options as they are: zlayer-exec checks every key */
-                r = sd_bus_message_rewind(ac->call, true);
-                if (r >= 0)
-                        r = sd_bus_message_skip(ac->call, "s");
-                if (r >= 0)
-                        r = sd_bus_message_copy(req, ac->call, false);
-        }
+        else if (r >= 0)
+                r = message_copy_after_id(req, ac->call);
         if (r >= 0)
                 r = sd_bus_call_async(link, NULL, req, on_worker_reply, ac, 0);
         if (r < 0) {
@@ -87,15 +81,9 @@ static int attach_begin(sd_bus_message *m, Broker *b, const char *id, bool resiz
         Container *c;
         int r;
 
-        r = container_find_or_error(b, id, &c, error);
-        if (r < 0)
-                return r;
-        r = authz_verify(b, m, c->id, error);
+        r = container_method_check(b, m, id, CONTAINER_NEED_RUNNING, &c, error);
         if (r <= 0)
                 return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
-        if (c->state != CONTAINER_RUNNING || c->removing)
-                return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' is %s", c->id,
-                                         c->removing ? "being removed" : container_state_to_string(c->state));
         ac = calloc(1, sizeof(*ac));
         if (!ac)
                 return -ENOMEM;

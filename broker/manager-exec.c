@@ -10,7 +10,7 @@
 #include "errors.h"
 #include "exec-session.h"
 #include "log.h"
-#include "worker-links.h"
+#include "worker-op.h"
 
 typedef enum ExecKind {
         EXEC_BUFFERED,
@@ -252,15 +252,8 @@ static int on_exec_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *
 static int append_worker_options(ExecCall *ec, sd_bus_message *req) {
         int r;
 
-        if (ec->kind == EXEC_PTY) {
-                /* forwarded as they are: zlayer-exec checks every key */
-                r = sd_bus_message_rewind(ec->call, true);
-                if (r >= 0)
-                        r = sd_bus_message_skip(ec->call, "s");
-                if (r >= 0)
-                        r = sd_bus_message_copy(req, ec->call, false);
-                return r;
-        }
+        if (ec->kind == EXEC_PTY)
+                return message_copy_after_id(req, ec->call);
         r = sd_bus_message_open_container(req, 'a', "{sv}");
         if (r < 0)
                 return r;
@@ -362,15 +355,9 @@ static int exec_begin(sd_bus_message *m, Broker *b, ExecKind kind, sd_bus_error 
         if (strv_length(command) == 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Exec in %s needs a non-empty command", id);
 
-        r = container_find_or_error(b, id, &c, error);
-        if (r < 0)
-                return r;
-        r = authz_verify(b, m, c->id, error);
+        r = container_method_check(b, m, id, CONTAINER_NEED_RUNNING, &c, error);
         if (r <= 0)
                 return r < 0 ? r : 1; /* 0: polkit asked, dispatched again when it answers */
-        if (c->state != CONTAINER_RUNNING || c->removing)
-                return sd_bus_error_setf(error, ZL_ERROR_INVALID_STATE, "container '%s' is %s", c->id,
-                                         c->removing ? "being removed" : container_state_to_string(c->state));
         if (exec_sessions_running(b) >= EXEC_SESSIONS_RUNNING_MAX)
                 return sd_bus_error_setf(error, ZL_ERROR_BUSY, "Too many execs running (%d)", EXEC_SESSIONS_RUNNING_MAX);
         if (exec_sessions_count(b) >= EXEC_SESSIONS_MAX)

@@ -115,3 +115,14 @@ int container_method_check(Broker *b, sd_bus_message *m, const char *id, Contain
         *ret = c;
         return 1;
 }
+
+int message_copy_after_id(sd_bus_message *req, sd_bus_message *call) {
+        int r;
+
+        r = sd_bus_message_rewind(call, true);
+        if (r >= 0)
+                r = sd_bus_message_skip(call, "s");
+        if (r >= 0)
+                r = sd_bus_message_copy(req, call, false);
+        return r;
+}

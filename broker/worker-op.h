@@ -59,3 +59,7 @@ typedef enum ContainerNeed {
  * when it answers (the handler returns 1); < 0: the error, in @error. */
 int container_method_check(Broker *b, sd_bus_message *m, const char *id, ContainerNeed need, Container **ret,
                            sd_bus_error *error);
+
+/* Appends to @req what follows the container id ("s") in the caller's
+ * @call, as it is: the options that zlayer-exec checks key by key. */
+int message_copy_after_id(sd_bus_message *req, sd_bus_message *call);
