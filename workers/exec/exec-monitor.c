@@ -21,14 +21,13 @@
 #include <limits.h>
 #include <termios.h>
 
-#include "rlimits.h"
+#include "container-exec.h"
 #include "exec-monitor.h"
 #include "fdpass.h"
 #include "macro.h"
 #include "seccomp-profile.h"
 #include "../shim/shim.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define RELAY_CHUNK 32768
 /* after the child exited: how long output of its leftovers is still relayed */
 #define DRAIN_TIMEOUT_MS 200
@@ -112,15 +111,10 @@ static SeccompCaps child_set_caps(const LaunchConfig *c, bool privileged, const 
 /* The container's rlimits, clamped like the shim does (a hard limit cannot
  * be raised without CAP_SYS_RESOURCE). */
 static void child_apply_rlimits(const LaunchConfig *c) {
-        for (size_t i = 0; i < c->n_rlimits; i++) {
-                int res = rlimit_from_name(c->rlimits[i].name), r;
+        char err[512];
 
-                if (res < 0)
-                        child_die("rlimit %s: unknown", c->rlimits[i].name);
-                r = rlimit_apply_clamped(res, c->rlimits[i].soft, c->rlimits[i].hard);
-                if (r < 0)
-                        child_die("setrlimit %s: %s", c->rlimits[i].name, strerror(-r));
-        }
+        if (container_apply_rlimits(c, err, sizeof(err)) < 0)
+                child_die("%s", err);
 }
 
 /* The container's env, then the exec's (a key set twice: the exec's wins),
@@ -150,31 +144,16 @@ static char **child_build_env(const ExecRequest *q, const ContainerUser *u) {
         return env;
 }
 
+/* Every regular file of that name in $PATH is tried, as execvp() does; the
+ * error is the last one's. */
 _noreturn_ static void child_exec(char **argv, char **env) {
-        const char *cmd = argv[0];
-        _cleanup_free_ char *dirs = NULL;
-        int last_error = ENOENT;
-        char *save = NULL;
+        _cleanup_free_ char *file = NULL;
+        int r;
 
-        if (strchr(cmd, '/')) {
-                execve(cmd, argv, env);
-                child_die("exec %s: %s", cmd, strerror(errno));
-        }
-        dirs = strdup(container_env_get(env, "PATH") ?: DEFAULT_PATH);
-        if (!dirs)
+        r = path_execve(argv, env, container_env_get(env, "PATH") ?: CONTAINER_DEFAULT_PATH, 0, &file);
+        if (!file && r == -ENOMEM)
                 child_die("out of memory");
-        for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-                _cleanup_free_ char *full = NULL;
-                struct stat st;
-
-                if (asprintf(&full, "%s/%s", d[0] ? d : ".", cmd) < 0)
-                        child_die("out of memory");
-                if (stat(full, &st) < 0 || !S_ISREG(st.st_mode))
-                        continue;
-                execve(full, argv, env);
-                last_error = errno;
-        }
-        child_die("exec %s: %s", cmd, strerror(last_error));
+        child_die("exec %s: %s", argv[0], strerror(-r));
 }
 
 /* Allocates the PTY from the devpts of the container (we are in its mount

@@ -14,12 +14,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "rlimits.h"
+#include "container-exec.h"
 #include "fdpass.h"
 #include "seccomp-profile.h"
 #include "shim.h"
-
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static int error_fd = -1, pid_socket_fd = -1;
 
@@ -47,15 +45,10 @@ static void die_with(char *msg, const char *fallback) {
 }
 
 static void apply_rlimits(const LaunchConfig *c) {
-        for (size_t i = 0; i < c->n_rlimits; i++) {
-                int res = rlimit_from_name(c->rlimits[i].name), r;
+        char err[512];
 
-                if (res < 0)
-                        die("rlimit %s: unknown", c->rlimits[i].name);
-                r = rlimit_apply_clamped(res, c->rlimits[i].soft, c->rlimits[i].hard);
-                if (r < 0)
-                        die("setrlimit %s: %s", c->rlimits[i].name, strerror(-r));
-        }
+        if (container_apply_rlimits(c, err, sizeof(err)) < 0)
+                die("%s", err);
 }
 
 /* Namespaced sysctls (the launch config allows no others), written through
@@ -148,37 +141,20 @@ static void apply_seccomp(const InitParams *p, const bool *caps, int ncaps) {
                 die("loading the seccomp profile: %s", strerror(-r));
 }
 
+/* The first executable file found is the one: when it fails to run, that
+ * is the error (a later one in $PATH is not tried). */
 _noreturn_ static void exec_entrypoint(const LaunchConfig *c, char **env) {
-        const char *cmd = c->args[0];
-        const char *path;
-        _cleanup_free_ char *dirs = NULL;
+        _cleanup_free_ char *file = NULL;
+        int r;
 
-        if (strchr(cmd, '/')) {
-                (void) prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-                execve(cmd, c->args, env);
-                die("exec %s: %s", cmd, strerror(errno));
-        }
-
-        path = container_env_get(c->env, "PATH") ?: DEFAULT_PATH;
-        dirs = strdup(path);
-        if (!dirs)
+        (void) prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+        r = path_execve(c->args, env, container_env_get(c->env, "PATH") ?: CONTAINER_DEFAULT_PATH,
+                        PATH_EXEC_NEED_X | PATH_EXEC_FIRST, &file);
+        if (file)
+                die("exec %s: %s", file, strerror(-r));
+        if (r == -ENOMEM)
                 die("out of memory");
-        int last_error = ENOENT;
-        char *save = NULL;
-        for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-                _cleanup_free_ char *full = NULL;
-                struct stat st;
-
-                if (asprintf(&full, "%s/%s", d[0] ? d : ".", cmd) < 0)
-                        die("out of memory");
-                if (stat(full, &st) < 0 || !S_ISREG(st.st_mode) || access(full, X_OK) < 0)
-                        continue;
-                (void) prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-                execve(full, c->args, env);
-                last_error = errno;
-                die("exec %s: %s", full, strerror(last_error));
-        }
-        die("exec: \"%s\": executable file not found in $PATH", cmd);
+        die("exec: \"%s\": executable file not found in $PATH", c->args[0]);
 }
 
 /* The kernel translates the pid in SCM_CREDENTIALS into the receiver's pid
