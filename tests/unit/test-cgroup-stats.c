@@ -21,31 +21,8 @@
 #include "lib/cgroup-stats.h"
 #include "lib/fileio.h"
 #include "lib/macro.h"
+#include "fake-cgroupfs.h"
 #include "lib/sandbox-seccomp.h"
-
-static char tmp[64];
-
-static void put(const char *rel, const char *content) {
-        _cleanup_free_ char *p = NULL, *dir = NULL;
-        assert_true(asprintf(&p, "%s/%s", tmp, rel) > 0);
-        dir = strdup(p);
-        *strrchr(dir, '/') = '\0';
-        assert_int_equal(mkdir_p_at(AT_FDCWD, dir, 0755), 0);
-        _cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        assert_true(fd >= 0);
-        assert_int_equal(loop_write(fd, content, strlen(content)), 0);
-}
-
-static int setup(void **state) {
-        snprintf(tmp, sizeof(tmp), "/tmp/zl-cgstats-test-XXXXXX");
-        assert_non_null(mkdtemp(tmp));
-        return 0;
-}
-
-static int teardown(void **state) {
-        (void) rm_rf_at(AT_FDCWD, tmp);
-        return 0;
-}
 
 #define NET_DEV                                                                                                   \
         "Inter-|   Receive                                                |  Transmit\n"                           \
@@ -59,9 +36,9 @@ static int teardown(void **state) {
         "      0          0\n"
 
 static void proc_tree(void) {
-        put("proc/stat", "cpu  100 5 50 1000 20 3 2 0 0 0\ncpu0 50 2 25 500 10 1 1 0 0 0\n");
-        put("proc/meminfo", "MemTotal:        2000000 kB\nMemFree:          100000 kB\n");
-        put("proc/42/net/dev", NET_DEV);
+        fake_put("proc/stat", "cpu  100 5 50 1000 20 3 2 0 0 0\ncpu0 50 2 25 500 10 1 1 0 0 0\n");
+        fake_put("proc/meminfo", "MemTotal:        2000000 kB\nMemFree:          100000 kB\n");
+        fake_put("proc/42/net/dev", NET_DEV);
 }
 
 static void test_parse_net_dev(void **state) {
@@ -101,18 +78,18 @@ static void test_v1(void **state) {
         ContainerStats s;
 
         proc_tree();
-        put("cg/cpuacct/zlayer/c1/cpuacct.usage", "123456789\n");
-        put("cg/memory/zlayer/c1/memory.usage_in_bytes", "90000000\n");
-        put("cg/memory/zlayer/c1/memory.stat", "cache 1000\ninactive_file 1\ntotal_cache 30000000\n"
+        fake_put("cg/cpuacct/zlayer/c1/cpuacct.usage", "123456789\n");
+        fake_put("cg/memory/zlayer/c1/memory.usage_in_bytes", "90000000\n");
+        fake_put("cg/memory/zlayer/c1/memory.stat", "cache 1000\ninactive_file 1\ntotal_cache 30000000\n"
                                                "total_inactive_file 20000000\ntotal_active_file 5\n");
-        put("cg/memory/zlayer/c1/memory.limit_in_bytes", "104857600\n");
-        put("cg/pids/zlayer/c1/pids.current", "3\n");
-        put("cg/pids/zlayer/c1/pids.max", "64\n");
-        put("cg/blkio/zlayer/c1/blkio.throttle.io_service_bytes", "8:0 Read 4096\n8:0 Write 20971520\nTotal 20975616\n");
+        fake_put("cg/memory/zlayer/c1/memory.limit_in_bytes", "104857600\n");
+        fake_put("cg/pids/zlayer/c1/pids.current", "3\n");
+        fake_put("cg/pids/zlayer/c1/pids.max", "64\n");
+        fake_put("cg/blkio/zlayer/c1/blkio.throttle.io_service_bytes", "8:0 Read 4096\n8:0 Write 20971520\nTotal 20975616\n");
 
         _cleanup_free_ char *root = NULL;
-        assert_true(asprintf(&root, "%s/cg", tmp) > 0);
-        assert_true(asprintf(&proc, "%s/proc", tmp) > 0);
+        assert_true(asprintf(&root, "%s/cg", fake_root) > 0);
+        assert_true(asprintf(&proc, "%s/proc", fake_root) > 0);
         assert_int_equal(cgroup_driver_new(root, CGROUP_V1, &d), 0);
         assert_int_equal(container_stats_read(d, "zlayer/c1", proc, 42, &s), 0);
         assert_int_equal(s.cpu_total_ns, 123456789);
@@ -129,8 +106,8 @@ static void test_v1(void **state) {
         assert_true(s.timestamp > 1600000000ULL * 1000000ULL);
 
         /* no limits: the host's memory, pids 0; no pid: no network */
-        put("cg/memory/zlayer/c1/memory.limit_in_bytes", "9223372036854771712\n");
-        put("cg/pids/zlayer/c1/pids.max", "max\n");
+        fake_put("cg/memory/zlayer/c1/memory.limit_in_bytes", "9223372036854771712\n");
+        fake_put("cg/pids/zlayer/c1/pids.max", "max\n");
         assert_int_equal(container_stats_read(d, "zlayer/c1", proc, 0, &s), 0);
         assert_int_equal(s.mem_limit_bytes, 2000000ULL * 1024);
         assert_int_equal(s.pids_limit, 0);
@@ -145,16 +122,16 @@ static void test_v2(void **state) {
         ContainerStats s;
 
         proc_tree();
-        put("cg/zlayer/c2/cpu.stat", "usage_usec 5000\nuser_usec 4000\nsystem_usec 1000\n");
-        put("cg/zlayer/c2/memory.current", "60000000\n");
-        put("cg/zlayer/c2/memory.stat", "anon 50000000\nfile 10000000\nactive_file 2000000\ninactive_file 8000000\n");
-        put("cg/zlayer/c2/memory.max", "max\n");
-        put("cg/zlayer/c2/pids.current", "2\n");
-        put("cg/zlayer/c2/pids.max", "100\n");
-        put("cg/zlayer/c2/io.stat", "8:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n");
+        fake_put("cg/zlayer/c2/cpu.stat", "usage_usec 5000\nuser_usec 4000\nsystem_usec 1000\n");
+        fake_put("cg/zlayer/c2/memory.current", "60000000\n");
+        fake_put("cg/zlayer/c2/memory.stat", "anon 50000000\nfile 10000000\nactive_file 2000000\ninactive_file 8000000\n");
+        fake_put("cg/zlayer/c2/memory.max", "max\n");
+        fake_put("cg/zlayer/c2/pids.current", "2\n");
+        fake_put("cg/zlayer/c2/pids.max", "100\n");
+        fake_put("cg/zlayer/c2/io.stat", "8:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n");
 
-        assert_true(asprintf(&root, "%s/cg", tmp) > 0);
-        assert_true(asprintf(&proc, "%s/proc", tmp) > 0);
+        assert_true(asprintf(&root, "%s/cg", fake_root) > 0);
+        assert_true(asprintf(&proc, "%s/proc", fake_root) > 0);
         assert_int_equal(cgroup_driver_new(root, CGROUP_V2, &d), 0);
         assert_int_equal(container_stats_read(d, "zlayer/c2", proc, 42, &s), 0);
         assert_int_equal(s.cpu_total_ns, 5000000);
@@ -166,7 +143,7 @@ static void test_v2(void **state) {
         assert_int_equal(s.blkio_write_bytes, 200);
         assert_int_equal(s.net_rx_bytes, 1520);
 
-        put("cg/zlayer/c2/memory.max", "67108864\n");
+        fake_put("cg/zlayer/c2/memory.max", "67108864\n");
         assert_int_equal(container_stats_read(d, "zlayer/c2", proc, 42, &s), 0);
         assert_int_equal(s.mem_limit_bytes, 67108864);
         assert_int_equal(container_stats_read(d, "zlayer/nope", proc, 0, &s), -ENOENT);
@@ -328,8 +305,8 @@ int main(void) {
                 cmocka_unit_test(test_parse_net_dev),
                 cmocka_unit_test(test_parse_blkio),
                 cmocka_unit_test(test_parse_proc_stat),
-                cmocka_unit_test_setup_teardown(test_v1, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_v2, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_v1, fake_cgroupfs_setup, fake_cgroupfs_teardown),
+                cmocka_unit_test_setup_teardown(test_v2, fake_cgroupfs_setup, fake_cgroupfs_teardown),
                 cmocka_unit_test(test_json_round_trip),
                 cmocka_unit_test(test_json_strict),
                 cmocka_unit_test(test_allowlist_names_resolve),

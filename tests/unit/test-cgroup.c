@@ -12,44 +12,7 @@
 #include "lib/cgroup.h"
 #include "lib/fileio.h"
 #include "lib/macro.h"
-
-static char tmp[64];
-
-static void put(const char *rel, const char *content) {
-        _cleanup_free_ char *p = NULL, *dir = NULL;
-        assert_true(asprintf(&p, "%s/%s", tmp, rel) > 0);
-        dir = strdup(p);
-        *strrchr(dir, '/') = '\0';
-        assert_int_equal(mkdir_p_at(AT_FDCWD, dir, 0755), 0);
-        _cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        assert_true(fd >= 0);
-        assert_int_equal(loop_write(fd, content, strlen(content)), 0);
-}
-
-static void expect(const char *rel, const char *content) {
-        _cleanup_free_ char *p = NULL, *s = NULL;
-        assert_true(asprintf(&p, "%s/%s", tmp, rel) > 0);
-        if (read_file_at(AT_FDCWD, p, 4096, &s, NULL) < 0)
-                fail_msg("missing %s", rel);
-        assert_string_equal(s, content);
-}
-
-static bool exists(const char *rel) {
-        _cleanup_free_ char *p = NULL;
-        assert_true(asprintf(&p, "%s/%s", tmp, rel) > 0);
-        return access(p, F_OK) >= 0;
-}
-
-static int setup(void **state) {
-        snprintf(tmp, sizeof(tmp), "/tmp/zl-cgroup-test-XXXXXX");
-        assert_non_null(mkdtemp(tmp));
-        return 0;
-}
-
-static int teardown(void **state) {
-        (void) rm_rf_at(AT_FDCWD, tmp);
-        return 0;
-}
+#include "fake-cgroupfs.h"
 
 static const LaunchResources full = {
         .cpu_quota = 50000,
@@ -65,7 +28,7 @@ static const LaunchResources full = {
 static void test_detect(void **state) {
         CgroupVersion v;
         /* a temp dir is no cgroup2 mount */
-        assert_int_equal(cgroup_detect_version(tmp, &v), 0);
+        assert_int_equal(cgroup_detect_version(fake_root, &v), 0);
         assert_int_equal(v, CGROUP_V1);
         assert_int_equal(cgroup_detect_version("/nonexistent-zl", &v), -ENOENT);
 }
@@ -75,40 +38,40 @@ static void test_v1(void **state) {
         uint64_t oom;
 
         /* hierarchies present: cpu memory pids cpuset (no freezer, blkio…) */
-        put("cpu/cpu.shares", "1024\n");
-        put("memory/memory.limit_in_bytes", "9223372036854771712\n");
-        put("pids/pids.max", "max\n");
-        put("cpuset/cpuset.cpus", "0-3\n");
-        put("cpuset/cpuset.mems", "0\n");
+        fake_put("cpu/cpu.shares", "1024\n");
+        fake_put("memory/memory.limit_in_bytes", "9223372036854771712\n");
+        fake_put("pids/pids.max", "max\n");
+        fake_put("cpuset/cpuset.cpus", "0-3\n");
+        fake_put("cpuset/cpuset.mems", "0\n");
         /* swap accounting available in the leaf (kernel would create it) */
-        put("memory/zlayer/c1/memory.memsw.limit_in_bytes", "9223372036854771712\n");
+        fake_put("memory/zlayer/c1/memory.memsw.limit_in_bytes", "9223372036854771712\n");
 
-        assert_int_equal(cgroup_driver_new(tmp, CGROUP_V1, &d), 0);
+        assert_int_equal(cgroup_driver_new(fake_root, CGROUP_V1, &d), 0);
         assert_int_equal(cgroup_create(d, "zlayer/c1"), 0);
-        assert_true(exists("cpu/zlayer/c1"));
-        assert_true(exists("pids/zlayer/c1"));
-        assert_false(exists("freezer"));
+        assert_true(fake_exists("cpu/zlayer/c1"));
+        assert_true(fake_exists("pids/zlayer/c1"));
+        assert_false(fake_exists("freezer"));
         /* cpuset copied down level by level */
-        expect("cpuset/zlayer/cpuset.cpus", "0-3");
-        expect("cpuset/zlayer/cpuset.mems", "0");
-        expect("cpuset/zlayer/c1/cpuset.mems", "0");
+        fake_expect("cpuset/zlayer/cpuset.cpus", "0-3");
+        fake_expect("cpuset/zlayer/cpuset.mems", "0");
+        fake_expect("cpuset/zlayer/c1/cpuset.mems", "0");
 
         assert_int_equal(cgroup_apply_resources(d, "zlayer/c1", &full), 0);
-        expect("cpu/zlayer/c1/cpu.cfs_period_us", "100000");
-        expect("cpu/zlayer/c1/cpu.cfs_quota_us", "50000");
-        expect("cpu/zlayer/c1/cpu.shares", "512");
-        expect("memory/zlayer/c1/memory.limit_in_bytes", "67108864");
-        expect("memory/zlayer/c1/memory.memsw.limit_in_bytes", "134217728");
-        expect("memory/zlayer/c1/memory.soft_limit_in_bytes", "33554432");
-        expect("pids/zlayer/c1/pids.max", "100");
-        expect("cpuset/zlayer/c1/cpuset.cpus", "0-1");
+        fake_expect("cpu/zlayer/c1/cpu.cfs_period_us", "100000");
+        fake_expect("cpu/zlayer/c1/cpu.cfs_quota_us", "50000");
+        fake_expect("cpu/zlayer/c1/cpu.shares", "512");
+        fake_expect("memory/zlayer/c1/memory.limit_in_bytes", "67108864");
+        fake_expect("memory/zlayer/c1/memory.memsw.limit_in_bytes", "134217728");
+        fake_expect("memory/zlayer/c1/memory.soft_limit_in_bytes", "33554432");
+        fake_expect("pids/zlayer/c1/pids.max", "100");
+        fake_expect("cpuset/zlayer/c1/cpuset.cpus", "0-1");
 
         assert_int_equal(cgroup_attach_pid(d, "zlayer/c1", 4242), 0);
-        expect("cpu/zlayer/c1/cgroup.procs", "4242");
-        expect("memory/zlayer/c1/cgroup.procs", "4242");
-        expect("cpuset/zlayer/c1/cgroup.procs", "4242");
+        fake_expect("cpu/zlayer/c1/cgroup.procs", "4242");
+        fake_expect("memory/zlayer/c1/cgroup.procs", "4242");
+        fake_expect("cpuset/zlayer/c1/cgroup.procs", "4242");
 
-        put("memory/zlayer/c1/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n");
+        fake_put("memory/zlayer/c1/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n");
         assert_int_equal(cgroup_read_oom_kills(d, "zlayer/c1", &oom), 0);
         assert_int_equal(oom, 3);
 }
@@ -117,35 +80,35 @@ static void test_v1_defaults(void **state) {
         _cleanup_cgroup_driver_ CgroupDriver *d = NULL;
         LaunchResources r = { .memory = 10 * 1024 * 1024, .pids_limit = -1, .cpu_quota = 20000 };
 
-        put("cpu/cpu.shares", "1024\n");
-        put("memory/memory.limit_in_bytes", "1\n");
-        put("pids/pids.max", "max\n");
-        put("memory/zlayer/c2/memory.memsw.limit_in_bytes", "1\n");
-        assert_int_equal(cgroup_driver_new(tmp, CGROUP_V1, &d), 0);
+        fake_put("cpu/cpu.shares", "1024\n");
+        fake_put("memory/memory.limit_in_bytes", "1\n");
+        fake_put("pids/pids.max", "max\n");
+        fake_put("memory/zlayer/c2/memory.memsw.limit_in_bytes", "1\n");
+        assert_int_equal(cgroup_driver_new(fake_root, CGROUP_V1, &d), 0);
         assert_int_equal(cgroup_create(d, "zlayer/c2"), 0);
         assert_int_equal(cgroup_apply_resources(d, "zlayer/c2", &r), 0);
         /* default period, Docker's default swap (twice the memory), no shares */
-        expect("cpu/zlayer/c2/cpu.cfs_period_us", "100000");
-        expect("cpu/zlayer/c2/cpu.cfs_quota_us", "20000");
-        assert_false(exists("cpu/zlayer/c2/cpu.shares"));
-        expect("memory/zlayer/c2/memory.memsw.limit_in_bytes", "20971520");
-        expect("pids/zlayer/c2/pids.max", "max");
+        fake_expect("cpu/zlayer/c2/cpu.cfs_period_us", "100000");
+        fake_expect("cpu/zlayer/c2/cpu.cfs_quota_us", "20000");
+        assert_false(fake_exists("cpu/zlayer/c2/cpu.shares"));
+        fake_expect("memory/zlayer/c2/memory.memsw.limit_in_bytes", "20971520");
+        fake_expect("pids/zlayer/c2/pids.max", "max");
 
         r.memory_swap = -1;
         assert_int_equal(cgroup_apply_resources(d, "zlayer/c2", &r), 0);
-        expect("memory/zlayer/c2/memory.memsw.limit_in_bytes", "-1");
+        fake_expect("memory/zlayer/c2/memory.memsw.limit_in_bytes", "-1");
 
         /* nothing asked, nothing written */
         LaunchResources none = {};
         assert_int_equal(cgroup_create(d, "zlayer/c3"), 0);
         assert_int_equal(cgroup_apply_resources(d, "zlayer/c3", &none), 0);
-        assert_false(exists("memory/zlayer/c3/memory.limit_in_bytes"));
-        assert_false(exists("pids/zlayer/c3/pids.max"));
+        assert_false(fake_exists("memory/zlayer/c3/memory.limit_in_bytes"));
+        assert_false(fake_exists("pids/zlayer/c3/pids.max"));
 
         /* destroy removes the leaf in every hierarchy (fake tree: empty dirs only) */
         assert_int_equal(cgroup_destroy(d, "zlayer/c3"), 0);
-        assert_false(exists("memory/zlayer/c3"));
-        assert_false(exists("cpu/zlayer/c3"));
+        assert_false(fake_exists("memory/zlayer/c3"));
+        assert_false(fake_exists("cpu/zlayer/c3"));
         assert_int_equal(cgroup_destroy(d, "zlayer/c3"), 0); /* missing is fine */
 }
 
@@ -153,33 +116,33 @@ static void test_v2(void **state) {
         _cleanup_cgroup_driver_ CgroupDriver *d = NULL;
         uint64_t oom;
 
-        put("cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
-        assert_int_equal(cgroup_driver_new(tmp, CGROUP_V2, &d), 0);
+        fake_put("cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
+        assert_int_equal(cgroup_driver_new(fake_root, CGROUP_V2, &d), 0);
         assert_int_equal(cgroup_create(d, "zlayer/c1"), 0);
-        assert_true(exists("zlayer/c1"));
-        expect("cgroup.subtree_control", "+cpu +cpuset +io +memory +pids");
-        expect("zlayer/cgroup.subtree_control", "+cpu +cpuset +io +memory +pids");
+        assert_true(fake_exists("zlayer/c1"));
+        fake_expect("cgroup.subtree_control", "+cpu +cpuset +io +memory +pids");
+        fake_expect("zlayer/cgroup.subtree_control", "+cpu +cpuset +io +memory +pids");
 
         assert_int_equal(cgroup_apply_resources(d, "zlayer/c1", &full), 0);
-        expect("zlayer/c1/cpu.max", "50000 100000");
+        fake_expect("zlayer/c1/cpu.max", "50000 100000");
         /* 1 + ((512 - 2) * 9999) / 262142 */
-        expect("zlayer/c1/cpu.weight", "20");
-        expect("zlayer/c1/memory.max", "67108864");
-        expect("zlayer/c1/memory.swap.max", "67108864"); /* swap alone: 128 MiB - 64 MiB */
-        expect("zlayer/c1/memory.low", "33554432");
-        expect("zlayer/c1/pids.max", "100");
-        expect("zlayer/c1/cpuset.cpus", "0-1");
+        fake_expect("zlayer/c1/cpu.weight", "20");
+        fake_expect("zlayer/c1/memory.max", "67108864");
+        fake_expect("zlayer/c1/memory.swap.max", "67108864"); /* swap alone: 128 MiB - 64 MiB */
+        fake_expect("zlayer/c1/memory.low", "33554432");
+        fake_expect("zlayer/c1/pids.max", "100");
+        fake_expect("zlayer/c1/cpuset.cpus", "0-1");
 
         LaunchResources r = { .cpu_period = 50000, .memory = 8 * 1024 * 1024, .memory_swap = -1, .pids_limit = -1 };
         assert_int_equal(cgroup_apply_resources(d, "zlayer/c1", &r), 0);
-        expect("zlayer/c1/cpu.max", "max 50000");
-        expect("zlayer/c1/memory.swap.max", "max");
-        expect("zlayer/c1/pids.max", "max");
+        fake_expect("zlayer/c1/cpu.max", "max 50000");
+        fake_expect("zlayer/c1/memory.swap.max", "max");
+        fake_expect("zlayer/c1/pids.max", "max");
 
         assert_int_equal(cgroup_attach_pid(d, "zlayer/c1", 77), 0);
-        expect("zlayer/c1/cgroup.procs", "77");
+        fake_expect("zlayer/c1/cgroup.procs", "77");
 
-        put("zlayer/c1/memory.events", "low 0\nhigh 0\nmax 5\noom 2\noom_kill 1\noom_group_kill 0\n");
+        fake_put("zlayer/c1/memory.events", "low 0\nhigh 0\nmax 5\noom 2\noom_kill 1\noom_group_kill 0\n");
         assert_int_equal(cgroup_read_oom_kills(d, "zlayer/c1", &oom), 0);
         assert_int_equal(oom, 1);
 }
@@ -187,11 +150,11 @@ static void test_v2(void **state) {
 static void test_v2_partial_controllers(void **state) {
         _cleanup_cgroup_driver_ CgroupDriver *d = NULL;
 
-        put("cgroup.controllers", "memory pids\n");
-        assert_int_equal(cgroup_driver_new(tmp, CGROUP_V2, &d), 0);
+        fake_put("cgroup.controllers", "memory pids\n");
+        assert_int_equal(cgroup_driver_new(fake_root, CGROUP_V2, &d), 0);
         assert_int_equal(cgroup_create(d, "zlayer/shims"), 0);
-        expect("cgroup.subtree_control", "+memory +pids");
-        expect("zlayer/cgroup.subtree_control", "+memory +pids");
+        fake_expect("cgroup.subtree_control", "+memory +pids");
+        fake_expect("zlayer/cgroup.subtree_control", "+memory +pids");
 }
 
 static void test_weight_and_paths(void **state) {
@@ -211,11 +174,11 @@ static void test_weight_and_paths(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_detect, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_v1, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_v1_defaults, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_v2, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_v2_partial_controllers, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_detect, fake_cgroupfs_setup, fake_cgroupfs_teardown),
+                cmocka_unit_test_setup_teardown(test_v1, fake_cgroupfs_setup, fake_cgroupfs_teardown),
+                cmocka_unit_test_setup_teardown(test_v1_defaults, fake_cgroupfs_setup, fake_cgroupfs_teardown),
+                cmocka_unit_test_setup_teardown(test_v2, fake_cgroupfs_setup, fake_cgroupfs_teardown),
+                cmocka_unit_test_setup_teardown(test_v2_partial_controllers, fake_cgroupfs_setup, fake_cgroupfs_teardown),
                 cmocka_unit_test(test_weight_and_paths),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
