@@ -18,16 +18,7 @@
 #include <systemd/sd-bus.h>
 #include <time.h>
 
-static uint64_t now_us(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
-static int cmp_u64(const void *a, const void *b) {
-        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
-        return x < y ? -1 : x > y;
-}
+#include "bench-bus.h"
 
 static int exec_true(sd_bus *bus, const char *id) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -72,15 +63,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "usage: exec-latency --bus=ADDRESS --id=CONTAINER [--runs=N] [--warmup=N]\n");
                 return 2;
         }
-        r = sd_bus_new(&bus);
-        if (r >= 0)
-                r = sd_bus_set_address(bus, address);
-        if (r >= 0)
-                r = sd_bus_set_bus_client(bus, 1);
-        if (r >= 0)
-                r = sd_bus_negotiate_fds(bus, 1);
-        if (r >= 0)
-                r = sd_bus_start(bus);
+        r = bench_bus_open(address, &bus);
         if (r < 0) {
                 fprintf(stderr, "exec-latency: connecting to %s: %s\n", address, strerror(-r));
                 return 1;
@@ -92,12 +75,12 @@ int main(int argc, char **argv) {
         if (!t)
                 return 1;
         for (int i = 0; i < runs; i++) {
-                uint64_t start = now_us();
+                uint64_t start = bench_now_usec();
                 if (exec_true(bus, id) < 0)
                         return 1;
-                t[i] = now_us() - start;
+                t[i] = bench_now_usec() - start;
         }
-        qsort(t, (size_t) runs, sizeof(*t), cmp_u64);
+        qsort(t, (size_t) runs, sizeof(*t), bench_cmp_u64);
         uint64_t median = t[runs / 2], p95 = t[(runs * 95 + 99) / 100 - 1];
         fprintf(stderr, "Exec /bin/true: %d runs, median %.2f ms, p95 %.2f ms\n", runs, median / 1000.0, p95 / 1000.0);
         printf("RESULT %d %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", runs, median, p95, t[0], t[runs - 1]);

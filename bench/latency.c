@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-bus.h"
+
 #define BUS_NAME "com.zlayer.Runtime1"
 #define MANAGER_PATH "/com/zlayer/Runtime1"
 #define MANAGER_IFACE "com.zlayer.Runtime1.Manager"
@@ -34,17 +36,6 @@
 enum { STEP_CREATE, STEP_START, STEP_WAIT, STEP_REMOVE, _STEP_MAX };
 static const char *const step_names[_STEP_MAX] = { "CreateContainer", "StartContainer", "WaitContainer",
                                                    "RemoveContainer" };
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
-}
-
-static int cmp_u64(const void *a, const void *b) {
-        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
-        return x < y ? -1 : x > y;
-}
 
 /* Nearest-rank percentile of a sorted array. */
 static uint64_t percentile(const uint64_t *sorted, size_t n, unsigned pct) {
@@ -59,7 +50,7 @@ static uint64_t median(const uint64_t *sorted, size_t n) {
 }
 
 static void summarize(const char *what, uint64_t *v, size_t n, bool result_line) {
-        qsort(v, n, sizeof(*v), cmp_u64);
+        qsort(v, n, sizeof(*v), bench_cmp_u64);
         fprintf(stderr, "%-18s n=%zu median %.2f ms  p95 %.2f ms  min %.2f ms  max %.2f ms\n", what, n,
                 median(v, n) / 1000.0, percentile(v, n, 95) / 1000.0, v[0] / 1000.0, v[n - 1] / 1000.0);
         if (result_line)
@@ -108,7 +99,7 @@ static int run_one(sd_bus *bus, const char *spec, unsigned replica, uint64_t ste
 
         snprintf(id, sizeof(id), "%s-rep-%u", BENCH_SERVICE, replica);
 
-        t = now_usec();
+        t = bench_now_usec();
         r = call(bus, "CreateContainer", id, &reply, "sus", BENCH_SERVICE, replica, spec);
         if (r < 0)
                 return r;
@@ -117,16 +108,16 @@ static int run_one(sd_bus *bus, const char *spec, unsigned replica, uint64_t ste
                 return fprintf(stderr, "latency: CreateContainer reply: %s\n", strerror(-r)), r;
         if (strcmp(id_ref, id) != 0)
                 return fprintf(stderr, "latency: CreateContainer returned id %s, wanted %s\n", id_ref, id), -EBADMSG;
-        step_usec[STEP_CREATE] = now_usec() - t;
+        step_usec[STEP_CREATE] = bench_now_usec() - t;
         reply = sd_bus_message_unref(reply);
 
-        t = now_usec();
+        t = bench_now_usec();
         r = call(bus, "StartContainer", id, NULL, "s", id);
         if (r < 0)
                 return r;
-        step_usec[STEP_START] = now_usec() - t;
+        step_usec[STEP_START] = bench_now_usec() - t;
 
-        t = now_usec();
+        t = bench_now_usec();
         r = call(bus, "WaitContainer", id, &reply, "ss", id, "");
         if (r < 0)
                 return r;
@@ -137,14 +128,14 @@ static int run_one(sd_bus *bus, const char *spec, unsigned replica, uint64_t ste
                 return fprintf(stderr, "latency: /bin/true in %s exited %d (%s %s)\n", id, exit_code, reason,
                                signame),
                        -EPROTO;
-        step_usec[STEP_WAIT] = now_usec() - t;
+        step_usec[STEP_WAIT] = bench_now_usec() - t;
         reply = sd_bus_message_unref(reply);
 
-        t = now_usec();
+        t = bench_now_usec();
         r = call(bus, "RemoveContainer", id, NULL, "sb", id, 0);
         if (r < 0)
                 return r;
-        step_usec[STEP_REMOVE] = now_usec() - t;
+        step_usec[STEP_REMOVE] = bench_now_usec() - t;
         return 0;
 }
 
@@ -166,15 +157,7 @@ static int bench_zlayer(const char *address, const char *image, unsigned runs, u
                  "\"command\":{\"entrypoint\":[\"/bin/true\"],\"args\":[]},\"network_mode\":\"%s\"}",
                  image, mode);
 
-        r = sd_bus_new(&bus);
-        if (r >= 0)
-                r = sd_bus_set_address(bus, address);
-        if (r >= 0)
-                r = sd_bus_set_bus_client(bus, 1);
-        if (r >= 0)
-                r = sd_bus_negotiate_fds(bus, 1);
-        if (r >= 0)
-                r = sd_bus_start(bus);
+        r = bench_bus_open(address, &bus);
         if (r < 0)
                 return fprintf(stderr, "latency: cannot connect to bus %s: %s\n", address, strerror(-r)), r;
 
@@ -218,7 +201,7 @@ static int bench_zlayer(const char *address, const char *image, unsigned runs, u
         }
 
         for (unsigned i = 0; i < warmup + runs; i++) {
-                uint64_t step_usec[_STEP_MAX], t = now_usec();
+                uint64_t step_usec[_STEP_MAX], t = bench_now_usec();
 
                 r = run_one(bus, spec, i + 1, step_usec);
                 if (r < 0) {
@@ -227,7 +210,7 @@ static int bench_zlayer(const char *address, const char *image, unsigned runs, u
                 }
                 if (i < warmup)
                         continue;
-                total[i - warmup] = now_usec() - t;
+                total[i - warmup] = bench_now_usec() - t;
                 for (int s = 0; s < _STEP_MAX; s++)
                         steps[s][i - warmup] = step_usec[s];
         }
@@ -252,7 +235,7 @@ static int bench_exec(char **argv, unsigned runs, unsigned warmup) {
                 return -ENOMEM;
 
         for (unsigned i = 0; i < warmup + runs; i++) {
-                uint64_t t = now_usec();
+                uint64_t t = bench_now_usec();
                 int status;
                 pid_t pid = fork();
 
@@ -277,7 +260,7 @@ static int bench_exec(char **argv, unsigned runs, unsigned warmup) {
                         return -EPROTO;
                 }
                 if (i >= warmup)
-                        total[i - warmup] = now_usec() - t;
+                        total[i - warmup] = bench_now_usec() - t;
         }
 
         summarize(argv[0], total, runs, true);
