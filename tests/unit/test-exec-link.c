@@ -190,6 +190,56 @@ static void delete_ok(const char *id) {
                 fail_msg("Delete %s: %s: %s", id, error.name, error.message);
 }
 
+/* Exec1.@method(@id) with @signal when > 0, which must fail with @error_name. */
+static void refused(const char *method, const char *id, int signal, const char *error_name) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = signal > 0 ? sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, method, &error, NULL, "si", id,
+                                                signal)
+                           : sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, method, &error, NULL, "s", id);
+        assert_true(r < 0);
+        assert_string_equal(error.name, error_name);
+        sd_bus_error_free(&error);
+}
+
+typedef struct Adopted {
+        int running, code;
+        uint32_t pid;
+        uint64_t started, finished;
+        const char *reason, *sig; /* in *reply */
+} Adopted;
+
+/* Exec1.Adopt(@id), which must answer; *reply holds the strings of *ret. */
+static void adopt(const char *id, sd_bus_message **reply, Adopted *ret) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        *reply = sd_bus_message_unref(*reply);
+        if (sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Adopt", &error, reply, "s", id) < 0)
+                fail_msg("Adopt: %s: %s", error.name, error.message);
+        assert_true(sd_bus_message_read(*reply, "butisst", &ret->running, &ret->pid, &ret->started, &ret->code,
+                                        &ret->reason, &ret->sig, &ret->finished) >= 0);
+}
+
+/* A container that runs until it is killed. */
+static void start_sleeper(const char *id, uint32_t *ret_pid) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        make_container_dir(id);
+        if (start(id, "[\"sleep\",\"100\"]", NULL, ret_pid, &error) < 0)
+                fail_msg("Start %s: %s: %s", id, error.name, error.message);
+}
+
+/* Exec1.Kill(@id, @signal), then the ContainerExited it causes. */
+static void kill_and_expect(const char *id, int signal, int code, const char *sig) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        if (sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Kill", &error, NULL, "si", id, signal) < 0)
+                fail_msg("Kill %s: %s: %s", id, error.name, error.message);
+        const Exited *x = wait_exited(id);
+        assert_int_equal(x->code, code);
+        assert_string_equal(x->reason, "signal");
+        assert_string_equal(x->sig, sig);
+}
+
 static char libexec[512];
 
 /* zlayer-exec with its link on fd 3, as zlayerd starts it */
@@ -355,14 +405,11 @@ static void test_exit_code_and_log(void **state) {
 static void test_kill_adopt_delete(void **state) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        uint32_t pid, apid;
-        int running, code;
-        uint64_t started, fin;
-        const char *reason, *sig;
+        Adopted a;
+        uint32_t pid;
 
         skip_unless_root();
-        make_container_dir(ID("sleeper"));
-        assert_true(start(ID("sleeper"), "[\"sleep\",\"100\"]", NULL, &pid, &error) >= 0);
+        start_sleeper(ID("sleeper"), &pid);
         assert_int_equal(kill((pid_t) pid, 0), 0);
         /* the pid callers get is the entrypoint itself */
         _cleanup_free_ char *cmdline = NULL;
@@ -374,37 +421,24 @@ static void test_kill_adopt_delete(void **state) {
         assert_memory_equal(cmdline, "sleep\0" "100", len);
 
         /* Adopt of a running container: its init */
-        if (sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Adopt", &error, &reply, "s", ID("sleeper")) < 0)
-                fail_msg("Adopt: %s: %s", error.name, error.message);
-        assert_true(sd_bus_message_read(reply, "butisst", &running, &apid, &started, &code, &reason, &sig, &fin) >= 0);
-        assert_true(running);
-        assert_int_equal(apid, pid);
-        reply = sd_bus_message_unref(reply);
+        adopt(ID("sleeper"), &reply, &a);
+        assert_true(a.running);
+        assert_int_equal(a.pid, pid);
 
         /* Delete refuses while running */
-        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Delete", &error, NULL, "s", ID("sleeper")) < 0);
-        assert_string_equal(error.name, ZL_ERROR_INVALID_STATE);
-        sd_bus_error_free(&error);
+        refused("Delete", ID("sleeper"), 0, ZL_ERROR_INVALID_STATE);
 
-        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Kill", &error, NULL, "si", ID("sleeper"), SIGTERM) >= 0);
-        const Exited *x = wait_exited(ID("sleeper"));
-        assert_int_equal(x->code, 143);
-        assert_string_equal(x->reason, "signal");
-        assert_string_equal(x->sig, "SIGTERM");
+        kill_and_expect(ID("sleeper"), SIGTERM, 143, "SIGTERM");
 
         /* Kill of an exited container: NotFound */
-        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Kill", &error, NULL, "si", ID("sleeper"), SIGTERM) < 0);
-        assert_string_equal(error.name, ZL_ERROR_NOT_FOUND);
-        sd_bus_error_free(&error);
+        refused("Kill", ID("sleeper"), SIGTERM, ZL_ERROR_NOT_FOUND);
 
         /* Adopt after the exit: from exit.json */
-        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Adopt", &error, &reply, "s", ID("sleeper")) >= 0);
-        assert_true(sd_bus_message_read(reply, "butisst", &running, &apid, &started, &code, &reason, &sig, &fin) >= 0);
-        assert_false(running);
-        assert_int_equal(code, 143);
-        assert_string_equal(reason, "signal");
-        assert_string_equal(sig, "SIGTERM");
-        reply = sd_bus_message_unref(reply);
+        adopt(ID("sleeper"), &reply, &a);
+        assert_false(a.running);
+        assert_int_equal(a.code, 143);
+        assert_string_equal(a.reason, "signal");
+        assert_string_equal(a.sig, "SIGTERM");
 
         /* Delete removes everything */
         char p[512];
@@ -417,11 +451,10 @@ static void test_kill_adopt_delete(void **state) {
         assert_int_equal(access(cgp("pids", ID("sleeper"), ""), F_OK), -1);
 
         /* Adopt of something never started: runtime_error */
-        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Adopt", &error, &reply, "s", ID("sleeper")) >= 0);
-        assert_true(sd_bus_message_read(reply, "butisst", &running, &apid, &started, &code, &reason, &sig, &fin) >= 0);
-        assert_false(running);
-        assert_int_equal(code, -1);
-        assert_string_equal(reason, "runtime_error");
+        adopt(ID("sleeper"), &reply, &a);
+        assert_false(a.running);
+        assert_int_equal(a.code, -1);
+        assert_string_equal(a.reason, "runtime_error");
 }
 
 static void test_missing_entrypoint(void **state) {
@@ -604,13 +637,10 @@ static void test_adopt_after_restart(void **state) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         uint32_t pid, apid;
-        int running, code;
-        uint64_t started, fin;
-        const char *reason, *sig;
+        Adopted a;
 
         skip_unless_root();
-        make_container_dir(ID("survivor"));
-        assert_true(start(ID("survivor"), "[\"sleep\",\"100\"]", NULL, &pid, &error) >= 0);
+        start_sleeper(ID("survivor"), &pid);
 
         /* the broker went away: zlayer-exec exits, the container stays */
         stop_exec();
@@ -621,23 +651,15 @@ static void test_adopt_after_restart(void **state) {
         assert_true(start(ID("survivor"), "[\"sleep\",\"100\"]", NULL, &apid, &error) < 0);
         assert_string_equal(error.name, ZL_ERROR_INVALID_STATE);
         sd_bus_error_free(&error);
-        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Delete", &error, NULL, "s", ID("survivor")) < 0);
-        assert_string_equal(error.name, ZL_ERROR_INVALID_STATE);
-        sd_bus_error_free(&error);
+        refused("Delete", ID("survivor"), 0, ZL_ERROR_INVALID_STATE);
 
-        if (sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Adopt", &error, &reply, "s", ID("survivor")) < 0)
-                fail_msg("Adopt: %s: %s", error.name, error.message);
-        assert_true(sd_bus_message_read(reply, "butisst", &running, &apid, &started, &code, &reason, &sig, &fin) >= 0);
-        assert_true(running);
-        assert_int_equal(apid, pid);
-        assert_true(started > 1700000000ULL * USEC_PER_SEC);
+        adopt(ID("survivor"), &reply, &a);
+        assert_true(a.running);
+        assert_int_equal(a.pid, pid);
+        assert_true(a.started > 1700000000ULL * USEC_PER_SEC);
 
         /* watched again: the exit is reported by the new zlayer-exec */
-        assert_true(sd_bus_call_method(bus, NULL, ZL_WORKER_PATH, ZL_EXEC_IFACE, "Kill", &error, NULL, "si", ID("survivor"), SIGKILL) >= 0);
-        const Exited *x = wait_exited(ID("survivor"));
-        assert_int_equal(x->code, 137);
-        assert_string_equal(x->reason, "signal");
-        assert_string_equal(x->sig, "SIGKILL");
+        kill_and_expect(ID("survivor"), SIGKILL, 137, "SIGKILL");
         delete_ok(ID("survivor"));
 }
 
