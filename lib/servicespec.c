@@ -62,13 +62,19 @@ static const SpecField image_fields[] = {
         { "pull_policy", f_pull_policy },
 };
 
-static int f_image(SpecCtx *c, json_object *p, const char *k, json_object *v, const char *path) {
-        int r = spec_walk_object(c, v, path, image_fields, ELEMENTSOF(image_fields), NULL);
+/* An object of @fields that must have the last key of @required_path. */
+static int walk_requiring(SpecCtx *c, json_object *v, const char *path, const SpecField *fields, size_t n_fields,
+                          const char *required_path) {
+        int r = spec_walk_object(c, v, path, fields, n_fields, NULL);
         if (r < 0)
                 return r;
-        if (!json_object_object_get_ex(v, "name", NULL))
-                return spec_fail(c, "image.name", "required");
+        if (!json_object_object_get_ex(v, strrchr(required_path, '.') + 1, NULL))
+                return spec_fail(c, required_path, "required");
         return 0;
+}
+
+static int f_image(SpecCtx *c, json_object *p, const char *k, json_object *v, const char *path) {
+        return walk_requiring(c, v, path, image_fields, ELEMENTSOF(image_fields), "image.name");
 }
 
 static int f_entrypoint(SpecCtx *c, json_object *p, const char *k, json_object *v, const char *path) {
@@ -252,12 +258,7 @@ static const SpecField restart_fields[] = {
 };
 
 static int f_restart_policy(SpecCtx *c, json_object *p, const char *k, json_object *v, const char *path) {
-        int r = spec_walk_object(c, v, path, restart_fields, ELEMENTSOF(restart_fields), NULL);
-        if (r < 0)
-                return r;
-        if (!json_object_object_get_ex(v, "kind", NULL))
-                return spec_fail(c, "restart_policy.kind", "required");
-        return 0;
+        return walk_requiring(c, v, path, restart_fields, ELEMENTSOF(restart_fields), "restart_policy.kind");
 }
 
 
