@@ -53,8 +53,7 @@ static void archive_op_free(WorkerOp *w) {
 
         if (!op)
                 return;
-        container_unref(op->w.container);
-        sd_bus_message_unref(op->w.call);
+        worker_op_clear(&op->w);
         free(op->path);
         free(op->user);
         if (op->tar_fd >= 0)
@@ -232,8 +231,9 @@ static int check_path(const char *path, sd_bus_error *error) {
         return 0;
 }
 
-int method_archive_head(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        ArchiveOp t = { .kind = ARCHIVE_HEAD, .tar_fd = -1 };
+/* Head and Get: (id, path). */
+static int archive_path_method(sd_bus_message *m, Broker *b, ArchiveKind kind, sd_bus_error *error) {
+        ArchiveOp t = { .kind = kind, .tar_fd = -1 };
         const char *id, *path;
         int r;
 
@@ -243,21 +243,15 @@ int method_archive_head(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         if ((r = check_path(path, error)) < 0)
                 return r;
         t.path = (char *) path;
-        return archive_start(m, userdata, id, &t, error);
+        return archive_start(m, b, id, &t, error);
+}
+
+int method_archive_head(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return archive_path_method(m, userdata, ARCHIVE_HEAD, error);
 }
 
 int method_archive_get(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        ArchiveOp t = { .kind = ARCHIVE_GET, .tar_fd = -1 };
-        const char *id, *path;
-        int r;
-
-        r = sd_bus_message_read(m, "ss", &id, &path);
-        if (r < 0)
-                return r;
-        if ((r = check_path(path, error)) < 0)
-                return r;
-        t.path = (char *) path;
-        return archive_start(m, userdata, id, &t, error);
+        return archive_path_method(m, userdata, ARCHIVE_GET, error);
 }
 
 int method_export_container(sd_bus_message *m, void *userdata, sd_bus_error *error) {

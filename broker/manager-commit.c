@@ -110,8 +110,7 @@ static void commit_op_free(WorkerOp *w) {
                 op->w.broker->n_pulls--;
         if (op->ingest_name[0])
                 (void) unlinkat(op->w.broker->images_fd, op->ingest_name, 0);
-        container_unref(op->w.container);
-        sd_bus_message_unref(op->w.call);
+        worker_op_clear(&op->w);
         free(op->reference);
         json_object_put(op->config);
         json_object_put(op->layers);

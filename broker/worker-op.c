@@ -9,6 +9,11 @@
 #include "errors.h"
 #include "worker-op.h"
 
+void worker_op_clear(WorkerOp *op) {
+        op->container = container_unref(op->container);
+        op->call = sd_bus_message_unref(op->call);
+}
+
 bool worker_op_forward_error(WorkerOp *op, sd_bus_message *reply) {
         const sd_bus_error *e = sd_bus_message_get_error(reply);
 

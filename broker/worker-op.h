@@ -63,3 +63,7 @@ int container_method_check(Broker *b, sd_bus_message *m, const char *id, Contain
 /* Appends to @req what follows the container id ("s") in the caller's
  * @call, as it is: the options that zlayer-exec checks key by key. */
 int message_copy_after_id(sd_bus_message *req, sd_bus_message *call);
+
+/* Drops what the WorkerOp part holds (the container, the caller's message):
+ * for the method's own free function. */
+void worker_op_clear(WorkerOp *op);
