@@ -44,9 +44,6 @@ int manager_register(Broker *b);
 int manager_emit_counts_changed(Broker *b);
 extern const sd_bus_vtable manager_vtable[];
 
-/* Unsupported methods (unsupported.c) */
-int method_unsupported(sd_bus_message *m, void *userdata, sd_bus_error *error);
-
 /* Authorization (authz.c): call after validating the arguments, before any
  * change. @target is the container id or image reference (polkit detail), or
  * NULL. Returns 1 when allowed (uid 0, or polkit said yes); 0 when polkit was
