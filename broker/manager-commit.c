@@ -21,6 +21,7 @@
 #include "image-store.h"
 #include "log.h"
 #include "manager-commit.h"
+#include "timestamp.h"
 #include "reference.h"
 #include "worker-op.h"
 
@@ -343,13 +344,12 @@ static int write_blob(int images_fd, const char *text, char ret_digest[72], uint
         return write_file_atomic_at(dir, ret_digest + strlen("sha256:"), text, n, 0644);
 }
 
-static void now_rfc3339(char buf[64]) {
+/* As Docker writes it, so that a tool re-marshalling the config keeps its
+ * bytes (lib/timestamp.h). */
+static int now_rfc3339(char buf[64]) {
         struct timespec ts;
-        struct tm tm;
         clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        snprintf(buf, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                 tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+        return format_rfc3339_nano(&ts, buf, 64);
 }
 
 static json_object *descriptor(const char *media_type, const char *digest, uint64_t size) {
@@ -370,7 +370,9 @@ static void commit_finish(CommitOp *op) {
         const char *text;
         int r;
 
-        now_rfc3339(created);
+        r = now_rfc3339(created);
+        if (r < 0)
+                return commit_fail(&op->w, "formatting the creation time", r);
         json_object_object_add(op->config, "created", json_object_new_string(created));
         if (!json_object_object_get_ex(op->config, "rootfs", &rootfs) || !json_object_is_type(rootfs, json_type_object)) {
                 rootfs = json_object_new_object();
@@ -399,7 +401,8 @@ static void commit_finish(CommitOp *op) {
         }
         json_object_array_add(history, h);
 
-        text = json_object_to_json_string_ext(op->config, JSON_C_TO_STRING_PLAIN);
+        /* '/' unescaped, as Go writes it (see now_rfc3339) */
+        text = json_object_to_json_string_ext(op->config, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         r = text ? write_blob(b->images_fd, text, config_digest, &config_size) : -ENOMEM;
         if (r < 0)
                 return commit_fail(&op->w, "writing the config blob", r);

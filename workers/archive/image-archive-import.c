@@ -16,6 +16,7 @@
 #include "digest.h"
 #include "fileio.h"
 #include "image-archive.h"
+#include "timestamp.h"
 #include "layer-unpack.h"
 #include "macro.h"
 
@@ -135,14 +136,15 @@ static int write_image(int images_fd, const char *digest, uint64_t size, const c
         char created[64], config_digest[72], manifest_digest[72];
         uint64_t config_size, manifest_size;
         struct timespec ts;
-        struct tm tm;
         const char *text;
         int r;
 
         clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        snprintf(created, sizeof(created), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+        r = format_rfc3339_nano(&ts, created, sizeof(created));
+        if (r < 0) {
+                json_object_put(config);
+                return r;
+        }
         json_object_object_add(config, "created", json_object_new_string(created));
         json_object_object_add(config, "architecture", json_object_new_string(go_arch()));
         json_object_object_add(config, "os", json_object_new_string("linux"));
