@@ -4,6 +4,7 @@
 #include <inttypes.h>
 
 #include "attach.h"
+#include "filter.h"
 #include "format.h"
 #include "table.h"
 #include "template.h"
@@ -71,6 +72,56 @@ static const TemplateFields ps_fields = {
         .verb = "ps", .headers = ps_headers, .n_headers = ELEMENTSOF(ps_headers), .value = ps_value,
 };
 
+/* docker's container status names, for --filter status= */
+static const char *docker_status(const char *state) {
+        if (streq(state, "pending") || streq(state, "initializing"))
+                return "created";
+        if (streq(state, "stopping"))
+                return "running";
+        if (streq(state, "failed"))
+                return "exited";
+        return state;   /* running, paused, exited */
+}
+
+static const char *const ps_filter_keys[] = { "id", "name", "status", "ancestor", NULL };
+static const char *const docker_statuses[] = {
+        "created", "restarting", "running", "removing", "paused", "exited", "dead", NULL,
+};
+
+static bool docker_status_valid(const char *s) {
+        for (const char *const *i = docker_statuses; *i; i++)
+                if (streq(*i, s))
+                        return true;
+        return false;
+}
+
+/* IMAGE as given to run: the whole reference, or it without ":latest", or
+ * its repository. */
+static bool image_matches(const char *image, const char *want) {
+        size_t n = strlen(want);
+        const char *slash = strrchr(image, '/'), *colon = strrchr(image, ':');
+
+        if (streq(image, want))
+                return true;
+        if (!strneq(image, want, n))
+                return false;
+        return (streq(image + n, ":latest")) || (colon && (!slash || colon > slash) && image + n == colon);
+}
+
+static bool ps_filter_match(const char *key, const char *value, const void *item) {
+        const ContainerInfo *c = item;
+
+        if (streq(key, "id"))
+                return strneq(c->id, value, strlen(value));
+        if (streq(key, "name"))
+                return strstr(c->name, value);
+        if (streq(key, "status"))
+                return streq(docker_status(c->state), value);
+        if (streq(key, "ancestor"))
+                return image_matches(c->image, value);
+        return false;
+}
+
 static json_object *container_json(const ContainerInfo *c) {
         json_object *o = json_object_new_object();
         char ts[64];
@@ -103,10 +154,12 @@ int verb_ps(int argc, char **argv) {
                 { "all",    no_argument,       NULL, 'a' },
                 { "quiet",  no_argument,       NULL, 'q' },
                 { "json",   no_argument,       NULL, 'j' },
-                { "format", required_argument, NULL, 'f' },
+                { "format", required_argument, NULL, 'F' },
+                { "filter", required_argument, NULL, 'f' },
                 HELP_OPTION,
                 {}
         };
+        Filters filters = { .known = ps_filter_keys };
         ContainerInfo *l = NULL;
         size_t n = 0;
         bool all = false, quiet = false, json = false;
@@ -116,17 +169,28 @@ int verb_ps(int argc, char **argv) {
         _cleanup_(template_output_free) TemplateOutput tmpl = {};
         int c, r, ret = 0;
 
-        while ((c = getopt_long(argc, argv, "aqh", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "aqf:h", options, NULL)) >= 0)
                 switch (c) {
                 case 'a': all = true; break;
                 case 'q': quiet = true; break;
                 case 'j': json = true; break;
-                case 'f': format = optarg; break;
+                case 'F': format = optarg; break;
+                case 'f':
+                        if (filters_add(&filters, argv[0], optarg) < 0)
+                                return usage_error(argv[0], "bad --filter '%s'", optarg);
+                        /* as docker: a status filter looks at every container */
+                        if (strneq(optarg, "status=", 7)) {
+                                if (!docker_status_valid(optarg + 7))
+                                        return usage_error(argv[0], "invalid status '%s' in --filter", optarg + 7);
+                                all = true;
+                        }
+                        break;
                 case 'h':
-                        printf("Usage: zlayerctl ps [-a] [-q] [--json] [--format TEMPLATE]\n\n"
+                        printf("Usage: zlayerctl ps [-a] [-q] [--json] [--format TEMPLATE] [-f|--filter KEY=VALUE]...\n\n"
                                "List running containers (all with -a). TEMPLATE fields: {{.ID}} {{.Names}} {{.Image}}\n"
                                "{{.Status}} {{.State}} {{.Service}} {{.Replica}} {{.RunningFor}} {{.CreatedAt}};\n"
-                               "a \"table \" prefix prints aligned columns with headers.\n");
+                               "a \"table \" prefix prints aligned columns with headers. Filters: id=PREFIX,\n"
+                               "name=TEXT, status=created|running|paused|exited|..., ancestor=IMAGE.\n");
                         return 0;
                 default:
                         return usage_error(argv[0], "bad option");
@@ -144,7 +208,7 @@ int verb_ps(int argc, char **argv) {
         if (!arr)
                 goto oom;
         for (size_t i = 0; i < n; i++) {
-                if (!all && !state_is_running(l[i].state))
+                if ((!all && !state_is_running(l[i].state)) || !filters_match(&filters, ps_filter_match, &l[i]))
                         continue;
                 if (json) {
                         json_object *o = container_json(&l[i]);

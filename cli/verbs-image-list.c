@@ -3,9 +3,11 @@
  * digest and size; the id and the creation time come from InspectImage,
  * one call per row (a dangling image is inspected by its manifest digest,
  * its only name). */
+#include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
 
+#include "filter.h"
 #include "format.h"
 #include "template.h"
 #include "zlayerctl.h"
@@ -64,6 +66,21 @@ static const TemplateFields image_fields = {
         .verb = "images", .headers = image_headers, .n_headers = ELEMENTSOF(image_headers), .value = image_value,
 };
 
+static const char *const image_filter_keys[] = { "dangling", "reference", NULL };
+
+/* dangling=true|false; reference=PATTERN, a shell pattern matched against
+ * REPOSITORY:TAG and REPOSITORY, as docker's. */
+static bool image_filter_match(const char *key, const char *value, const void *item) {
+        const ImageRow *row = item;
+        bool dangling = streq(row->reference, "<none>:<none>");
+
+        if (streq(key, "dangling"))
+                return dangling == streq(value, "true");
+        if (streq(key, "reference"))
+                return !dangling && (fnmatch(value, row->reference, 0) == 0 || fnmatch(value, row->repository, 0) == 0);
+        return false;
+}
+
 /* Id and creation time of one row. An image removed since ListImages
  * keeps its row with both unknown, as a listing is a snapshot anyway. */
 static int image_row_inspect(ImageRow *row) {
@@ -110,10 +127,11 @@ static json_object *image_row_json(const ImageRow *row) {
 
 static int images_usage(void) {
         printf("Usage: zlayerctl images [-a] [-q] [--digests] [--no-trunc] [--json] [--format TEMPLATE]\n"
-               "                        [REPOSITORY[:TAG]]\n\n"
+               "                        [-f|--filter KEY=VALUE]... [REPOSITORY[:TAG]]\n\n"
                "List images: REPOSITORY TAG IMAGE ID CREATED SIZE. -q prints image ids only.\n"
                "TEMPLATE fields: {{.Repository}} {{.Tag}} {{.ID}} {{.Digest}} {{.CreatedSince}}\n"
-               "{{.CreatedAt}} {{.Size}}; a \"table \" prefix prints aligned columns with headers.\n");
+               "{{.CreatedAt}} {{.Size}}; a \"table \" prefix prints aligned columns with headers.\n"
+               "Filters: dangling=true|false, reference=PATTERN (a shell pattern).\n");
         return 0;
 }
 
@@ -124,7 +142,8 @@ int verb_images(int argc, char **argv) {
                 { "quiet",    no_argument,       NULL, 'q' },
                 { "no-trunc", no_argument,       NULL, 'T' },
                 { "digests",  no_argument,       NULL, 'D' },
-                { "format",   required_argument, NULL, 'f' },
+                { "format",   required_argument, NULL, 'F' },
+                { "filter",   required_argument, NULL, 'f' },
                 { "help",     no_argument,       NULL, 'h' },
                 {}
         };
@@ -133,19 +152,26 @@ int verb_images(int argc, char **argv) {
         _cleanup_(json_object_putp) json_object *arr = NULL;
         _cleanup_(template_output_free) TemplateOutput tmpl = {};
         ListContext ctx = { .now = now_usec() };
+        Filters filters = { .known = image_filter_keys };
         bool json = false, quiet = false, digests = false;
         const char *format = NULL, *ref, *digest;
         uint64_t size;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "aqh", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "aqf:h", options, NULL)) >= 0)
                 switch (c) {
                 case 'a': break;   /* every image is listed: there are no intermediate images */
                 case 'j': json = true; break;
                 case 'q': quiet = true; break;
                 case 'T': ctx.no_trunc = true; break;
                 case 'D': digests = true; break;
-                case 'f': format = optarg; break;
+                case 'F': format = optarg; break;
+                case 'f':
+                        if (filters_add(&filters, argv[0], optarg) < 0)
+                                return usage_error(argv[0], "bad --filter '%s'", optarg);
+                        if (strneq(optarg, "dangling=", 9) && !streq(optarg + 9, "true") && !streq(optarg + 9, "false"))
+                                return usage_error(argv[0], "dangling takes true or false, not '%s'", optarg + 9);
+                        break;
                 case 'h': return images_usage();
                 default:
                         return usage_error(argv[0], "bad option");
@@ -177,6 +203,8 @@ int verb_images(int argc, char **argv) {
                         continue;
                 row.repository = repository;
                 row.tag = tag;
+                if (!filters_match(&filters, image_filter_match, &row))
+                        continue;
                 r = image_row_inspect(&row);
                 if (r < 0)
                         return ctl_fail(NULL, r, "InspectImage");

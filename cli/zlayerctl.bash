@@ -46,11 +46,11 @@ _zlayerctl() {
                 esac
                 args=images ;;
         pull) flags="-q --quiet --help"; args=images ;;
-        images) flags="--json -q --quiet --no-trunc --digests --format -a --all --help" ;;
+        images) flags="--json -q --quiet --no-trunc --digests --format -f --filter -a --all --help" ;;
         rmi|history|save|tag) flags="--help"; [[ $verb == rmi ]] && flags+=" -f --force"
                 [[ $verb == save ]] && flags+=" -o --output"; args=images ;;
         inspect) flags="--type --help"; args="containers images" ;;
-        ps) flags="-a --all -q --quiet --json --format --help" ;;
+        ps) flags="-a --all -q --quiet --json --format -f --filter --help" ;;
         start) flags="-a --attach -i --interactive --help"; args=containers ;;
         attach) flags="--no-stdin --help"; args=containers ;;
         wait|pause|unpause|port|diff|top|rename) flags="--help"; args=containers ;;

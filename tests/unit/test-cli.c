@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "cli/filter.h"
 #include "cli/format.h"
 #include "cli/run-spec.h"
 #include "cli/stream.h"
@@ -151,6 +152,41 @@ static void test_template_output(void **state) {
         assert_null(o.table);
         assert_int_equal(template_output_begin(&o, "table {{.Name}}\\t{{.Bad}}", &fake_fields, NULL), -EINVAL);
         assert_int_equal(template_output_begin(&o, "tablet {{.Bad}}", &fake_fields, NULL), -EINVAL);
+}
+
+/* An item is "name:color"; key "name" and "color" compare exactly. */
+static bool fake_match(const char *key, const char *value, const void *item) {
+        const char *s = item, *colon = strchr(s, ':');
+        if (streq(key, "name"))
+                return strlen(value) == (size_t) (colon - s) && strneq(s, value, colon - s);
+        return streq(key, "color") && streq(colon + 1, value);
+}
+
+/* docker's --filter: values of one key OR, different keys AND. */
+static void test_filters(void **state) {
+        static const char *const known[] = { "name", "color", NULL };
+        Filters f = { .known = known };
+
+        assert_true(filters_match(&f, fake_match, "web:red"));   /* none given: all pass */
+        assert_int_equal(filters_add(&f, "ps", "color=red"), 0);
+        assert_int_equal(filters_add(&f, "ps", "color=blue"), 0);
+        assert_true(filters_match(&f, fake_match, "web:red"));
+        assert_true(filters_match(&f, fake_match, "db:blue"));
+        assert_false(filters_match(&f, fake_match, "db:green"));
+        assert_int_equal(filters_add(&f, "ps", "name=db"), 0);
+        assert_false(filters_match(&f, fake_match, "web:red"));
+        assert_true(filters_match(&f, fake_match, "db:blue"));
+        assert_false(filters_match(&f, fake_match, "db:green"));
+
+        assert_int_equal(filters_add(&f, "ps", "shape=round"), -EINVAL);
+        assert_int_equal(filters_add(&f, "ps", "name"), -EINVAL);
+        assert_int_equal(filters_add(&f, "ps", "name="), -EINVAL);
+        assert_int_equal(filters_add(&f, "ps", "=web"), -EINVAL);
+        assert_int_equal(filters_add(&f, "ps", "nam=web"), -EINVAL);
+        assert_int_equal(f.n, 3);
+        while (f.n < FILTERS_MAX)
+                assert_int_equal(filters_add(&f, "ps", "color=red"), 0);
+        assert_int_equal(filters_add(&f, "ps", "color=red"), -E2BIG);
 }
 
 static json_object *get(json_object *o, const char *path) {
@@ -315,6 +351,7 @@ int main(void) {
                 cmocka_unit_test(test_table_alignment),
                 cmocka_unit_test(test_template_expand),
                 cmocka_unit_test(test_template_output),
+                cmocka_unit_test(test_filters),
                 cmocka_unit_test(test_run_flags_to_spec),
                 cmocka_unit_test(test_run_bad_flags),
                 cmocka_unit_test(test_demux),

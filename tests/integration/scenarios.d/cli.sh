@@ -482,6 +482,19 @@ t_cli_kill_port_network() {
         [[ $(zctl kill -s USR1 "$id") == "$id" ]] || { fail "kill -s USR1 did not print the id"; return 1; }
         [[ $(zctl wait "$id") == 7 ]] || { fail "the trap did not run (wait: $(zctl wait "$id"))"; return 1; }
         zctl logs "$id" | zl_grep -qx got-usr1 || { fail "no got-usr1 in the logs"; return 1; }
+        # ps --filter: a status filter looks at every container, as docker's
+        [[ $(zctl ps -q --filter status=exited --filter "name=$TAG-clikill") == "$id" ]] ||
+                { fail "ps --filter status=exited: $(zctl ps -a --format '{{.ID}} {{.State}}')"; return 1; }
+        [[ -z $(zctl ps -q --filter status=running --filter status=paused --filter "name=$TAG-clikill") ]] ||
+                { fail "ps --filter status=running lists an exited container"; return 1; }
+        zctl ps -aq --filter "ancestor=$REG/busybox" --filter "id=${id:0:8}" | zl_grep -qx "$id" ||
+                { fail "ps --filter ancestor= id= misses $id"; return 1; }
+        [[ -z $(zctl ps -aq --filter "ancestor=$REG/layered" --filter "name=$TAG-clikill") ]] ||
+                { fail "ps --filter ancestor matched another image"; return 1; }
+        out=$(zctl ps --filter status=sleepy 2>&1); rc=$?
+        [[ $rc == 125 && $out == *sleepy* ]] || { fail "ps --filter status=sleepy: rc $rc $out"; return 1; }
+        out=$(zctl ps --filter colour=red 2>&1); rc=$?
+        [[ $rc == 125 && $out == *colour=red* ]] || { fail "ps --filter colour=red: rc $rc $out"; return 1; }
         zctl rm "$id" >/dev/null || { fail "rm $id"; return 1; }
         # a user-defined network: an address from the pool, as docker network create + run --network
         out=$(zctl run --rm --service "$TAG-clinet" --network "$TAG-clinet" "$REG/busybox:latest" ip -o -4 addr show eth0) ||
@@ -504,6 +517,12 @@ t_cli_image_verbs() {
         dangling=$(zctl commit "$id") && [[ $dangling == sha256:* ]] || { fail "commit without a name: $dangling"; return 1; }
         zctl images --format '{{.Repository}} {{.Tag}} {{.ID}}' | zl_grep -qx "<none> <none> ${dangling:7:12}" ||
                 { fail "the untagged commit is not listed as <none>: $(zctl images)"; return 1; }
+        # images --filter, docker's way to find dangling images and names
+        zctl images -q --no-trunc --filter dangling=true | zl_grep -qx "$dangling" || { fail "--filter dangling=true misses it"; return 1; }
+        ! zctl images -q --no-trunc --filter dangling=false | zl_grep -qx "$dangling" || { fail "--filter dangling=false lists it"; return 1; }
+        [[ $(zctl images --filter "reference=*/cli-commit:*" --format '{{.Repository}}:{{.Tag}}') == "$REG/cli-commit:v1" ]] ||
+                { fail "--filter reference: $(zctl images --filter "reference=*/cli-commit:*")"; return 1; }
+        zctl images --filter dangling=maybe >/dev/null 2>&1 && { fail "--filter dangling=maybe accepted"; return 1; }
         zctl rm -f "$id" >/dev/null || { fail "rm -f"; return 1; }
         out=$(zctl run --rm "$REG/cli-commit:v1" cat /c.txt) && [[ $out == committed ]] || { fail "the committed image: $out"; return 1; }
         # image prune asks; "n" keeps everything, -f removes the dangling image once
