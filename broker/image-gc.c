@@ -355,7 +355,8 @@ int method_remove_image(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         for (char **t = targets; t && *t; t++) {
                 r = image_store_remove(b->images, *t);
                 if (r < 0)
-                        return sd_bus_error_set_errnof(error, -r, "cannot remove %s from index.json: %m", *t);
+                        return sd_bus_error_set_errnof(error, -r, "cannot remove %s from %s: %m", *t,
+                                                       image_index_path(b, (char[PATH_MAX + 32]) {}, PATH_MAX + 32));
                 log_info("Untagged %s (%s).", *t, id);
                 (void) sd_bus_emit_signal(b->bus, ZL_MANAGER_PATH, ZL_MANAGER_IFACE, "ImageRemoved", "s", *t);
         }
@@ -410,7 +411,8 @@ int method_prune_images(sd_bus_message *m, void *userdata, sd_bus_error *error) 
                 return r;
         r = image_store_remove_untagged(b->images, keep, &untagged);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, -r, "cannot remove untagged images from index.json: %m");
+                return sd_bus_error_set_errnof(error, -r, "cannot remove untagged images from %s: %m",
+                                               image_index_path(b, (char[PATH_MAX + 32]) {}, PATH_MAX + 32));
         deleted = calloc(1, sizeof(char *));
         if (!deleted)
                 return -ENOMEM;

@@ -25,6 +25,10 @@ Container *image_used_by(Broker *b, const char *image_id);
  * for the end (they answer Busy meanwhile). */
 bool image_gc_running(void);
 
+/* "ROOT/images/index.json" in @buf: errors about index.json name the disk,
+ * which matters when the cause is a full one. */
+const char *image_index_path(const Broker *b, char *buf, size_t size);
+
 /* Small string-list helpers. */
 bool strv_contains(char *const *l, const char *s);
 int strv_extend(char ***l, const char *s);

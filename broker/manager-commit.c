@@ -362,6 +362,12 @@ static json_object *descriptor(const char *media_type, const char *digest, uint6
         return d;
 }
 
+/* "writing the config blob in ROOT/images/blobs": an error names the disk */
+static const char *blob_write_what(const Broker *b, const char *kind, char *buf, size_t size) {
+        snprintf(buf, size, "writing the %s blob in %s/images/blobs", kind, b->opts.root);
+        return buf;
+}
+
 static void commit_finish(CommitOp *op) {
         Broker *b = op->w.broker;
         json_object *rootfs, *ids, *history, *h, *manifest, *layers;
@@ -405,7 +411,7 @@ static void commit_finish(CommitOp *op) {
         text = json_object_to_json_string_ext(op->config, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         r = text ? write_blob(b->images_fd, text, config_digest, &config_size) : -ENOMEM;
         if (r < 0)
-                return commit_fail(&op->w, "writing the config blob", r);
+                return commit_fail(&op->w, blob_write_what(b, "config", (char[PATH_MAX + 64]) {}, PATH_MAX + 64), r);
 
         manifest = json_object_new_object();
         layers = json_object_get(op->layers);
@@ -418,7 +424,7 @@ static void commit_finish(CommitOp *op) {
         r = text ? write_blob(b->images_fd, text, manifest_digest, &manifest_size) : -ENOMEM;
         json_object_put(manifest);
         if (r < 0)
-                return commit_fail(&op->w, "writing the manifest blob", r);
+                return commit_fail(&op->w, blob_write_what(b, "manifest", (char[PATH_MAX + 64]) {}, PATH_MAX + 64), r);
 
         {
                 /* Without a repository: a dangling image, keyed by its id. */
@@ -432,7 +438,7 @@ static void commit_finish(CommitOp *op) {
                 };
                 r = image_store_put(b->images, &e);
                 if (r < 0)
-                        return commit_fail(&op->w, "recording the image in index.json", r);
+                        return commit_fail(&op->w, image_index_path(b, (char[PATH_MAX + 32]) {}, PATH_MAX + 32), r);
                 (void) sd_bus_emit_signal(b->bus, ZL_MANAGER_PATH, ZL_MANAGER_IFACE, "ImageNew", "ss", e.reference,
                                           manifest_digest);
                 (void) manager_emit_counts_changed(b);

@@ -27,6 +27,11 @@ bool strv_contains(char *const *l, const char *s) {
         return false;
 }
 
+const char *image_index_path(const Broker *b, char *buf, size_t size) {
+        snprintf(buf, size, "%s/images/index.json", b->opts.root);
+        return buf;
+}
+
 int strv_extend(char ***l, const char *s) {
         size_t n = strv_length(*l);
         char **nl, *d = strdup(s);
@@ -455,7 +460,8 @@ int method_tag_image(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         };
         r = image_store_put(b->images, &e);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, -r, "cannot record %s in index.json: %m", target_ref);
+                return sd_bus_error_set_errnof(error, -r, "cannot record %s in %s: %m", target_ref,
+                                               image_index_path(b, (char[PATH_MAX + 32]) {}, PATH_MAX + 32));
         log_info("Tagged %s as %s.", source, target_ref);
         (void) sd_bus_emit_signal(b->bus, ZL_MANAGER_PATH, ZL_MANAGER_IFACE, "ImageNew", "ss", target_ref, repo_digest);
         (void) manager_emit_counts_changed(b);

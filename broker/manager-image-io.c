@@ -196,7 +196,9 @@ static int on_io_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_
         if (r >= 0)
                 r = image_io_register(op->broker, json, &refs, id);
         if (r < 0) {
-                io_fail(op, ZL_ERROR_INTERNAL, "recording the images", r);
+                char path[PATH_MAX + 32], what[PATH_MAX + 64];
+                snprintf(what, sizeof what, "recording the images in %s", image_index_path(op->broker, path, sizeof path));
+                io_fail(op, ZL_ERROR_INTERNAL, what, r);
                 return 0;
         }
         for (char **i = refs; i && *i; i++)

@@ -118,8 +118,10 @@ static void pull_finish(PullOp *op) {
 
         r = image_store_put(b->images, &e);
         if (r < 0) {
+                char where[PATH_MAX + 32], why[PATH_MAX + 64];
                 log_error_errno(r, "Failed to record %s in index.json: %m", op->reference);
-                pull_fail(op, ZL_ERROR_INTERNAL, "failed to record %s in index.json: %s", op->reference, strerror(-r));
+                snprintf(why, sizeof why, "%s: %s", image_index_path(b, where, sizeof where), strerror(-r));
+                pull_fail(op, ZL_ERROR_INTERNAL, "failed to record %s in %s", op->reference, why);
                 return;
         }
         log_info("Pulled %s (%s).", op->reference, op->repo_digest);
