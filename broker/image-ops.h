@@ -25,6 +25,10 @@ Container *image_used_by(Broker *b, const char *image_id);
  * for the end (they answer Busy meanwhile). */
 bool image_gc_running(void);
 
+/* Records @e in index.json and announces it (ImageNew with its reference
+ * and repo digest); what changed in the counts is the caller's to emit. */
+int image_record(Broker *b, const ImageEntry *e);
+
 /* "ROOT/images/index.json" in @buf: errors about index.json name the disk,
  * which matters when the cause is a full one. */
 const char *image_index_path(const Broker *b, char *buf, size_t size);

@@ -436,11 +436,9 @@ static void commit_finish(CommitOp *op) {
                         .media_type = OCI_MANIFEST,
                         .manifest_size = manifest_size,
                 };
-                r = image_store_put(b->images, &e);
+                r = image_record(b, &e);
                 if (r < 0)
                         return commit_fail(&op->w, image_index_path(b, (char[PATH_MAX + 32]) {}, PATH_MAX + 32), r);
-                (void) sd_bus_emit_signal(b->bus, ZL_MANAGER_PATH, ZL_MANAGER_IFACE, "ImageNew", "ss", e.reference,
-                                          manifest_digest);
                 (void) manager_emit_counts_changed(b);
         }
         log_info("Committed container %s as %s%s%s.", op->w.container->id, config_digest, op->reference ? ", " : "",

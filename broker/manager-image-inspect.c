@@ -27,6 +27,15 @@ bool strv_contains(char *const *l, const char *s) {
         return false;
 }
 
+int image_record(Broker *b, const ImageEntry *e) {
+        int r = image_store_put(b->images, e);
+        if (r < 0)
+                return r;
+        (void) sd_bus_emit_signal(b->bus, ZL_MANAGER_PATH, ZL_MANAGER_IFACE, "ImageNew", "ss", e->reference,
+                                  e->repo_digest ?: e->manifest);
+        return 0;
+}
+
 const char *image_index_path(const Broker *b, char *buf, size_t size) {
         snprintf(buf, size, "%s/images/index.json", b->opts.root);
         return buf;
@@ -458,12 +467,11 @@ int method_tag_image(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 .media_type = media_type,
                 .manifest_size = src.manifest_size,
         };
-        r = image_store_put(b->images, &e);
+        r = image_record(b, &e);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, -r, "cannot record %s in %s: %m", target_ref,
                                                image_index_path(b, (char[PATH_MAX + 32]) {}, PATH_MAX + 32));
         log_info("Tagged %s as %s.", source, target_ref);
-        (void) sd_bus_emit_signal(b->bus, ZL_MANAGER_PATH, ZL_MANAGER_IFACE, "ImageNew", "ss", target_ref, repo_digest);
         (void) manager_emit_counts_changed(b);
         return sd_bus_reply_method_return(m, NULL);
 }

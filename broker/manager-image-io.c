@@ -70,7 +70,6 @@ static int find_by_id(Broker *b, const char *id, bool dangling_only, ImageEntry 
  * never un-tags anything. */
 static int register_dangling(Broker *b, const char *id, const char *manifest, const char *media, uint64_t size) {
         ImageEntry e;
-        int r;
 
         if (find_by_id(b, id, false, &e) >= 0)
                 return 0;
@@ -82,11 +81,7 @@ static int register_dangling(Broker *b, const char *id, const char *manifest, co
                 .media_type = media,
                 .manifest_size = size,
         };
-        r = image_store_put(b->images, &e);
-        if (r < 0)
-                return r;
-        (void) sd_bus_emit_signal(b->bus, ZL_MANAGER_PATH, ZL_MANAGER_IFACE, "ImageNew", "ss", id, manifest);
-        return 0;
+        return image_record(b, &e);
 }
 
 /* A name for an image that was dangling: the <none>:<none> entry goes, as
@@ -155,12 +150,11 @@ int image_io_register(Broker *b, const char *result_json, char ***ret_refs, char
                                 .media_type = media,
                                 .manifest_size = (uint64_t) size,
                         };
-                        r = image_store_put(b->images, &e);
+                        r = image_record(b, &e);
                         if (r >= 0)
                                 r = drop_dangling_of(b, id);
                         if (r < 0)
                                 break;
-                        (void) sd_bus_emit_signal(b->bus, ZL_MANAGER_PATH, ZL_MANAGER_IFACE, "ImageNew", "ss", n, manifest);
                         r = strv_extend(&refs, n);
                 }
         }

@@ -116,7 +116,7 @@ static void pull_finish(PullOp *op) {
         };
         int r;
 
-        r = image_store_put(b->images, &e);
+        r = image_record(b, &e);
         if (r < 0) {
                 char where[PATH_MAX + 32], why[PATH_MAX + 64];
                 log_error_errno(r, "Failed to record %s in index.json: %m", op->reference);
@@ -125,7 +125,6 @@ static void pull_finish(PullOp *op) {
                 return;
         }
         log_info("Pulled %s (%s).", op->reference, op->repo_digest);
-        (void) sd_bus_emit_signal(b->bus, ZL_MANAGER_PATH, ZL_MANAGER_IFACE, "ImageNew", "ss", op->reference, op->repo_digest);
         (void) manager_emit_counts_changed(b);
         job_finish(TAKE_PTR(op->job), NULL);
         if (op->done)
